@@ -1,0 +1,1 @@
+"""Pure LibCST transforms: source text in, source text out. No I/O, no click."""

@@ -1,0 +1,226 @@
+"""The code that ``instrument add`` injects, readable as plain Python.
+
+Each template is written with four-space indentation and ``$placeholders``;
+:func:`render` substitutes validated literals (never raw user text) and
+re-indents to the target file's own indent unit, so tabs stay tabs.
+
+The injected code fixes the source document's recipe (see the README):
+it imports debugpy and azureml only when debugging is switched on, really
+applies the connection timeout (``debugpy.wait_for_client.cancel()`` from a
+timer), listens on the node's interface instead of the client's address,
+uses ``debugpy.connect`` for the reverse connection, and reports a busy port
+in one line instead of a traceback. It keeps the log lines users search
+for: ``Timeout for debug connection: N``, ``ip_address: A.B.C.D`` and
+``Debugger attached = True|False``. It runs on Python 3.6 and later.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass
+from string import Template
+
+#: Function name of the injected helper (a suffix is added on a clash).
+HELPER_NAME = "_instrument_remote_debug"
+
+DEFAULT_PORT = 5678
+DEFAULT_TIMEOUT = 300
+DEFAULT_HOST = "0.0.0.0"
+
+#: The label after ``# >>> instrument:`` for each kind of block.
+LABEL_HELPER = "remote debugging helper (remove with `instrument strip`)"
+LABEL_FLAGS = "remote debugging flags"
+LABEL_CALL = "start remote debugging"
+
+# The four flags of the source document, as they join the script's parser.
+FLAGS = Template(
+    """\
+$parser.add_argument("--remote_debug", action="store_true", help="wait for a VS Code debugger (debugpy) to attach")
+$parser.add_argument("--remote_debug_connection_timeout", type=int, default=$timeout, help="seconds to wait for the debugger; 0 waits without limit")
+$parser.add_argument("--remote_debug_client_ip", type=str, help="connect to a VS Code listening at this address instead of listening")
+$parser.add_argument("--remote_debug_port", type=int, default=$port, help="debug port")
+"""
+)
+
+HELPER = Template(
+    '''\
+def $name(args=None, run=None):
+    """Attach point for VS Code (debugpy), active only with --remote_debug.
+
+    Added by `instrument add`, removed by `instrument strip`. With args None
+    the --remote_debug* flags are read from sys.argv and taken out of it, so
+    the script's own command line keeps working.
+    """
+    import socket
+    import sys
+    import threading
+
+    if args is None:
+        import argparse
+
+        parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
+$flags
+        argv = sys.argv[1:]
+        cut = argv.index("--") if "--" in argv else len(argv)
+        args, rest = parser.parse_known_args(argv[:cut])
+        sys.argv[1:] = rest + argv[cut:]
+    if not getattr(args, "remote_debug", False) or getattr($name, "started", False):
+        return
+    $name.started = True
+    host = $host
+    port = args.remote_debug_port
+    timeout = args.remote_debug_connection_timeout
+    client_ip = args.remote_debug_client_ip
+    print(f"Timeout for debug connection: {timeout}", flush=True)
+    ip = host
+    if host in ("0.0.0.0", "::", ""):
+        try:
+            ip = socket.gethostbyname(socket.gethostname())
+        except OSError:
+            ip = "127.0.0.1"
+    print(f"ip_address: {ip}", flush=True)
+    if run is None:
+        try:
+            from azureml.core import Run
+
+            run = Run.get_context()
+        except Exception:
+            run = None
+    if run is not None:
+        try:
+            run.log("ip_address", ip)
+        except Exception:
+            pass
+    try:
+        import debugpy
+    except ImportError:
+        print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
+        print("Debugger attached = False", flush=True)
+        return
+    try:
+        if client_ip:
+            print(f"Remote debugging: connecting to VS Code at {client_ip}:{port}", flush=True)
+            debugpy.connect((client_ip, port))
+        else:
+            debugpy.listen((host, port))
+            print(f"Remote debugging: listening on {ip}:{port}", flush=True)
+    except Exception as exc:
+        where = f"connect to {client_ip}:{port}" if client_ip else f"listen on {host}:{port} (is the port in use?)"
+        print(f"Remote debugging: cannot {where}: {exc}", file=sys.stderr, flush=True)
+        print("Debugger attached = False", flush=True)
+        return
+    waited = threading.Event()
+
+    def cancel_wait():
+        while not waited.is_set():
+            try:
+                debugpy.wait_for_client.cancel()
+                return
+            except RuntimeError:  # the wait has not started yet
+                waited.wait(0.05)
+
+    timer = threading.Timer(timeout, cancel_wait) if timeout > 0 else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        debugpy.wait_for_client()
+    finally:
+        waited.set()
+        if timer is not None:
+            timer.cancel()
+    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+'''
+)
+
+STANDALONE_CALL = Template("$name()\n")
+CALL = Template("$name($arguments)\n")
+
+
+class TemplateError(ValueError):
+    """An option value that cannot be placed into generated code."""
+
+
+_HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
+)
+
+
+def validate_host(host: str) -> str:
+    """An IP address or an RFC 1123 host name; anything else is refused."""
+    try:
+        return str(ipaddress.ip_address(host))
+    except ValueError:
+        pass
+    if _HOSTNAME_RE.match(host):
+        return host
+    raise TemplateError(f"not an IP address or host name: {host!r}")
+
+
+def validate_port(port: int) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise TemplateError(f"port must be an integer from 1 to 65535, not {port!r}")
+    return port
+
+
+def validate_timeout(timeout: int) -> int:
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
+        raise TemplateError(f"timeout must be a whole number of seconds >= 0, not {timeout!r}")
+    return timeout
+
+
+def validate_identifier(name: str) -> str:
+    if not name.isidentifier():
+        raise TemplateError(f"not a Python identifier: {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class DebugOptions:
+    """What the user chose at add time; validated on construction."""
+
+    port: int = DEFAULT_PORT
+    timeout: int = DEFAULT_TIMEOUT
+    host: str = DEFAULT_HOST
+
+    def __post_init__(self) -> None:
+        validate_port(self.port)
+        validate_timeout(self.timeout)
+        object.__setattr__(self, "host", validate_host(self.host))
+
+
+def _reindent(text: str, indent_unit: str) -> list[str]:
+    """Template lines (4-space indents) re-indented with the file's unit."""
+    lines = []
+    for line in text.splitlines():
+        stripped = line.lstrip(" ")
+        depth = (len(line) - len(stripped)) // 4
+        lines.append(indent_unit * depth + stripped if stripped else "")
+    return lines
+
+
+def flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> list[str]:
+    """The four ``parser.add_argument`` lines for the script's own parser."""
+    text = FLAGS.substitute(
+        parser=validate_identifier(parser), port=options.port, timeout=options.timeout
+    )
+    return _reindent(text, indent_unit)
+
+
+def helper_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
+    """The helper function definition, at module level."""
+    flags = FLAGS.substitute(parser="parser", port=options.port, timeout=options.timeout)
+    flags = "".join("        " + line + "\n" for line in flags.splitlines()).rstrip("\n")
+    text = HELPER.substitute(name=validate_identifier(name), host=repr(options.host), flags=flags)
+    return _reindent(text, indent_unit)
+
+
+def call_lines(name: str, namespace: str | None, run: str | None = None) -> list[str]:
+    """The call after the arguments are parsed (namespace None: standalone)."""
+    if namespace is None:
+        return STANDALONE_CALL.substitute(name=validate_identifier(name)).splitlines()
+    arguments = validate_identifier(namespace)
+    if run is not None:
+        arguments += f", run={validate_identifier(run)}"
+    return CALL.substitute(name=validate_identifier(name), arguments=arguments).splitlines()

@@ -1,0 +1,3 @@
+from instrument.cli import main
+
+raise SystemExit(main())
