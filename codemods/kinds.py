@@ -1,0 +1,102 @@
+"""What kind of file a source is, and the add/strip transform for each kind.
+
+One codemod per target kind; this module only chooses between them. All
+functions are pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+from typing import Callable, Optional
+
+import libcst as cst
+import libcst.matchers as m
+
+from codemods import markers
+from codemods.templates import DebugOptions
+
+TRAIN = "train"
+SCORE = "score"
+PIPELINE = "pipeline"
+ENV = "env"
+PYTHON_KINDS = (TRAIN, SCORE, PIPELINE)
+ALL_KINDS = (TRAIN, SCORE, PIPELINE, ENV)
+#: Seconds to wait for the debugger when --timeout is not given.
+DEFAULT_TIMEOUTS = {TRAIN: 300, PIPELINE: 300, SCORE: 30}
+
+
+class TransformError(ValueError):
+    """A source that cannot be transformed; str() is the one-line reason."""
+
+
+def parse(source: str) -> cst.Module:
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise TransformError(f"cannot parse: {first} (line {exc.raw_line}, column {exc.raw_column})") from None
+    except (SyntaxError, ValueError) as exc:
+        raise TransformError(f"cannot parse: {exc}") from None
+
+
+_MAIN_GUARD = m.If(
+    test=m.Comparison(
+        left=m.Name("__name__"), comparisons=[m.ComparisonTarget(comparator=m.SimpleString())]
+    )
+)
+_TOP_LEVEL_ACTION = (
+    m.SimpleStatementLine(body=[m.Expr(value=m.Call())])
+    | m.For()
+    | m.While()
+    | m.With()
+    | _MAIN_GUARD
+)
+
+
+def _top_level_functions(module: cst.Module) -> set[str]:
+    return {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
+
+
+def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Optional[str]:
+    """``score``, ``pipeline``, ``train`` (an entry script) or None (a library module)."""
+    module = module if module is not None else parse(source)
+    if {"init", "run"} <= _top_level_functions(module):
+        return SCORE
+    if "PythonScriptStep" in source or "CondaDependencies" in source:
+        return PIPELINE
+    for statement in module.body:
+        if m.matches(statement, _TOP_LEVEL_ACTION):
+            return TRAIN
+        if isinstance(statement, cst.SimpleStatementLine) and "parse_args" in module.code_for_node(statement):
+            return TRAIN
+    return None
+
+
+def _add_train(source: str, options: DebugOptions) -> str:
+    from codemods import train_script
+
+    try:
+        return train_script.add(source, options)
+    except train_script.InstrumentError as exc:
+        raise TransformError(str(exc)) from None
+
+
+ADDERS: dict[str, Callable[[str, DebugOptions], str]] = {TRAIN: _add_train}
+
+
+def add(source: str, kind: str, options: DebugOptions) -> str:
+    try:
+        adder = ADDERS[kind]
+    except KeyError:
+        raise TransformError(f"instrumenting {kind} files is not supported yet") from None
+    return adder(source, options)
+
+
+def strip(source: str, kind: str) -> str:
+    """Remove every instrument block; the result must still parse."""
+    try:
+        result = markers.remove_blocks(source)
+    except markers.MarkerError as exc:
+        raise TransformError(str(exc)) from None
+    if result != source and kind in PYTHON_KINDS:
+        parse(result)
+    return result

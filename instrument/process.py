@@ -1,0 +1,119 @@
+"""One file through one transform: read, transform, verify, write or report.
+
+The click layer (``cli.py``) only parses options and prints; everything that
+decides what happens to a file lives here so that it can be tested without a
+terminal and run in worker processes.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Optional
+
+from instrument import files
+
+ADD = "add"
+STRIP = "strip"
+
+
+@dataclass(frozen=True)
+class Job:
+    """What to do with every file: the action and its settings."""
+
+    action: str  # ADD or STRIP
+    kind: Optional[str] = None  # None: detect
+    port: int = 5678
+    timeout: Optional[int] = None  # None: the kind's default
+    host: str = "0.0.0.0"
+    write: bool = True
+    diff: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    path: str
+    changed: bool = False
+    skipped: bool = False  # not a file of a kind this action handles
+    error: Optional[str] = None
+    diff: str = ""
+    output: Optional[bytes] = None  # the new bytes (for stdin/stdout)
+
+
+def _is_yaml(name: str) -> bool:
+    return name.endswith(files.YAML_SUFFIXES)
+
+
+def transform_text(job: Job, text: str, name: str, explicit: bool) -> tuple[str, Optional[str]]:
+    """(new text, kind) for one decoded source; kind None means skipped."""
+    from codemods import kinds, markers
+    from codemods.templates import DebugOptions
+
+    if job.action == STRIP:
+        if not markers.has_markers(text):
+            return text, job.kind
+        kind = job.kind or (kinds.ENV if _is_yaml(name) else kinds.TRAIN)
+        return kinds.strip(text, kind), kind
+    kind = job.kind
+    if kind is None:
+        if _is_yaml(name):
+            kind = kinds.ENV
+        else:
+            kind = kinds.detect_python_kind(text)
+            if kind is None:
+                if not explicit:
+                    return text, None  # a library module met while walking
+                kind = kinds.TRAIN
+    timeout = job.timeout if job.timeout is not None else kinds.DEFAULT_TIMEOUTS.get(kind, 300)
+    options = DebugOptions(port=job.port, timeout=timeout, host=job.host)
+    return kinds.add(text, kind, options), kind
+
+
+def unified_diff(old: str, new: str, name: str) -> str:
+    return "".join(
+        difflib.unified_diff(
+            old.splitlines(keepends=True),
+            new.splitlines(keepends=True),
+            fromfile=f"{name}\t(original)",
+            tofile=f"{name}\t({'instrumented' if len(new) >= len(old) else 'stripped'})",
+        )
+    )
+
+
+def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Outcome:
+    """Transform file contents; never raises for bad input."""
+    from codemods import kinds
+
+    try:
+        source = files.decode_text(data, name) if _is_yaml(name) else files.decode(data, name)
+        new_text, kind = transform_text(job, source.text, name, explicit)
+    except files.FileError as exc:
+        return Outcome(name, error=str(exc))
+    except (kinds.TransformError, ValueError) as exc:
+        return Outcome(name, error=f"{name}: {exc}")
+    if kind is None:
+        return Outcome(name, skipped=True)
+    if new_text == source.text:
+        return Outcome(name, output=data)
+    try:
+        output = files.encode(source, new_text, name)
+    except files.FileError as exc:
+        return Outcome(name, error=str(exc))
+    diff = unified_diff(source.text, new_text, name) if job.diff else ""
+    return Outcome(name, changed=True, diff=diff, output=output)
+
+
+def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
+    """Transform one file on disk, writing it back atomically if asked."""
+    try:
+        data = files.read_bytes(path)
+    except files.FileError as exc:
+        return Outcome(str(path), error=str(exc))
+    outcome = process_bytes(job, data, str(path), explicit)
+    if outcome.changed and job.write:
+        try:
+            files.write_atomic(path, outcome.output)
+        except files.FileError as exc:
+            return Outcome(str(path), error=str(exc))
+    return Outcome(outcome.path, outcome.changed, outcome.skipped, outcome.error, outcome.diff)
