@@ -12,6 +12,15 @@ fenced by two comment lines::
 Inserting whole lines (never editing an existing one) is what makes that
 possible; the insertion helpers below are the only way add writes text.
 
+Where add has to change existing lines (a call that gets new arguments), the
+block *replaces* them and keeps each original line behind ``#:``, at the
+block's indentation; strip puts those lines back::
+
+    # >>> instrument: debug arguments for this step
+    #:step = PythonScriptStep(script_name="train.py", allow_reuse=True)
+    step = PythonScriptStep(script_name="train.py", allow_reuse=False, ...)
+    # <<< instrument
+
 A file that had no final newline keeps none: when a block is appended after
 such a last line, the newline that separates them is part of the block, and
 strip removes it with the block.
@@ -27,12 +36,14 @@ from typing import Sequence
 
 BEGIN = "# >>> instrument"
 END = "# <<< instrument"
+SAVED = "#:"
 #: The name every injected Python helper starts with, so that check and the
 #: human reader can tell it apart from the script's own code.
 NAME_PREFIX = "_instrument_"
 
 _BEGIN_RE = re.compile(r"^[ \t\f]*# >>> instrument\b")
 _END_RE = re.compile(r"^[ \t\f]*# <<< instrument[ \t]*$")
+_SAVED_RE = re.compile(r"^[ \t\f]*#:")
 
 
 class MarkerError(ValueError):
@@ -49,12 +60,17 @@ class Block:
 
 @dataclass(frozen=True)
 class Insertion:
-    """Lines to insert before line ``before`` (0-based; len(lines) = at end)."""
+    """Lines to insert before line ``before`` (0-based; len(lines) = at end).
+
+    With ``replaces`` > 0 the block takes the place of that many original
+    lines, which it keeps (behind ``#:``) for strip to restore.
+    """
 
     before: int
     indent: str
     label: str
     body: Sequence[str]
+    replaces: int = 0
 
 
 def split_lines(source: str) -> list[str]:
@@ -115,10 +131,16 @@ def remove_blocks(source: str) -> str:
     if not blocks:
         return source
     lines = split_lines(source)
-    drop: set[int] = set()
+    kept: list[str] = []
+    position = 0
     for block in blocks:
-        drop.update(range(block.begin, block.end + 1))
-    kept = [line for index, line in enumerate(lines) if index not in drop]
+        kept.extend(lines[position : block.begin])
+        for line in lines[block.begin + 1 : block.end]:
+            saved = _SAVED_RE.match(line)
+            if saved:
+                kept.append(line[saved.end() :])
+        position = block.end + 1
+    kept.extend(lines[position:])
     result = "".join(kept)
     last = blocks[-1]
     if last.end == len(lines) - 1 and not lines[-1].endswith(("\n", "\r")) and kept:
@@ -136,9 +158,13 @@ def _drop_final_newline(text: str) -> str:
     return text
 
 
-def render_block(insertion: Insertion, newline: str) -> list[str]:
+def render_block(insertion: Insertion, newline: str, saved: Sequence[str] = ()) -> list[str]:
     """The lines of one fenced block, each ending with ``newline``."""
     out = [f"{insertion.indent}{BEGIN}: {insertion.label}{newline}"]
+    for line in saved:
+        out.append(f"{insertion.indent}{SAVED}{line}")
+        if not line.endswith(("\n", "\r")):
+            out[-1] += newline
     for line in insertion.body:
         out.append(f"{insertion.indent}{line}{newline}" if line else newline)
     out.append(f"{insertion.indent}{END}{newline}")
@@ -154,15 +180,21 @@ def insert_blocks(source: str, insertions: Sequence[Insertion], newline: str) ->
             raise ValueError(f"insertion point {insertion.before} outside the file")
         by_position.setdefault(insertion.before, []).append(insertion)
     out: list[str] = []
-    for index in range(len(lines) + 1):
+    index = 0
+    while index <= len(lines):
+        replaced = 0
         for insertion in by_position.get(index, ()):
-            if out and not out[-1].endswith(("\n", "\r")):
-                out[-1] += newline  # appending after a last line without newline
-                block = render_block(insertion, newline)
+            saved = lines[index : index + insertion.replaces]
+            replaced = max(replaced, len(saved))
+            block = render_block(insertion, newline, saved)
+            at_end = index + len(saved) == len(lines)
+            if at_end and not (lines[-1] if lines else "\n").endswith(("\n", "\r")):
+                if not saved:  # appending after a last line without newline
+                    out[-1] += newline
                 block[-1] = _drop_final_newline(block[-1])
-                out.extend(block)
-            else:
-                out.extend(render_block(insertion, newline))
+            out.extend(block)
+        index += replaced
         if index < len(lines):
             out.append(lines[index])
+        index += 1
     return "".join(out)

@@ -27,6 +27,8 @@ class DapClient:
         self._events: list[dict] = []  # unclaimed events, oldest first
         self._responses: dict[int, dict] = {}  # request_seq -> response
         self.log: list[dict] = []  # every message received, for failure reports
+        self.stopped: dict | None = None  # set by attach_and_stop
+        self.frame: dict | None = None
 
     @classmethod
     def connect(cls, host: str, port: int, timeout: float = DEFAULT_TIMEOUT) -> "DapClient":

@@ -1,0 +1,297 @@
+"""End to end: the injected debug code against a real debugpy, no mocks.
+
+Each test instruments a small training script with ``codemods.train_script.add``,
+runs it in a subprocess and, where a debugger is involved, drives it with the
+DAP client in :mod:`tests.dap` the way VS Code does: break in ``train()``,
+read a local variable, continue, and check the script finishes normally.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from codemods.templates import DebugOptions  # noqa: E402
+from codemods.train_script import add  # noqa: E402
+from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
+
+PYTHON = [sys.executable, "-Xfrozen_modules=off"]
+ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY"))}
+ENV["PYTHONUNBUFFERED"] = "1"
+WAIT = 30  # seconds: the bound on any single wait; a passing test takes ~1-3 s
+
+# A plain script: the helper runs in standalone mode and reads sys.argv.
+STANDALONE = '''\
+import sys
+
+
+def train():
+    learning_rate = 0.125
+    epochs = 3
+    result = learning_rate * epochs  # BREAK
+    return result
+
+
+print("argv", sys.argv[1:])
+print("final result", train())
+'''
+
+# An argparse script: the flags join its parser and the helper gets ``args``.
+WITH_PARSER = '''\
+import argparse
+
+
+def train(args):
+    learning_rate = args.learning_rate
+    epochs = 3
+    result = learning_rate * epochs  # BREAK
+    return result
+
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--learning_rate", type=float, default=0.125)
+args = parser.parse_args()
+print("final result", train(args))
+'''
+
+FINAL = "final result 0.375"
+
+
+def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1") -> tuple[Path, int]:
+    """Instrument ``body`` into tmp_path/train.py; returns (path, line of ``# BREAK``)."""
+    text = add(body, DebugOptions(host=host))
+    path = (tmp_path / "train.py").resolve()
+    path.write_text(text, encoding="utf-8")
+    [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
+    return path, line
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Proc:
+    """A subprocess whose stdout and stderr lines are collected as they come."""
+
+    def __init__(self, args: list[str], cwd: Path) -> None:
+        self.args = args
+        self.started = time.monotonic()
+        self.popen = subprocess.Popen(
+            args, cwd=cwd, env=ENV, text=True, stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
+        )
+        self.out: list[str] = []
+        self.err: list[str] = []
+        self._cond = threading.Condition()
+        self._readers = [
+            threading.Thread(target=self._read, args=(self.popen.stdout, self.out), daemon=True),
+            threading.Thread(target=self._read, args=(self.popen.stderr, self.err), daemon=True),
+        ]
+        for reader in self._readers:
+            reader.start()
+
+    def _read(self, stream, lines: list[str]) -> None:
+        for line in stream:
+            with self._cond:
+                lines.append(line.rstrip("\n"))
+                self._cond.notify_all()
+        with self._cond:
+            self._cond.notify_all()
+
+    @property
+    def stdout(self) -> str:
+        return "\n".join(self.out)
+
+    @property
+    def stderr(self) -> str:
+        return "\n".join(self.err)
+
+    def report(self) -> str:
+        return f"{self.args}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
+
+    def wait_for_line(self, text: str, timeout: float = WAIT) -> str:
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                found = [line for line in self.out if text in line]
+                if found:
+                    return found[0]
+                if self.popen.poll() is not None and not any(r.is_alive() for r in self._readers):
+                    raise AssertionError(f"exited without printing {text!r}\n{self.report()}")
+                if time.monotonic() >= deadline:
+                    raise AssertionError(f"no {text!r} within {timeout} s\n{self.report()}")
+                self._cond.wait(0.1)
+
+    def finish(self, timeout: float = WAIT) -> int:
+        """Wait for the exit and for all output; the return code."""
+        try:
+            code = self.popen.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise AssertionError(f"still running after {timeout} s\n{self.report()}") from None
+        for reader in self._readers:
+            reader.join(timeout)
+        return code
+
+    def kill(self) -> None:
+        """Kill the process and anything it started (its own session)."""
+        try:
+            os.killpg(self.popen.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        self.popen.wait(10)
+
+
+@pytest.fixture
+def start(tmp_path):
+    """start(*args, python=PYTHON) runs a process in tmp_path; all are killed after the test."""
+    procs: list[Proc] = []
+
+    def _start(*args, python=PYTHON) -> Proc:
+        proc = Proc([*python, *map(str, args)], tmp_path)
+        procs.append(proc)
+        return proc
+
+    yield _start
+    for proc in procs:
+        proc.kill()
+
+
+def assert_ran_to_the_end(proc: Proc, attached: bool) -> None:
+    assert proc.finish() == 0, proc.report()
+    assert f"Debugger attached = {attached}" in proc.out, proc.report()
+    assert proc.out[-1] == FINAL, proc.report()
+    assert "Traceback" not in proc.stdout + proc.stderr, proc.report()
+
+
+@pytest.mark.parametrize("body", [STANDALONE, WITH_PARSER], ids=["standalone", "argparse"])
+def test_listen_attach_break_and_read_a_local(tmp_path, start, body):
+    script, line = build_script(tmp_path, body)
+    port = free_port()
+    proc = start(script, "--remote_debug", "--remote_debug_port", port,
+                 "--remote_debug_connection_timeout", 60)
+    assert proc.wait_for_line("Remote debugging: listening on").endswith(f" 127.0.0.1:{port}")
+    assert "Debugger attached = True" not in proc.out  # really waiting for us
+
+    client = DapClient.connect("127.0.0.1", port, timeout=WAIT)
+    try:
+        local = attach_and_stop(client, {"connect": {"host": "127.0.0.1", "port": port}},
+                                script, line, timeout=WAIT)
+        assert client.stopped["reason"] == "breakpoint"
+        assert (client.frame["name"], client.frame["line"]) == ("train", line)
+        assert Path(client.frame["source"]["path"]).resolve() == script
+        assert local["learning_rate"] == "0.125"
+        assert local["epochs"] == "3"
+        assert "result" not in local  # stopped before the line ran
+        assert FINAL not in proc.out
+        continue_and_disconnect(client, timeout=WAIT)
+    finally:
+        client.close()
+    assert_ran_to_the_end(proc, attached=True)
+    if body is STANDALONE:
+        assert "argv []" in proc.out  # the debug flags were taken off sys.argv
+
+
+def test_reverse_connection_to_a_listening_adapter(tmp_path, start):
+    """VS Code's "listen" attach: the adapter waits, the script calls debugpy.connect."""
+    script, line = build_script(tmp_path)
+    adapter_port, debuggee_port = free_port(), free_port()
+    adapter = start("-m", "debugpy.adapter", "--host", "127.0.0.1", "--port", adapter_port)
+    client = DapClient.connect("127.0.0.1", adapter_port, timeout=WAIT)
+    procs: list[Proc] = []
+
+    def start_debuggee() -> None:
+        # The adapter opens the "listen" port before it says it is waiting.
+        waiting = client.wait_event("debugpyWaitingForServer", timeout=WAIT)
+        assert waiting["port"] == debuggee_port, waiting
+        procs.append(start(script, "--remote_debug", "--remote_debug_client_ip", "127.0.0.1",
+                           "--remote_debug_port", debuggee_port,
+                           "--remote_debug_connection_timeout", 60))
+
+    try:
+        local = attach_and_stop(
+            client, {"listen": {"host": "127.0.0.1", "port": debuggee_port}}, script, line,
+            on_attach_sent=start_debuggee, timeout=WAIT,
+        )
+        assert client.stopped["reason"] == "breakpoint"
+        assert (client.frame["name"], client.frame["line"]) == ("train", line)
+        assert local["learning_rate"] == "0.125"
+        continue_and_disconnect(client, timeout=WAIT)
+    finally:
+        client.close()
+    [proc] = procs
+    assert f"Remote debugging: connecting to VS Code at 127.0.0.1:{debuggee_port}" in proc.out
+    assert_ran_to_the_end(proc, attached=True)
+    assert adapter.popen.poll() is None, adapter.report()  # the adapter serves on
+
+
+def test_nobody_attaches_within_the_timeout(tmp_path, start):
+    script, _ = build_script(tmp_path)
+    proc = start(script, "--remote_debug", "--remote_debug_port", free_port(),
+                 "--remote_debug_connection_timeout", 2)
+    assert_ran_to_the_end(proc, attached=False)
+    elapsed = time.monotonic() - proc.started
+    assert 2 <= elapsed < 20, elapsed
+    assert "Timeout for debug connection: 2" in proc.out
+    assert any(line.startswith("Remote debugging: listening on") for line in proc.out)
+    assert proc.err == [], proc.report()
+
+
+def test_port_in_use_is_one_line_not_a_traceback(tmp_path, start):
+    script, _ = build_script(tmp_path)
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        proc = start(script, "--remote_debug", "--remote_debug_port", port,
+                     "--remote_debug_connection_timeout", 60)
+        assert_ran_to_the_end(proc, attached=False)
+    assert len(proc.err) == 1, proc.report()
+    assert f"cannot listen on 127.0.0.1:{port}" in proc.err[0], proc.report()
+    assert not any("listening on" in line for line in proc.out), proc.report()
+
+
+def test_without_site_packages(tmp_path, start):
+    """python -S: no debugpy, no azureml; the script must still run."""
+    script, _ = build_script(tmp_path)
+    probe = "import debugpy"
+    assert subprocess.run([*PYTHON, "-c", probe], env=ENV, timeout=WAIT).returncode == 0
+    hidden = subprocess.run([*PYTHON, "-S", "-c", probe], env=ENV, timeout=WAIT,
+                            capture_output=True, text=True)
+    assert "ModuleNotFoundError" in hidden.stderr, hidden.stderr
+
+    off = start(script, python=[*PYTHON, "-S"])
+    assert off.finish() == 0, off.report()
+    assert off.out == ["argv []", FINAL], off.report()
+    assert off.err == [], off.report()
+
+    on = start(script, "--remote_debug", "--remote_debug_connection_timeout", 60,
+               python=[*PYTHON, "-S"])
+    assert_ran_to_the_end(on, attached=False)
+    assert len(on.err) == 1 and "debugpy is not installed" in on.err[0], on.report()
+    assert not any(line.startswith("Remote debugging") for line in on.out), on.report()
+
+
+def test_reverse_connection_refused_is_one_line(tmp_path, start):
+    script, _ = build_script(tmp_path)
+    port = free_port()  # nobody listens here
+    proc = start(script, "--remote_debug", "--remote_debug_client_ip", "127.0.0.1",
+                 "--remote_debug_port", port, "--remote_debug_connection_timeout", 60)
+    assert_ran_to_the_end(proc, attached=False)
+    assert time.monotonic() - proc.started < 20
+    assert len(proc.err) == 1, proc.report()
+    assert f"cannot connect to 127.0.0.1:{port}" in proc.err[0], proc.report()
