@@ -87,7 +87,7 @@ $flags
             run = Run.get_context()
         except Exception:
             run = None
-    if run is not None:
+    if run is not None and not str(getattr(run, "id", "")).startswith("OfflineRun"):
         try:
             run.log("ip_address", ip)
         except Exception:
@@ -190,6 +190,14 @@ class DebugOptions:
         object.__setattr__(self, "host", validate_host(self.host))
 
 
+def string_literal(value: str) -> str:
+    """A double-quoted Python literal for ``value`` (escapes everything needed)."""
+    literal = repr(value)
+    if literal.startswith("'") and '"' not in value:
+        literal = '"' + literal[1:-1].replace("\\'", "'") + '"'
+    return literal
+
+
 def _reindent(text: str, indent_unit: str) -> list[str]:
     """Template lines (4-space indents) re-indented with the file's unit."""
     lines = []
@@ -212,7 +220,9 @@ def helper_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str
     """The helper function definition, at module level."""
     flags = FLAGS.substitute(parser="parser", port=options.port, timeout=options.timeout)
     flags = "".join("        " + line + "\n" for line in flags.splitlines()).rstrip("\n")
-    text = HELPER.substitute(name=validate_identifier(name), host=repr(options.host), flags=flags)
+    text = HELPER.substitute(
+        name=validate_identifier(name), host=string_literal(options.host), flags=flags
+    )
     return _reindent(text, indent_unit)
 
 
@@ -224,3 +234,120 @@ def call_lines(name: str, namespace: str | None, run: str | None = None) -> list
     if run is not None:
         arguments += f", run={validate_identifier(run)}"
     return CALL.substitute(name=validate_identifier(name), arguments=arguments).splitlines()
+
+
+# -- scoring scripts (score.py) ------------------------------------------------------
+#
+# azmlinfsrv runs score.py in gunicorn workers and calls init() once per worker,
+# so the listener starts inside init(). It is one block there: a nested helper
+# and its call, so that no name of the user's init() is bound or shadowed (a
+# name assigned in init() would turn the user's reads of a global of that name
+# into reads of a local, and break a later ``global`` statement for it).
+
+LABEL_SCORE = "wait for VS Code at service start (remove with `instrument strip`)"
+
+#: Environment variables the injected scoring code reads at run time.
+ENV_SWITCH = "INSTRUMENT_DEBUG"
+ENV_PORT = "INSTRUMENT_DEBUG_PORT"
+ENV_TIMEOUT = "INSTRUMENT_DEBUG_TIMEOUT"
+
+SCORE_BLOCK = Template(
+    '''\
+def $name():
+    """Wait for VS Code (debugpy) while the service starts, then go on.
+
+    Added by `instrument add`, removed by `instrument strip`. Runs once per
+    server worker. Environment variables change it at run time:
+    $switch=0 switches it off,
+    $port_variable is the port to listen on,
+    $timeout_variable the seconds to wait (0: no limit).
+    """
+    import os
+    import sys
+    import threading
+
+    if os.environ.get($switch_literal, "").strip().lower() in ("0", "false", "no", "off"):
+        return
+
+    def setting(variable, default, lowest, highest):
+        text = os.environ.get(variable, "").strip()
+        if not text:
+            return default
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is not None and lowest <= value <= highest:
+            return value
+        print(f"Remote debugging: ignoring {variable}={text!r}, using {default}", file=sys.stderr, flush=True)
+        return default
+
+    host = $host
+    port = setting($port_variable_literal, $port, 1, 65535)
+    timeout = setting($timeout_variable_literal, $timeout, 0, 10**9)
+    print(f"Timeout for debug connection: {timeout}", flush=True)
+    ip = host
+    if host in ("0.0.0.0", "::", ""):
+        import socket
+
+        try:
+            ip = socket.gethostbyname(socket.gethostname())
+        except OSError:
+            ip = "127.0.0.1"
+    print(f"ip_address: {ip}", flush=True)
+    try:
+        import debugpy
+    except ImportError:
+        print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
+        print("Debugger attached = False", flush=True)
+        return
+    try:
+        debugpy.listen((host, port))
+    except Exception as exc:
+        reason = " ".join(str(exc).split())
+        print(f"Remote debugging: cannot listen on {host}:{port} (is the port in use?): {reason}", file=sys.stderr, flush=True)
+        print("Debugger attached = False", flush=True)
+        return
+    print(f"Remote debugging: listening on {ip}:{port} (process {os.getpid()})", flush=True)
+    waited = threading.Event()
+
+    def cancel_wait():
+        while not waited.is_set():
+            try:
+                debugpy.wait_for_client.cancel()
+                return
+            except RuntimeError:  # the wait has not started yet
+                waited.wait(0.05)
+
+    timer = threading.Timer(timeout, cancel_wait) if timeout > 0 else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        debugpy.wait_for_client()
+    finally:
+        waited.set()
+        if timer is not None:
+            timer.cancel()
+    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+
+$name()
+'''
+)
+
+
+def score_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
+    """The block at the start of init(): the nested helper and its call."""
+    text = SCORE_BLOCK.substitute(
+        name=validate_identifier(name),
+        host=string_literal(options.host),
+        port=validate_port(options.port),
+        timeout=validate_timeout(options.timeout),
+        switch=ENV_SWITCH,
+        switch_literal=string_literal(ENV_SWITCH),
+        port_variable=ENV_PORT,
+        port_variable_literal=string_literal(ENV_PORT),
+        timeout_variable=ENV_TIMEOUT,
+        timeout_variable_literal=string_literal(ENV_TIMEOUT),
+    )
+    return _reindent(text, indent_unit)

@@ -88,11 +88,15 @@ def decode(data: bytes, name: str = "<stdin>") -> SourceText:
     try:
         encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
-        raise FileError(f"{name}: {exc.msg if hasattr(exc, 'msg') else exc}") from None
+        # detect_encoding says "invalid or missing encoding declaration" when
+        # the first lines are not UTF-8; the decode below names the byte.
+        encoding = "utf-8"
+        if "encoding problem" in str(exc) or "unknown encoding" in str(exc):
+            raise FileError(f"{name}: {exc}") from None
     try:
         text = data.decode(encoding)
-    except (UnicodeDecodeError, LookupError) as exc:
-        raise FileError(f"{name}: cannot decode as {encoding}: {exc.reason if hasattr(exc, 'reason') else exc}") from None
+    except UnicodeDecodeError as exc:
+        raise FileError(f"{name}: cannot decode as {encoding}: {exc.reason} at byte {exc.start}") from None
     return SourceText(text, encoding)
 
 

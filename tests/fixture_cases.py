@@ -1,0 +1,43 @@
+"""Loading the before/after fixture folders shared by the codemod tests."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    before: bytes
+    after: bytes
+    suffix: str
+    meta: dict = field(default_factory=dict)
+
+    @property
+    def folder(self) -> Path:
+        return self.meta["_folder"]
+
+
+def load_cases(kind: str) -> list:
+    """pytest params, one per ``fixtures/<kind>/<case>/`` with before/after files."""
+    params = []
+    for folder in sorted((FIXTURES / kind).iterdir()):
+        if not folder.is_dir():
+            continue
+        befores = sorted(folder.glob("before.*"))
+        if not befores:
+            continue
+        before = befores[0]
+        after = folder / ("after" + before.suffix)
+        meta_file = folder / "case.json"
+        meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
+        meta["_folder"] = folder
+        case = Case(folder.name, before.read_bytes(), after.read_bytes(), before.suffix, meta)
+        params.append(pytest.param(case, id=folder.name))
+    return params

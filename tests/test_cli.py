@@ -1,0 +1,145 @@
+"""The command line: files, directories, stdin, --diff, --check, exit codes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from instrument.cli import EXIT_FAILED, EXIT_OK, EXIT_WOULD_CHANGE, main
+
+TRAIN = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_args()\n"
+LIBRARY = "def helper():\n    return 1\n"
+BROKEN = "def broken(:\n"
+
+
+@pytest.fixture
+def tree(tmp_path):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(TRAIN)
+    (tmp_path / "src" / "utils.py").write_text(LIBRARY)
+    (tmp_path / ".venv").mkdir()
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("")
+    (tmp_path / ".venv" / "site.py").write_text(TRAIN)
+    return tmp_path
+
+
+def test_add_then_strip_in_place(tree, capsys):
+    train = tree / "src" / "train.py"
+    assert main(["add", str(tree)]) == EXIT_OK
+    assert "_instrument_remote_debug(args)" in train.read_text()
+    assert (tree / "src" / "utils.py").read_text() == LIBRARY  # not an entry script
+    assert (tree / ".venv" / "site.py").read_text() == TRAIN  # virtualenvs are skipped
+    err = capsys.readouterr().err
+    assert f"instrumented {train}" in err and "1 file instrumented." in err
+    assert main(["strip", str(tree)]) == EXIT_OK
+    assert train.read_text() == TRAIN
+
+
+def test_explicit_library_module_is_instrumented(tree):
+    utils = tree / "src" / "utils.py"
+    assert main(["add", str(utils)]) == EXIT_OK
+    assert "\n_instrument_remote_debug()\n" in utils.read_text()
+
+
+def test_diff_writes_nothing(tree, capsys):
+    train = tree / "src" / "train.py"
+    assert main(["add", "--diff", str(train)]) == EXIT_OK
+    out = capsys.readouterr().out
+    assert out.startswith(f"--- {train}\t(original)\n+++ {train}\t(instrumented)\n")
+    assert "+_instrument_remote_debug(args)\n" in out
+    assert train.read_text() == TRAIN
+
+
+@pytest.mark.parametrize(("action", "content", "code"), [
+    ("add", TRAIN, EXIT_WOULD_CHANGE),
+    ("strip", TRAIN, EXIT_OK),
+])
+def test_check_exit_codes(tmp_path, action, content, code):
+    path = tmp_path / "train.py"
+    path.write_text(content)
+    assert main([action, "--check", str(path)]) == code
+    assert path.read_text() == content
+
+
+def test_check_after_add(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(TRAIN)
+    main(["add", str(path)])
+    assert main(["add", "--check", str(path)]) == EXIT_OK
+    assert main(["strip", "--check", str(path)]) == EXIT_WOULD_CHANGE
+
+
+def test_failure_is_one_line_and_others_still_run(tmp_path, capsys):
+    bad, good = tmp_path / "bad.py", tmp_path / "good.py"
+    bad.write_text(BROKEN)
+    good.write_text(TRAIN)
+    os.chmod(bad, 0o640)
+    assert main(["add", str(bad), str(good), str(tmp_path / "missing.py")]) == EXIT_FAILED
+    err = capsys.readouterr().err.splitlines()
+    assert any(line.startswith(f"{bad}: cannot parse") for line in err)
+    assert f"{tmp_path / 'missing.py'}: no such file" in err
+    assert err[-1] == "1 file instrumented, 2 files failed."
+    assert bad.read_text() == BROKEN and oct(bad.stat().st_mode & 0o777) == "0o640"
+    assert "_instrument_remote_debug" in good.read_text()
+
+
+def test_add_keeps_file_mode(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(TRAIN)
+    os.chmod(path, 0o755)
+    assert main(["add", str(path)]) == EXIT_OK
+    assert oct(path.stat().st_mode & 0o777) == "0o755"
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (["add", "--port", "70000", "x.py"], "Invalid value for '--port'"),
+        (["add", "--timeout", "-3", "x.py"], "Invalid value for '--timeout'"),
+        (["add", "--host", "1.2.3.4'; import os", "x.py"], "not an IP address or host name"),
+        (["add"], "Missing argument"),
+        (["add", "--kind", "notebook", "x.py"], "Invalid value for '--kind'"),
+    ],
+)
+def test_bad_options_exit_2_before_touching_anything(argv, message, capsys):
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_options_reach_the_code(tmp_path):
+    path = tmp_path / "train.py"
+    path.write_text(TRAIN)
+    assert main(["add", "--port", "6001", "--timeout", "42", "--host", "127.0.0.1", str(path)]) == EXIT_OK
+    text = path.read_text()
+    assert "default=6001" in text and "default=42" in text and 'host = "127.0.0.1"' in text
+
+
+def _instrument(*argv, stdin=b""):
+    return subprocess.run(
+        [sys.executable, "-m", "instrument", *argv], input=stdin, capture_output=True, timeout=60
+    )
+
+
+def test_stdin_to_stdout_keeps_crlf():
+    source = TRAIN.replace("\n", "\r\n").encode()
+    added = _instrument("add", "-", stdin=source)
+    assert added.returncode == 0, added.stderr
+    assert b"_instrument_remote_debug(args)\r\n" in added.stdout and b"\n" not in added.stdout.replace(b"\r\n", b"")
+    stripped = _instrument("strip", "-", stdin=added.stdout)
+    assert stripped.stdout == source
+
+
+def test_stdin_errors_and_check():
+    result = _instrument("add", "-", stdin=BROKEN.encode())
+    assert result.returncode == EXIT_FAILED and result.stderr.decode().startswith("-: cannot parse")
+    assert _instrument("add", "--check", "-", stdin=TRAIN.encode()).returncode == EXIT_WOULD_CHANGE
+
+
+def test_version_and_help():
+    assert _instrument("--version").stdout.decode().startswith("instrument, version ")
+    help_text = _instrument("add", "--help").stdout.decode()
+    for option in ("--port", "--timeout", "--host", "--diff", "--check", "--kind"):
+        assert option in help_text

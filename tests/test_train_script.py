@@ -1,0 +1,269 @@
+"""The training-script codemod, table-driven from fixtures/train/."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+
+import pytest
+
+from codemods import kinds, markers, train_script
+from codemods.templates import DebugOptions, TemplateError
+from instrument import files
+from instrument.process import ADD, STRIP, Job, process_bytes
+from tests.fixture_cases import load_cases
+
+CASES = load_cases("train")
+ADD_JOB = Job(ADD, kind="train")
+STRIP_JOB = Job(STRIP, kind="train")
+
+
+def add_bytes(data: bytes, name: str = "train.py") -> bytes:
+    outcome = process_bytes(ADD_JOB, data, name)
+    assert outcome.error is None, outcome.error
+    return outcome.output
+
+
+def strip_bytes(data: bytes, name: str = "train.py") -> bytes:
+    outcome = process_bytes(STRIP_JOB, data, name)
+    assert outcome.error is None, outcome.error
+    return outcome.output
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_add_gives_the_after_file(case):
+    assert add_bytes(case.before) == case.after
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_strip_gives_the_before_file_back(case):
+    assert strip_bytes(case.after) == case.before
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_add_is_idempotent(case):
+    assert add_bytes(case.after) == case.after
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_strip_leaves_a_clean_file_alone(case):
+    assert strip_bytes(case.before) == case.before
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_mode_follows_the_scripts_parser(case):
+    text = case.after.decode("latin-1")
+    standalone = "\n_instrument_remote_debug()" in text.replace("\r\n", "\n")
+    assert ("standalone" if standalone else "parser") == case.meta["mode"]
+    if case.meta["mode"] == "parser":
+        assert text.count(templates_label("flags")) >= 1
+
+
+def templates_label(which: str) -> str:
+    from codemods import templates
+
+    return {"flags": templates.LABEL_FLAGS, "call": templates.LABEL_CALL}[which]
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_strip_survives_edits_elsewhere(case):
+    before = files.decode(case.before).text
+    after = files.decode(case.after).text
+    newline = "\r\n" if "\r\n" in before else "\n"
+    prefix = f"# a comment the user added later{newline}"
+    assert kinds.strip(prefix + after, "train") == prefix + before
+    if before.endswith(newline):
+        suffix = f"x_added_later = 1{newline}"
+        assert kinds.strip(after + suffix, "train") == before + suffix
+        # an edit between two blocks (after the helper, before the rest)
+        lines = markers.split_lines(after)
+        first_end = next(i for i, line in enumerate(lines) if line.strip() == markers.END)
+        lines.insert(first_end + 1, f"EDITED = True{newline}")
+        stripped = kinds.strip("".join(lines), "train")
+        assert markers.BEGIN not in stripped and f"EDITED = True{newline}" in stripped
+        assert stripped.replace(f"EDITED = True{newline}", "", 1) == before
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(path, argv, timeout=60):
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    return subprocess.run(
+        [sys.executable, "-Xfrozen_modules=off", str(path), *argv],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        timeout=timeout,
+        cwd=path.parent,
+        env=env,
+    )
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_instrumented_script_behaves_the_same_without_debugging(case, tmp_path):
+    before = tmp_path / "before.py"
+    after = tmp_path / "after.py"
+    before.write_bytes(case.before)
+    after.write_bytes(case.after)
+    argv = case.meta["argv"]
+    original, instrumented = _run(before, argv), _run(after, argv)
+    assert original.returncode == instrumented.returncode == 0, instrumented.stderr
+    assert instrumented.stdout == original.stdout
+    assert "Timeout for debug connection" not in instrumented.stdout
+
+
+DEBUG_LINES = ("Timeout for debug connection: ", "ip_address: ", "Remote debugging: ", "Debugger attached = ")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_debug_block_runs_and_times_out(case, tmp_path):
+    before, after = tmp_path / "before.py", tmp_path / "after.py"
+    before.write_bytes(case.before)
+    after.write_bytes(case.after)
+    port = _free_port()
+    flags = ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)]
+    result = _run(after, flags + case.meta["argv"])
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert lines.count("Timeout for debug connection: 1") == 1
+    assert any(line.startswith("ip_address: ") for line in lines)
+    assert f"Remote debugging: listening on" in result.stdout and f":{port}" in result.stdout
+    assert lines.count("Debugger attached = False") == 1
+    # apart from the debug lines, the script printed exactly what it always did
+    own = [line for line in lines if not line.startswith(DEBUG_LINES)]
+    assert own == _run(before, case.meta["argv"]).stdout.splitlines()
+
+
+@pytest.mark.parametrize("case", [c for c in CASES if c.values[0].meta["mode"] == "parser"])
+def test_flags_show_in_help(case, tmp_path):
+    after = tmp_path / "after.py"
+    after.write_bytes(case.after)
+    result = _run(after, ["--help"])
+    assert result.returncode == 0, result.stderr
+    for flag in train_script.DEBUG_FLAGS:
+        assert flag in result.stdout
+
+
+# -- options become literals, and nothing else gets in -------------------------
+
+SIMPLE = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_args()\n"
+
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (DebugOptions(port=6000), 'type=int, default=6000, help="debug port"'),
+        (DebugOptions(timeout=0), "type=int, default=0, help"),
+        (DebugOptions(host="127.0.0.1"), 'host = "127.0.0.1"'),
+        (DebugOptions(host="node-1.example.com"), 'host = "node-1.example.com"'),
+        (DebugOptions(host="::1"), 'host = "::1"'),
+    ],
+)
+def test_options_become_literals(options, expected):
+    assert expected in train_script.add(SIMPLE, options)
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"host": "0.0.0.0\"); import os; os.system('x'); (\""},
+        {"host": "a b"},
+        {"host": ""},
+        {"host": "-leading.dash"},
+        {"port": 0},
+        {"port": 65536},
+        {"port": True},
+        {"timeout": -1},
+        {"timeout": 1.5},
+    ],
+)
+def test_bad_options_are_refused(bad):
+    with pytest.raises(TemplateError):
+        DebugOptions(**bad)
+
+
+# -- what add refuses ----------------------------------------------------------
+
+HAND_WRITTEN_FLAGS = """\
+import argparse
+parser = argparse.ArgumentParser()
+parser.add_argument('--remote_debug', action='store_true')
+args = parser.parse_args()
+"""
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("def f(:\n    pass\n", "cannot parse"),
+        (HAND_WRITTEN_FLAGS, "line 3: the script already defines --remote_debug"),
+        ("# >>> instrument: x\nimport os\n", "never closed"),
+        ("import os\n# <<< instrument\n", "without a matching"),
+    ],
+)
+def test_add_refuses(source, message):
+    outcome = process_bytes(ADD_JOB, source.encode(), "bad.py")
+    assert outcome.error is not None and outcome.error.startswith("bad.py: ")
+    assert message in outcome.error
+    assert "\n" not in outcome.error
+
+
+def test_undecodable_file_is_an_error():
+    outcome = process_bytes(ADD_JOB, b"x = '\xff\xfe'\n", "bytes.py")
+    assert outcome.error == "bytes.py: cannot decode as utf-8: invalid start byte at byte 5"
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"# -*- coding: klingon -*-\nx = 1\n", "unknown encoding"),
+        (b"\xef\xbb\xbf# coding: latin-1\nx = 1\n", "encoding problem"),
+        (b"x = 1\ny = '\xe9'\n", "cannot decode as utf-8"),
+    ],
+)
+def test_encoding_errors_name_the_file(data, message):
+    outcome = process_bytes(ADD_JOB, data, "enc.py")
+    assert outcome.error.startswith("enc.py: ") and message in outcome.error
+
+
+def test_helper_name_does_not_clash():
+    source = "import argparse\n_instrument_remote_debug = 1\np = argparse.ArgumentParser()\na = p.parse_args()\n"
+    result = train_script.add(source)
+    assert "def _instrument_remote_debug_2(args=None, run=None):" in result
+    assert "_instrument_remote_debug_2(a)" in result
+    assert kinds.strip(result, "train") == source
+
+
+def test_empty_module_is_left_alone():
+    assert train_script.add("") == ""
+    assert train_script.add("# only a comment\n") == "# only a comment\n"
+
+
+def test_parse_in_a_one_line_block_falls_back_to_standalone():
+    source = "import argparse\np = argparse.ArgumentParser()\nif True: a = p.parse_args()\n"
+    result = train_script.add(source)
+    assert "\n_instrument_remote_debug()\n" in result
+    assert templates_label("flags") not in result
+
+
+def test_every_parse_site_gets_the_call():
+    source = (
+        "import argparse\n"
+        "p = argparse.ArgumentParser()\n"
+        "def a():\n    x = p.parse_args()\n    return x\n"
+        "def b():\n    y, _ = p.parse_known_args()\n    return y\n"
+    )
+    result = train_script.add(source)
+    assert "    _instrument_remote_debug(x)\n" in result
+    assert "    _instrument_remote_debug(y)\n" in result
+    assert result.count(templates_label("flags")) == 1
