@@ -56,6 +56,13 @@ def _top_level_functions(module: cst.Module) -> set[str]:
     return {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
 
 
+_MODULE_LEVEL_PARSE = m.SimpleStatementLine(
+    body=[
+        m.Assign(value=m.Call(func=m.Attribute(attr=m.Name("parse_args") | m.Name("parse_known_args"))))
+    ]
+)
+
+
 def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Optional[str]:
     """``score``, ``pipeline``, ``train`` (an entry script) or None (a library module)."""
     module = module if module is not None else parse(source)
@@ -64,30 +71,70 @@ def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Opti
     if "PythonScriptStep" in source or "CondaDependencies" in source:
         return PIPELINE
     for statement in module.body:
-        if m.matches(statement, _TOP_LEVEL_ACTION):
-            return TRAIN
-        if isinstance(statement, cst.SimpleStatementLine) and "parse_args" in module.code_for_node(statement):
+        if m.matches(statement, _TOP_LEVEL_ACTION | _MODULE_LEVEL_PARSE):
             return TRAIN
     return None
 
 
-def _add_train(source: str, options: DebugOptions) -> str:
+def _add_train(source: str, options: DebugOptions, module: Optional[cst.Module] = None) -> str:
     from codemods import train_script
 
     try:
-        return train_script.add(source, options)
+        return train_script.add(source, options, module)
     except train_script.InstrumentError as exc:
         raise TransformError(str(exc)) from None
 
 
-ADDERS: dict[str, Callable[[str, DebugOptions], str]] = {TRAIN: _add_train}
+def _add_score(source: str, options: DebugOptions) -> str:
+    from codemods import score_script
+
+    try:
+        return score_script.add(source, options)
+    except score_script.InstrumentError as exc:
+        raise TransformError(str(exc)) from None
 
 
-def add(source: str, kind: str, options: DebugOptions) -> str:
+def _add_pipeline(source: str, options: DebugOptions) -> str:
+    from codemods import pipeline
+
+    try:
+        return pipeline.add(source, options)
+    except pipeline.InstrumentError as exc:
+        raise TransformError(str(exc)) from None
+
+
+def _add_env(source: str, options: DebugOptions) -> str:
+    from codemods import conda_env
+
+    try:
+        return conda_env.add(source, options)
+    except conda_env.EnvError as exc:
+        raise TransformError(str(exc)) from None
+
+
+def is_conda_env(source: str) -> bool:
+    """Whether a YAML text is a conda environment (met while walking: else skipped)."""
+    from codemods import conda_env
+
+    return conda_env.is_conda_env(source)
+
+
+ADDERS: dict[str, Callable[[str, DebugOptions], str]] = {
+    TRAIN: _add_train,
+    SCORE: _add_score,
+    PIPELINE: _add_pipeline,
+    ENV: _add_env,
+}
+
+
+def add(source: str, kind: str, options: DebugOptions, module: Optional[cst.Module] = None) -> str:
+    """Instrument ``source`` as ``kind``; ``module``: its parse, when already at hand."""
     try:
         adder = ADDERS[kind]
     except KeyError:
         raise TransformError(f"instrumenting {kind} files is not supported yet") from None
+    if kind == TRAIN:
+        return _add_train(source, options, module)
     return adder(source, options)
 
 

@@ -29,6 +29,8 @@ class Job:
     host: str = "0.0.0.0"
     write: bool = True
     diff: bool = False
+    client_ip: Optional[str] = None  # pipeline steps: --remote_debug_client_ip
+    steps: tuple = ()  # pipeline steps: only these names (empty: all)
 
 
 @dataclass(frozen=True)
@@ -56,18 +58,24 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> tuple[str,
         kind = job.kind or (kinds.ENV if _is_yaml(name) else kinds.TRAIN)
         return kinds.strip(text, kind), kind
     kind = job.kind
+    module = None
     if kind is None:
         if _is_yaml(name):
             kind = kinds.ENV
         else:
-            kind = kinds.detect_python_kind(text)
+            module = kinds.parse(text)  # parsed once, for detection and the codemod
+            kind = kinds.detect_python_kind(text, module)
             if kind is None:
                 if not explicit:
                     return text, None  # a library module met while walking
                 kind = kinds.TRAIN
+    if kind == kinds.ENV and not explicit and not kinds.is_conda_env(text):
+        return text, None  # some other YAML file met while walking
     timeout = job.timeout if job.timeout is not None else kinds.DEFAULT_TIMEOUTS.get(kind, 300)
-    options = DebugOptions(port=job.port, timeout=timeout, host=job.host)
-    return kinds.add(text, kind, options), kind
+    options = DebugOptions(
+        port=job.port, timeout=timeout, host=job.host, client_ip=job.client_ip, steps=job.steps
+    )
+    return kinds.add(text, kind, options, module), kind
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
