@@ -20,6 +20,7 @@ import ipaddress
 import re
 from dataclasses import dataclass
 from string import Template
+from typing import Optional
 
 #: Function name of the injected helper (a suffix is added on a clash).
 HELPER_NAME = "_instrument_remote_debug"
@@ -52,6 +53,7 @@ def $name(args=None, run=None):
     the --remote_debug* flags are read from sys.argv and taken out of it, so
     the script's own command line keeps working.
     """
+    import io
     import socket
     import sys
     import threading
@@ -101,7 +103,13 @@ $flags
     try:
         if client_ip:
             print(f"Remote debugging: connecting to VS Code at {client_ip}:{port}", flush=True)
-            debugpy.connect((client_ip, port))
+            real_stderr = sys.stderr
+            sys.stderr = held = io.StringIO()  # a refused connect prints a traceback first
+            try:
+                debugpy.connect((client_ip, port))
+            finally:
+                sys.stderr = real_stderr
+            real_stderr.write(held.getvalue())
         else:
             debugpy.listen((host, port))
             print(f"Remote debugging: listening on {ip}:{port}", flush=True)
@@ -183,11 +191,20 @@ class DebugOptions:
     port: int = DEFAULT_PORT
     timeout: int = DEFAULT_TIMEOUT
     host: str = DEFAULT_HOST
+    #: Pipeline steps: the VS Code address passed as --remote_debug_client_ip.
+    client_ip: Optional[str] = None
+    #: Pipeline steps: only the steps with these names (empty: all).
+    steps: tuple = ()
 
     def __post_init__(self) -> None:
         validate_port(self.port)
         validate_timeout(self.timeout)
         object.__setattr__(self, "host", validate_host(self.host))
+        if self.client_ip is not None:
+            object.__setattr__(self, "client_ip", validate_host(self.client_ip))
+        if isinstance(self.steps, str) or not all(isinstance(s, str) and s for s in self.steps):
+            raise TemplateError(f"step names must be non-empty strings, not {self.steps!r}")
+        object.__setattr__(self, "steps", tuple(self.steps))
 
 
 def string_literal(value: str) -> str:

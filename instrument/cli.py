@@ -129,11 +129,27 @@ def cli() -> None:
     callback=_validate_host,
     help="Interface the debugger listens on (an IP address or host name).",
 )
-def add(paths, diff, check, kind, quiet, verbose, port, timeout, host) -> None:
+@click.option(
+    "--client-ip",
+    default=None,
+    callback=lambda ctx, param, value: _validate_optional_host(ctx, param, value),
+    help="Pipeline steps: pass --remote_debug_client_ip with this VS Code address (reverse connection).",
+)
+@click.option(
+    "--step",
+    "steps",
+    multiple=True,
+    metavar="NAME",
+    help="Pipeline definitions: only the steps with this name= (repeatable). [default: all steps]",
+)
+def add(paths, diff, check, kind, quiet, verbose, port, timeout, host, client_ip, steps) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
     from instrument.process import ADD, Job
 
-    job = Job(ADD, kind=kind, port=port, timeout=timeout, host=host, write=not (diff or check), diff=diff)
+    job = Job(
+        ADD, kind=kind, port=port, timeout=timeout, host=host, write=not (diff or check), diff=diff,
+        client_ip=client_ip, steps=tuple(steps),
+    )
     raise SystemExit(_run(job, paths, check, quiet, verbose))
 
 
@@ -145,6 +161,145 @@ def strip(paths, diff, check, kind, quiet, verbose) -> None:
 
     job = Job(STRIP, kind=kind, write=not (diff or check), diff=diff)
     raise SystemExit(_run(job, paths, check, quiet, verbose))
+
+
+#: Candidate files from which on `check` parses in a process pool; below it
+#: starting the workers costs more than the parsing they would share.
+CHECK_POOL_THRESHOLD = 64
+
+
+def _check_candidate(name: str, data: bytes, allow: tuple[str, ...]) -> tuple[list[str], Optional[str]]:
+    """(``path:line:col: message`` lines, error) for one file; runs in workers too."""
+    from codemods import check, kinds
+    from instrument import files
+
+    is_yaml = name.endswith(files.YAML_SUFFIXES)
+    try:
+        source = files.decode_text(data, name) if is_yaml else files.decode(data, name)
+        found = check.check_yaml(source.text) if is_yaml else check.check_python(source.text, allow)
+    except files.FileError as exc:
+        return [], str(exc)
+    except kinds.TransformError as exc:
+        return [], f"{name}: {exc}"
+    return [f"{name}:{f.line}:{f.col}: {f.message}" for f in found], None
+
+
+def _validate_allow(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
+    if any(not pattern for pattern in value):
+        raise click.BadParameter("empty pattern")
+    return value
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.option(
+    "--allow",
+    "allow",
+    metavar="PATTERN",
+    multiple=True,
+    callback=_validate_allow,
+    help="Accept findings in files whose path matches this glob (e.g. 'tools/attach_*.py'), "
+    "or calls whose qualified name does (e.g. 'debugpy.connect'). Repeatable.",
+)
+def check(paths, allow) -> None:
+    """Exit 1 if files hold instrument blocks or remote-debug calls (debugpy, ptvsd).
+
+    Prints one `path:line:col: message` per finding. A call with a
+    `# instrument: allow` comment on its line is accepted.
+    """
+    import concurrent.futures
+    import itertools
+    import os
+    from pathlib import PurePath
+
+    from codemods.check import could_have_findings
+    from instrument import files
+
+    names: list[str] = []
+    contents: list[bytes] = []
+    failed = 0
+    for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
+        if any(PurePath(path).match(pattern) for pattern in allow):
+            continue
+        try:
+            data = files.read_bytes(path)
+        except files.FileError as exc:
+            failed += 1
+            click.echo(str(exc), err=True)
+            continue
+        if could_have_findings(data, yaml=path.suffix in files.YAML_SUFFIXES):
+            names.append(str(path))
+            contents.append(data)
+    workers = min(os.cpu_count() or 1, 1 + len(names) // CHECK_POOL_THRESHOLD)
+    if workers > 1:
+        with concurrent.futures.ProcessPoolExecutor(workers) as pool:
+            results = list(pool.map(_check_candidate, names, contents, itertools.repeat(allow), chunksize=8))
+    else:
+        results = [_check_candidate(name, data, allow) for name, data in zip(names, contents)]
+    found = 0
+    for lines, error in results:
+        if error:
+            failed += 1
+            click.echo(error, err=True)
+        for line in lines:
+            click.echo(line)
+        found += len(lines)
+    raise SystemExit(EXIT_FAILED if failed else EXIT_WOULD_CHANGE if found else EXIT_OK)
+
+
+def _validate_optional_host(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    return None if value is None else _validate_host(ctx, param, value)
+
+
+@cli.command()
+@click.option("--host", default=None, callback=_validate_optional_host,
+              help="Address of the compute node (with --listen: the interface VS Code listens on).")
+@click.option("--port", type=click.IntRange(1, 65535), default=None, help="Debug port. [default: from the log, else 5678]")
+@click.option("--from-log", "from_log", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="Read the node's address (and port) from a run log: 70_driver_log.txt, std_log.txt, ...")
+@click.option("--node", type=click.IntRange(min=1), default=None, help="With --from-log: use only the N-th node of the log.")
+@click.option("--docker", is_flag=True, help="A model deployed in a local Docker container (localhost, /var/azureml-app).")
+@click.option("--listen", is_flag=True, help='VS Code listens ("listen") for a script started with --remote_debug_client_ip.')
+@click.option("--local-root", default=".", show_default=True, help="Local folder of the step's code.")
+@click.option("--remote-root", default=None, help='Folder of the code on the remote side. [default: ".", with --docker /var/azureml-app]')
+@click.option("--name", default=None, help="Configuration name. [default: says which step folder]")
+@click.option("--file", "launch_file", type=click.Path(dir_okay=False, path_type=Path),
+              default=Path(".vscode/launch.json"), show_default=True, help="The launch.json to update.")
+@click.option("--print", "print_only", is_flag=True, help="Print the configuration(s), write nothing.")
+@click.option("--just-my-code/--all-code", default=True, show_default=True, help="Step through your code only, or libraries too.")
+@click.option("--legacy-type", is_flag=True, help='Write the deprecated "type": "python" for old VS Code Python extensions.')
+def launch(host, port, from_log, node, docker, listen, local_root, remote_root, name, launch_file, print_only,
+           just_my_code, legacy_type) -> None:
+    """Add a VS Code attach configuration to .vscode/launch.json, keeping its comments and other configurations."""
+    from instrument import launch as launching
+
+    situations = [option for option, given in (("--from-log", from_log), ("--docker", docker), ("--listen", listen)) if given]
+    if len(situations) > 1:
+        raise click.UsageError(f"{situations[0]} and {situations[1]} cannot be combined")
+    if from_log is not None and host is not None:
+        raise click.UsageError("--host and --from-log cannot be combined: the log gives the address")
+    if not situations and host is None:
+        raise click.UsageError("give --host, --from-log, --docker or --listen")
+    if node is not None and from_log is None:
+        raise click.UsageError("--node needs --from-log")
+    cwd = Path.cwd()
+    root = launching.local_root_value(local_root, launching.workspace_folder(launch_file, cwd), cwd)
+    request = launching.Request(host, port, root, remote_root, name, docker, listen, node, legacy_type, just_my_code)
+    try:
+        nodes = launching.read_log(from_log) if from_log is not None else None
+        configurations, notes = launching.configurations_for(request, nodes)
+        for note in notes:
+            click.echo(note, err=True)
+        if print_only:
+            click.echo(launching.render(configurations), nl=False)
+            return
+        replaced = launching.write_launch_file(launch_file, configurations)
+    except launching.LaunchError as exc:
+        click.echo(str(exc), err=True)
+        raise SystemExit(EXIT_FAILED) from None
+    for configuration in configurations:
+        done = "replaced" if configuration["name"] in replaced else "added"
+        click.echo(f"{done} {configuration['name']!r} in {launch_file}", err=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

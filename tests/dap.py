@@ -19,6 +19,10 @@ class DapError(RuntimeError):
     """A request failed, the adapter went away, or a wait timed out."""
 
 
+class DapClosed(DapError):
+    """The adapter closed the connection."""
+
+
 class DapClient:
     def __init__(self, sock: socket.socket) -> None:
         self._sock = sock
@@ -119,13 +123,11 @@ class DapClient:
         try:
             data = self._sock.recv(65536)
         except socket.timeout:
-            data = None
+            raise DapError(f"timed out waiting for {waiting_for}; received: {self._summary()}") from None
         except OSError as exc:
-            raise DapError(f"connection error waiting for {waiting_for}: {exc}") from exc
-        if data is None:
-            raise DapError(f"timed out waiting for {waiting_for}; received: {self._summary()}")
+            raise DapClosed(f"connection error waiting for {waiting_for}: {exc}") from exc
         if not data:
-            raise DapError(f"connection closed waiting for {waiting_for}; received: {self._summary()}")
+            raise DapClosed(f"connection closed waiting for {waiting_for}; received: {self._summary()}")
         self._buffer += data
 
     def _summary(self) -> str:
@@ -180,7 +182,7 @@ def continue_and_disconnect(client: DapClient, timeout: float = DEFAULT_TIMEOUT)
         client.request("continue", {"threadId": client.stopped["threadId"]}, timeout)
         try:
             client.request("disconnect", {"terminateDebuggee": False}, timeout)
-        except DapError:
-            pass  # the debuggee may finish and take the adapter down first
+        except DapClosed:
+            pass  # the debuggee may finish and take its adapter down first
     finally:
         client.close()

@@ -8,6 +8,7 @@ read a local variable, continue, and check the script finishes normally.
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -25,12 +26,12 @@ if str(ROOT) not in sys.path:
 
 from codemods.templates import DebugOptions  # noqa: E402
 from codemods.train_script import add  # noqa: E402
-from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
+from tests.dap import DapClient, DapClosed, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 
 PYTHON = [sys.executable, "-Xfrozen_modules=off"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY"))}
 ENV["PYTHONUNBUFFERED"] = "1"
-WAIT = 30  # seconds: the bound on any single wait; a passing test takes ~1-3 s
+WAIT = 20  # seconds: the bound on any single wait; a passing test takes 0.1-4 s
 
 # A plain script: the helper runs in standalone mode and reads sys.argv.
 STANDALONE = '''\
@@ -178,6 +179,43 @@ def assert_ran_to_the_end(proc: Proc, attached: bool) -> None:
     assert "Traceback" not in proc.stdout + proc.stderr, proc.report()
 
 
+def test_dap_client_keeps_messages_that_arrive_early(tmp_path):
+    """Split frames, events before the response, events claimed out of order."""
+    ours, theirs = socket.socketpair()
+    client = DapClient(ours)
+    try:
+        def frame(message: dict) -> bytes:
+            body = json.dumps(message).encode()
+            return b"Content-Length: %d\r\n\r\n" % len(body) + body
+
+        wire = b"".join([
+            frame({"seq": 1, "type": "event", "event": "first", "body": {"n": 1}}),
+            frame({"seq": 2, "type": "event", "event": "second", "body": {"n": 2}}),
+            frame({"seq": 3, "type": "response", "request_seq": 1, "command": "ping",
+                   "success": True, "body": {"pong": "é"}}),
+            frame({"seq": 4, "type": "response", "request_seq": 2, "command": "bad",
+                   "success": False, "message": "no such thing"}),
+        ])
+        seq = client.send_request("ping")
+        for i in range(0, len(wire), 7):  # dribble it out across frame boundaries
+            theirs.sendall(wire[i:i + 7])
+        assert client.wait_response(seq, timeout=5) == {"pong": "é"}
+        assert client.wait_event("second", timeout=5) == {"n": 2}
+        assert client.wait_event("first", timeout=5) == {"n": 1}
+        with pytest.raises(DapError, match="no such thing"):
+            client.request("bad", timeout=5)
+        started = time.monotonic()
+        with pytest.raises(DapError, match="timed out"):
+            client.wait_event("never", timeout=0.3)
+        assert time.monotonic() - started < 5
+        theirs.close()
+        with pytest.raises(DapClosed):
+            client.wait_event("never", timeout=5)
+    finally:
+        client.close()
+        theirs.close()
+
+
 @pytest.mark.parametrize("body", [STANDALONE, WITH_PARSER], ids=["standalone", "argparse"])
 def test_listen_attach_break_and_read_a_local(tmp_path, start, body):
     script, line = build_script(tmp_path, body)
@@ -236,7 +274,7 @@ def test_reverse_connection_to_a_listening_adapter(tmp_path, start):
     [proc] = procs
     assert f"Remote debugging: connecting to VS Code at 127.0.0.1:{debuggee_port}" in proc.out
     assert_ran_to_the_end(proc, attached=True)
-    assert adapter.popen.poll() is None, adapter.report()  # the adapter serves on
+    assert adapter.finish() == 0, adapter.report()  # the session ended, so the adapter quits
 
 
 def test_nobody_attaches_within_the_timeout(tmp_path, start):

@@ -1,0 +1,153 @@
+"""Add debugpy to a conda environment file (``env.yml``, section 3 of the source document).
+
+``add(source)`` puts ``debugpy`` into the ``- pip:`` sub-list of the
+``dependencies:`` list, creating the sub-list (and the ``pip`` package
+itself) when absent. ruamel.yaml's round-trip loader says where the nodes are
+(line and column); the edit itself is fenced whole lines from
+:mod:`codemods.markers` (YAML comments also start with ``#``), so comments,
+indentation style and order stay byte for byte and strip removes exactly what
+add wrote.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Optional
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.error import YAMLError
+
+from codemods import markers
+
+DEBUGPY = "debugpy"
+LABEL = "debugpy for remote debugging (remove with `instrument strip`)"
+
+_NAME_RE = re.compile(r"[ \t]*(?:[\w.-]+::)?([A-Za-z0-9][A-Za-z0-9._-]*)")
+_EGG_RE = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
+_ITEM_PREFIX_RE = re.compile(r"([ \t]*)(-[ \t]+)")
+_EMPTY_PIP_RE = re.compile(r"[ \t]*-[ \t]+pip[ \t]*:[ \t]*(#.*)?")
+
+
+class EnvError(ValueError):
+    """The file cannot be given debugpy; the message says why."""
+
+
+def requirement_name(spec: Any) -> Optional[str]:
+    """The normalized package name of a pip or conda requirement, or None.
+
+    ``debugpy==1.8``, ``DebugPy>=1``, ``conda-forge::debugpy``, ``git+...#egg=debugpy``
+    all give ``debugpy``; options such as ``--index-url`` give None.
+    """
+    if not isinstance(spec, str):
+        return None
+    match = _EGG_RE.search(spec) or _NAME_RE.match(spec)
+    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else None
+
+
+def _load(text: str) -> Any:
+    try:
+        return YAML(typ="rt").load(text)
+    except YAMLError as exc:
+        first = " ".join(str(exc).split())
+        raise EnvError(f"cannot parse YAML: {first}") from None
+
+
+def _dependencies(data: Any) -> CommentedSeq:
+    if isinstance(data, CommentedMap) and isinstance(data.get("dependencies"), CommentedSeq):
+        return data["dependencies"]
+    raise EnvError("not a conda environment file (no `dependencies:` list)")
+
+
+def is_conda_env(source: str) -> bool:
+    """Whether the text is YAML with a conda ``dependencies:`` list."""
+    try:
+        _dependencies(_load(markers.remove_blocks(source)))
+    except (EnvError, markers.MarkerError):
+        return False
+    return True
+
+
+def _pip_entry(dependencies: CommentedSeq) -> Optional[CommentedMap]:
+    """The last ``- pip:`` entry: with several, the last one wins (as azureml-core reads it)."""
+    entries = [item for item in dependencies if isinstance(item, CommentedMap) and "pip" in item]
+    return entries[-1] if entries else None
+
+
+def _item_prefix(lines: list[str], line: int, column: int) -> tuple[str, str]:
+    """(indentation, dash with its spaces) of a block sequence item."""
+    match = _ITEM_PREFIX_RE.fullmatch(lines[line][:column])
+    if not match:
+        raise EnvError(f"line {line + 1}: unusual list layout; add {DEBUGPY} to the pip list by hand")
+    return match.group(1), match.group(2)
+
+
+def _newline(lines: list[str]) -> str:
+    return "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
+
+
+def add(source: str, options: object = None) -> str:
+    """``source`` with debugpy in its pip list; adding twice gives the same text."""
+    try:
+        clean = markers.remove_blocks(source)
+    except markers.MarkerError as exc:
+        raise EnvError(str(exc)) from None
+    dependencies = _dependencies(_load(clean))
+    lines = markers.split_lines(clean)
+    entry = _pip_entry(dependencies)
+    if entry is None:
+        insertion = _new_pip_section(dependencies, lines)
+    else:
+        pip = entry["pip"]
+        if isinstance(pip, CommentedSeq) and any(requirement_name(p) == DEBUGPY for p in pip):
+            return clean
+        insertion = _into_pip_list(entry, pip, lines)
+    result = markers.insert_blocks(clean, [insertion], _newline(lines))
+    _verify(result, clean)
+    return result
+
+
+def _into_pip_list(entry: CommentedMap, pip: Any, lines: list[str]) -> markers.Insertion:
+    key_line, key_column = entry.lc.key("pip")
+    if isinstance(pip, CommentedSeq) and (pip.fa.flow_style() or not len(pip)):  # [...]
+        line, column = entry.lc.value("pip")  # the '['
+        text = lines[line]
+        if "]" not in text[column:]:
+            raise EnvError(f"line {line + 1}: a pip list over several lines in [...] style; add {DEBUGPY} by hand")
+        separator = ", " if len(pip) else ""
+        body = (text[: column + 1] + DEBUGPY + separator + text[column + 1 :]).rstrip("\r\n")
+        indent = body[: len(body) - len(body.lstrip(" "))]
+        return markers.Insertion(line, indent, LABEL, [body[len(indent) :]], replaces=1)
+    if isinstance(pip, CommentedSeq):  # before the first item, with its indentation
+        line, column = pip.lc.item(0)
+        indent, dash = _item_prefix(lines, line, column)
+        return markers.Insertion(line, indent, LABEL, [dash + DEBUGPY])
+    if pip is None and _EMPTY_PIP_RE.fullmatch(lines[key_line].rstrip("\r\n")):
+        return markers.Insertion(key_line + 1, " " * (key_column + 2), LABEL, ["- " + DEBUGPY])
+    raise EnvError(f"line {key_line + 1}: `pip:` is not a list")
+
+
+def _new_pip_section(dependencies: CommentedSeq, lines: list[str]) -> markers.Insertion:
+    """``- pip`` (unless there) and ``- pip: [debugpy]`` after the last dependency."""
+    if dependencies.fa.flow_style() or not len(dependencies):
+        raise EnvError(f"`dependencies:` is written in [...] style; add `- pip:` with {DEBUGPY} by hand")
+    last = len(dependencies) - 1
+    line, column = dependencies.lc.item(last)
+    if not isinstance(dependencies[last], str):
+        raise EnvError(f"line {line + 1}: the last dependency is not a package name; add `- pip:` with {DEBUGPY} by hand")
+    indent, dash = _item_prefix(lines, line, column)
+    body = [] if any(requirement_name(d) == "pip" for d in dependencies) else [dash + "pip"]
+    body += [dash + "pip:", " " * (len(dash) + 2) + "- " + DEBUGPY]
+    return markers.Insertion(line + 1, indent, LABEL, body)
+
+
+def _verify(result: str, original: str) -> None:
+    """Refuse to hand back YAML that lost its meaning or does not strip back."""
+    try:
+        entry = _pip_entry(_dependencies(_load(result)))
+    except EnvError as exc:  # pragma: no cover - a bug, not user error
+        raise EnvError(f"internal error: the result is not a conda environment: {exc}") from None
+    if entry is None or DEBUGPY not in (entry["pip"] or ()):  # pragma: no cover - a bug
+        raise EnvError(f"internal error: {DEBUGPY} did not land in the pip list")
+    if markers.remove_blocks(result) != original:  # pragma: no cover - a bug
+        raise EnvError("internal error: the result does not strip back to the original")

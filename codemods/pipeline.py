@@ -1,0 +1,407 @@
+"""Instrument a pipeline definition (section 2 of the source document).
+
+``add(source, options)`` returns the instrumented source:
+
+* every ``PythonScriptStep(...)`` (any alias, keyword or positional use; with
+  ``options.steps`` only those whose ``name=`` is listed) gets the debug flags
+  appended as a list of their own, ``arguments=<original> + [...]`` (or
+  ``arguments=[...]``), and ``allow_reuse=False`` so the step really reruns;
+* ``CondaDependencies.create(...)`` gets ``'debugpy'`` in ``pip_packages``, and
+  an object built with ``CondaDependencies()`` gets
+  ``.add_pip_package('debugpy')``, unless a debugpy requirement is there.
+
+Changed calls are rewritten in the syntax tree; the statements holding them
+are then swapped whole-line for marker blocks with ``replaces=N``, which keep
+the original lines behind ``#:`` so strip restores them byte for byte.
+"""
+
+from __future__ import annotations
+
+from typing import Optional, Sequence
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
+
+from codemods import markers
+from codemods.conda_env import DEBUGPY, requirement_name
+from codemods.templates import DebugOptions
+
+STEP_CLASS = "PythonScriptStep"
+# Positional parameters, as in azureml-pipeline-steps and azureml-core.
+STEP_PARAMETERS = (
+    "script_name", "name", "arguments", "compute_target", "runconfig", "runconfig_pipeline_params",
+    "inputs", "outputs", "params", "source_directory", "allow_reuse", "version", "hash_paths",
+)
+SDK_DEFAULT_PIP_PACKAGE = "azureml-defaults"  # what CondaDependencies.create installs by default
+CREATE_PARAMETERS = ("pip_indexurl", "pip_packages", "conda_packages", "python_version", "pin_sdk_version")
+DEBUG_FLAGS = {"--remote_debug", "--remote_debug_connection_timeout", "--remote_debug_client_ip", "--remote_debug_port"}
+LABEL_STEP = "debug arguments and allow_reuse=False for this step"
+LABEL_CONDA = "debugpy in this step environment"
+# Expressions that can stand left of `+` without parentheses.
+_ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple() | m.BinaryOperation(m.Add())
+
+
+class InstrumentError(ValueError):
+    """The pipeline definition cannot be instrumented; the message says why."""
+
+
+def _string(value: str, quote: str) -> str:
+    text = repr(value)
+    if quote == '"' and text.startswith("'") and '"' not in value:
+        text = f'"{text[1:-1]}"'
+    return text
+
+
+def _preferred_quote(node: cst.CSTNode, default: str) -> str:
+    """The quote style of the strings in ``node`` (the call or list we add to)."""
+    strings = m.findall(node, m.SimpleString())
+    if not strings:
+        return default
+    double = sum(1 for s in strings if s.quote.endswith('"'))
+    return '"' if double > len(strings) - double else "'"
+
+
+def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
+    """The debug flags as a Python list literal (ints for port and timeout, as the seed)."""
+    items = ["--remote_debug", "--remote_debug_connection_timeout", int(options.timeout)]
+    if options.client_ip:
+        items += ["--remote_debug_client_ip", options.client_ip]
+    items += ["--remote_debug_port", int(options.port)]
+    return "[" + ", ".join(str(i) if isinstance(i, int) else _string(i, quote) for i in items) + "]"
+
+
+class _Analysis(cst.CSTVisitor):
+    """Finds the calls to change; decisions are made on the original nodes."""
+
+    METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+
+    def __init__(self, options: DebugOptions) -> None:
+        super().__init__()
+        self.options = options
+        self.steps: list[cst.Call] = []  # selected PythonScriptStep calls
+        self.creates: list[cst.Call] = []  # CondaDependencies.create calls
+        self.constructed: list[tuple[cst.SimpleStatementLine, str]] = []  # (statement, target code)
+        self.with_debugpy: set[str] = set()  # targets that already add_pip_package debugpy
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.get_metadata(PositionProvider, node).start.line
+
+    def _names(self, node: cst.CSTNode) -> set[str]:
+        names = {q.name for q in self.get_metadata(QualifiedNameProvider, node, set())}
+        if not names and isinstance(node, (cst.Name, cst.Attribute)):
+            names = {cst.Module([]).code_for_node(node)}  # e.g. after a star import
+        return names
+
+    def _is(self, node: cst.CSTNode, suffix: str) -> bool:
+        return any(n == suffix or n.endswith("." + suffix) for n in self._names(node))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self._is(node.func, STEP_CLASS):
+            if self._selected(node):
+                self.steps.append(node)
+        elif self._is(node.func, "CondaDependencies.create"):
+            self.creates.append(node)
+        elif self._is(node.func, "CondaDependencies"):
+            self._constructor(node)
+        elif m.matches(node.func, m.Attribute(attr=m.Name("add_pip_package") | m.Name("add_conda_package"))):
+            first = node.args[0].value if node.args else None
+            if isinstance(first, cst.SimpleString) and requirement_name(first.evaluated_value) == DEBUGPY:
+                self.with_debugpy.add(_code(node.func.value))
+
+    def _selected(self, call: cst.Call) -> bool:
+        if not self.options.steps:
+            return True
+        index = _argument_index(call, "name", STEP_PARAMETERS, self.line(call), required=False)
+        value = call.args[index].value if index is not None else None
+        name = value.evaluated_value if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)) else None
+        return name in self.options.steps
+
+    def _constructor(self, call: cst.Call) -> None:
+        assign = self.get_metadata(ParentNodeProvider, call)
+        if not (isinstance(assign, cst.Assign) and assign.value is call and len(assign.targets) == 1):
+            return  # an unnamed object (e.g. passed straight on) cannot be given a package
+        target = assign.targets[0].target
+        statement = self.get_metadata(ParentNodeProvider, assign)
+        if not m.matches(target, m.Name() | m.Attribute()):
+            return
+        if not isinstance(statement, cst.SimpleStatementLine):
+            raise InstrumentError(_own_line(self.line(call), _code(target)))
+        self.constructed.append((statement, _code(target)))
+
+
+def _code(node: cst.CSTNode) -> str:
+    return cst.Module([]).code_for_node(node)
+
+
+def _own_line(line: int, target: str) -> str:
+    return f"line {line}: put `{target} = CondaDependencies()` on a line of its own"
+
+
+def _ambiguous(line: int, star: str, value: cst.BaseExpression, name: str) -> InstrumentError:
+    return InstrumentError(f"line {line}: cannot tell whether {star}{_code(value)} passes {name}; pass {name}= explicitly")
+
+
+def _argument_index(
+    call: cst.Call, name: str, parameters: Sequence[str], line: int, required: bool = True
+) -> Optional[int]:
+    """Index in ``call.args`` of the argument for parameter ``name``, or None.
+
+    With ``required``, an argument that ``*args``/``**kwargs`` may or may not
+    pass is an error: adding it again would fail at run time.
+    """
+    position = parameters.index(name)
+    for index, arg in enumerate(call.args):
+        if arg.keyword is not None and arg.keyword.value == name:
+            return index
+        if arg.star and index <= position and arg.keyword is None:
+            if required:
+                raise _ambiguous(line, arg.star, arg.value, name)
+            return None
+    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
+    if len(positional) > position:
+        return call.args.index(positional[position])
+    double_star = next((arg for arg in call.args if arg.star == "**"), None)
+    if required and double_star is not None:
+        raise _ambiguous(line, "**", double_star.value, name)
+    return None
+
+
+def _strings(value: cst.BaseExpression) -> list[str]:
+    """The string literals directly inside a list literal."""
+    elements = value.elements if isinstance(value, cst.List) else ()
+    return [e.value.evaluated_value for e in elements if isinstance(e.value, cst.SimpleString)]
+
+
+def _append(left: cst.BaseExpression, right: str) -> cst.BaseExpression:
+    """``left + right``, the original expression kept recognisable in front."""
+    if m.matches(left, m.Name("None")):
+        return cst.parse_expression(right)
+    if not m.matches(left, _ATOM) and not left.lpar:
+        left = left.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
+    return cst.BinaryOperation(left, cst.Add(), cst.parse_expression(right))
+
+
+def _with_keywords(call: cst.Call, new: list[tuple[str, str]], arg_indent: str) -> cst.Call:
+    """The call with ``keyword=value`` arguments appended in the call's own layout."""
+    args = list(call.args)
+    tight = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
+    equal = next((a.equal for a in args if a.keyword is not None), tight)  # `x=1` or `x = 1`, as the call
+    added = [cst.Arg(cst.parse_expression(v), keyword=cst.Name(k), equal=equal) for k, v in new]
+    if not args:
+        return call.with_changes(args=_chained(added, cst.MaybeSentinel.DEFAULT, " "))
+    last = args[-1]
+    if not isinstance(last.comma, cst.Comma):  # `f(a)` -> `f(a, x=1)`
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
+        return call.with_changes(args=args + _chained(added, cst.MaybeSentinel.DEFAULT, " "))
+    trailing = last.comma
+    after = trailing.whitespace_after
+    if isinstance(after, cst.ParenthesizedWhitespace):
+        # One argument per line: the new ones get lines of their own, a comment
+        # after the last argument stays on its line.
+        indent = cst.SimpleWhitespace(arg_indent)
+        line_start = cst.ParenthesizedWhitespace(indent=False, last_line=indent)
+        to_next = after.with_changes(indent=False, last_line=indent)
+        args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=to_next))
+        closing = cst.Comma(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
+        return call.with_changes(args=args + _chained(added, closing, line_start))
+    args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=cst.SimpleWhitespace(" ")))
+    return call.with_changes(args=args + _chained(added, cst.Comma(whitespace_after=after), " "))
+
+
+def _chained(args: list[cst.Arg], last_comma, separator) -> list[cst.Arg]:
+    if isinstance(separator, str):
+        separator = cst.SimpleWhitespace(separator)
+    commas = [cst.Comma(whitespace_after=separator)] * (len(args) - 1) + [last_comma]
+    return [arg.with_changes(comma=comma) for arg, comma in zip(args, commas)]
+
+
+class _Rewriter(cst.CSTTransformer):
+    """Applies the edits to the calls the analysis chose."""
+
+    def __init__(self, analysis: _Analysis, lines: list[str], positions, quote: str) -> None:
+        super().__init__()
+        self.analysis, self.lines, self.positions, self.quote = analysis, lines, positions, quote
+        self.steps, self.creates = set(analysis.steps), set(analysis.creates)
+        self.changed: dict[cst.Call, cst.Call] = {}  # original -> new, for every call edited
+
+    def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
+        line = self.positions[original].start.line
+        if original in self.steps:
+            new = self._step(updated, line, self._arg_indent(original))
+        elif original in self.creates:
+            new = self._create(updated, line, self._arg_indent(original))
+        else:
+            return updated
+        if new is not updated:
+            self.changed[original] = new
+        return new
+
+    def _arg_indent(self, call: cst.Call) -> str:
+        anchor = call.args[-1] if call.args else call
+        text = self.lines[self.positions[anchor].start.line - 1]
+        return text[: len(text) - len(text.lstrip(" \t\f"))]
+
+    def _step(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
+        debug = debug_arguments(self.analysis.options, _preferred_quote(call, self.quote))
+        args, new = list(call.args), []
+        index = _argument_index(call, "arguments", STEP_PARAMETERS, line)
+        if index is None:
+            new.append(("arguments", debug))
+        else:
+            value = args[index].value
+            if DEBUG_FLAGS & set(_strings(value)):
+                raise InstrumentError(
+                    f"line {line}: the step already passes --remote_debug flags (hand-written remote "
+                    "debugging); remove them before running instrument add"
+                )
+            args[index] = args[index].with_changes(value=_append(value, debug))
+        index = _argument_index(call, "allow_reuse", STEP_PARAMETERS, line)
+        if index is None:
+            new.append(("allow_reuse", "False"))
+        elif not m.matches(args[index].value, m.Name("False")):
+            args[index] = args[index].with_changes(value=cst.Name("False"))
+        call = call.with_changes(args=args)
+        return _with_keywords(call, new, arg_indent) if new else call
+
+    def _create(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
+        index = _argument_index(call, "pip_packages", CREATE_PARAMETERS, line)
+        value = call.args[index].value if index is not None else call
+        quote = _preferred_quote(value, self.quote)
+        debugpy = _string(DEBUGPY, quote)
+        # Without pip_packages the SDK installs azureml-defaults; keep it so.
+        created = f"[{debugpy}, {_string(SDK_DEFAULT_PIP_PACKAGE, quote)}]"
+        if index is None:
+            return _with_keywords(call, [("pip_packages", created)], arg_indent)
+        if m.matches(value, m.Name("None")):
+            new_value = cst.parse_expression(created)
+        elif isinstance(value, cst.List):
+            if DEBUGPY in {requirement_name(s) for s in _strings(value)}:
+                return call
+            # 'debugpy' goes first, as in the seed, on a line of its own in a one-per-line list.
+            after = value.lbracket.whitespace_after
+            separator = cst.SimpleWhitespace(" ")
+            if isinstance(after, cst.ParenthesizedWhitespace):
+                separator = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+            comma = cst.Comma(whitespace_after=separator) if value.elements else cst.MaybeSentinel.DEFAULT
+            new_value = value.with_changes(elements=[cst.Element(cst.parse_expression(debugpy), comma=comma), *value.elements])
+        else:
+            new_value = _append(value, f"[{debugpy}]")
+        args = list(call.args)
+        args[index] = args[index].with_changes(value=new_value)
+        return call.with_changes(args=args)
+
+
+def _statement_lines(node: cst.CSTNode, parents, positions) -> tuple[int, int]:
+    """1-based first and last line of the statement holding ``node``."""
+    while not isinstance(node, (cst.SimpleStatementLine, cst.SimpleStatementSuite, cst.BaseCompoundStatement)):
+        node = parents[node]
+    return positions[node].start.line, positions[node].end.line
+
+
+def _outermost(call: cst.Call, parents, changed) -> bool:
+    node = parents[call]
+    while not isinstance(node, cst.Module):
+        if node in changed:
+            return False
+        node = parents[node]
+    return True
+
+
+def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    merged: list[list[int]] = []
+    for start, end in sorted(ranges):
+        # Adjacent statements share one block: markers.insert_blocks drops an
+        # insertion that starts right where a replaced run ends.
+        if merged and start <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], end)
+        else:
+            merged.append([start, end])
+    return [(a, b) for a, b in merged]
+
+
+def _block_indent(body: list[str]) -> str:
+    """The first line's indentation, if the block can carry it without changing a byte."""
+    indent = body[0][: len(body[0]) - len(body[0].lstrip(" \t\f"))]
+    if all(line == "" or (line.startswith(indent) and line != indent) for line in body):
+        return indent
+    return ""
+
+
+def add(source: str, options: DebugOptions = DebugOptions()) -> str:
+    """Instrument a pipeline definition; instrumenting twice gives the same text."""
+    clean = markers.remove_blocks(source)
+    try:
+        module = cst.parse_module(clean)
+    except cst.ParserSyntaxError as exc:
+        raise InstrumentError(f"cannot parse: {str(exc).splitlines()[0]}") from None
+    wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
+    analysis = _Analysis(options)
+    wrapper.visit(analysis)
+    if options.steps and not analysis.steps:
+        return clean  # none of the named steps is defined here
+    positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
+    lines = markers.split_lines(clean)
+    quote = _preferred_quote(module, "'")
+    rewriter = _Rewriter(analysis, lines, positions, quote)
+    new_module = module.visit(rewriter)
+    new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
+    new_lines = markers.split_lines(new_module.code)
+    newline = module.default_newline
+    insertions: list[markers.Insertion] = []
+    ranges = _merged([_statement_lines(call, parents, positions) for call in rewriter.changed])
+    shift = 0
+    for start, end in ranges:
+        grown = 0
+        for original, new in rewriter.changed.items():
+            place = positions[original]
+            if start <= place.start.line <= end and _outermost(original, parents, rewriter.changed):
+                new_place = new_positions[new]
+                grown += (new_place.end.line - new_place.start.line) - (place.end.line - place.start.line)
+        body = [line.rstrip("\r\n") for line in new_lines[start - 1 + shift : end + shift + grown]]
+        shift += grown
+        has_step = any(start <= positions[c].start.line <= end for c in analysis.steps)
+        indent = _block_indent(body)
+        body = [line[len(indent) :] for line in body]
+        insertions.append(
+            markers.Insertion(start - 1, indent, LABEL_STEP if has_step else LABEL_CONDA, body, end - start + 1)
+        )
+    for statement, target in analysis.constructed:
+        if target in analysis.with_debugpy:
+            continue
+        first, after = positions[statement].start.line, positions[statement].end.line
+        if any(start <= after <= end for start, end in ranges):
+            raise InstrumentError(_own_line(first, target))
+        text = lines[first - 1]
+        indent = text[: len(text) - len(text.lstrip(" \t\f"))]
+        call = f"{target}.add_pip_package({_string(DEBUGPY, quote)})"
+        insertions.append(markers.Insertion(after, indent, LABEL_CONDA, [call]))
+    if not insertions:
+        return clean
+    insertions.sort(key=lambda insertion: (insertion.before, insertion.replaces))
+    result = markers.insert_blocks(clean, insertions, newline)
+    _verify(result, clean, new_module.code)
+    return result
+
+
+def _rewritten_lines(result: str) -> list[str]:
+    """The lines Python runs, less fences, saved originals and purely added blocks."""
+    lines = markers.split_lines(result)
+    dropped: set[int] = set()
+    for block in markers.find_blocks(result):
+        inside = range(block.begin + 1, block.end)
+        saved = {i for i in inside if lines[i].lstrip(" \t\f").startswith(markers.SAVED)}
+        dropped |= {block.begin, block.end} | (saved if saved else set(inside))
+    return [line.rstrip("\r\n") for i, line in enumerate(lines) if i not in dropped]
+
+
+def _verify(result: str, original: str, expected: str) -> None:
+    """Refuse to hand back text that does not parse, run the rewritten calls or strip back."""
+    if _rewritten_lines(result) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
+        raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
+    try:
+        cst.parse_module(result)
+    except cst.ParserSyntaxError as exc:  # pragma: no cover - a bug, not user error
+        raise InstrumentError(f"internal error: instrumented code does not parse: {exc}") from None
+    if markers.remove_blocks(result) != original:  # pragma: no cover - a bug
+        raise InstrumentError("internal error: instrumented code does not strip back to the original")

@@ -1,0 +1,211 @@
+"""Put configurations into a launch.json (JSON with comments) as a text edit.
+
+VS Code's launch.json allows comments and trailing commas. json-five (a
+JSON5 parser, JSON5 being a superset of that) parses it into a model that
+knows where every value starts and ends; the edit itself is textual: a
+configuration of the same name is replaced where it stands, new ones are
+appended after the last one with the file's own indentation and newlines,
+and every other byte (comments, other configurations, ``compounds``) stays
+as it was. The result is parsed again and compared with what was intended
+before anyone writes it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Optional
+
+import json5
+from json5 import model
+from json5.loader import ModelLoader
+
+DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
+
+
+class JsoncError(ValueError):
+    """Text that is not a launch.json this module can edit; str() is one line."""
+
+
+def _one_line(exc: Exception) -> str:
+    message = str(exc)
+    primary = re.search(r"primary error was:\s*(.+)", message)  # json-five lists several
+    return " ".join((primary.group(1) if primary else message).split())
+
+
+def parse(text: str) -> model.JSONText:
+    try:
+        return json5.loads(text, loader=ModelLoader())
+    except (ValueError, RecursionError) as exc:
+        raise JsoncError(f"not valid JSON with comments: {_one_line(exc)}") from None
+
+
+def value_of(text: str) -> object:
+    """The plain Python value of JSON-with-comments text."""
+    try:
+        return json5.loads(text)
+    except (ValueError, RecursionError) as exc:
+        raise JsoncError(f"not valid JSON with comments: {_one_line(exc)}") from None
+
+
+class _Source:
+    """The text plus conversions from the model's (line, column) to offsets."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self._line_starts = [0] + [m.end() for m in re.finditer("\n", text)]
+        self.newline = "\r\n" if "\r\n" in text else "\n"
+
+    def span(self, node: model.Node) -> tuple[int, int]:
+        return (
+            self._line_starts[node.lineno - 1] + node.col_offset,
+            self._line_starts[node.end_lineno - 1] + node.end_col_offset,
+        )
+
+    def line_indent(self, offset: int) -> str:
+        start = self.text.rfind("\n", 0, offset) + 1
+        return re.match(r"[ \t]*", self.text[start:]).group()
+
+    def starts_line(self, offset: int) -> bool:
+        start = self.text.rfind("\n", 0, offset) + 1
+        return self.text[start:offset].strip(" \t") == ""
+
+
+def _key_name(key: model.Node) -> Optional[str]:
+    return getattr(key, "characters", None) or getattr(key, "name", None)
+
+
+def _indent_unit(source: _Source, top: model.JSONObject) -> str:
+    for key in top.keys:
+        start, _ = source.span(key)
+        if source.starts_line(start) and source.line_indent(start):
+            return source.line_indent(start)
+    found = re.search(r"^([ \t]+)\S", source.text, re.MULTILINE)
+    return found.group(1) if found else DEFAULT_INDENT
+
+
+def _render(value: object, indent: str, unit: str, newline: str) -> str:
+    """``value`` as JSON whose lines after the first start with ``indent``."""
+    lines = json.dumps(value, indent=unit, ensure_ascii=False).split("\n")
+    return (newline + indent).join(lines)
+
+
+# Between the last item of a container and its closing bracket there can only
+# be whitespace, comments and one trailing comma.
+_TRIVIA = re.compile(r"(?P<newline>\n)|(?P<comma>,)|//[^\n]*|/\*.*?\*/|[ \t\r]+", re.DOTALL)
+
+
+def _append(source: _Source, open_at: int, close_at: int, last_end: Optional[int],
+            items: list[str], indent: str, closing_indent: str) -> list[tuple[int, int, str]]:
+    """Edits (start, end, text) that add rendered ``items`` at the end of a container."""
+    nl = source.newline
+    joined = ("," + nl + indent).join(items)
+    text = source.text
+    if last_end is None:
+        inner = text[open_at + 1:close_at]
+        if inner.strip() == "":
+            return [(open_at + 1, close_at, nl + indent + joined + nl + closing_indent)]
+        last_newline = text.rfind("\n", open_at, close_at)
+        if last_newline != -1 and text[last_newline + 1:close_at].strip() == "":
+            at = last_newline - 1 if text[last_newline - 1] == "\r" else last_newline
+            return [(at, at, nl + indent + joined)]
+        return [(close_at, close_at, nl + indent + joined + nl + closing_indent)]
+    comma = end_of_line = None
+    for match in _TRIVIA.finditer(text, last_end, close_at):
+        if match.group("comma") is not None and comma is None:
+            comma = match.start()
+        if match.group("newline") is not None:
+            end_of_line = match.start() - (1 if text[match.start() - 1] == "\r" else 0)
+            break
+    if end_of_line is None:  # the container is on one line: [{...}]
+        at = comma + 1 if comma is not None else last_end
+        return [(at, at, ("" if comma is not None else ",") + nl + indent + joined)]
+    if comma is not None:  # keep the trailing-comma style: the new last item gets one
+        return [(end_of_line, end_of_line, nl + indent + joined + ",")]
+    return [(last_end, last_end, ","), (end_of_line, end_of_line, nl + indent + joined)]
+
+
+def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
+    # From the end backwards; of two insertions at one place the first listed ends up first.
+    for start, end, insert in sorted(reversed(edits), key=lambda edit: edit[0], reverse=True):
+        text = text[:start] + insert + text[end:]
+    return text
+
+
+def new_file(configurations: list[dict], newline: str = "\n") -> str:
+    """A launch.json holding only ``configurations``, as VS Code would lay it out."""
+    document = {"version": "0.2.0", "configurations": configurations}
+    return _render(document, "", DEFAULT_INDENT, newline) + newline
+
+
+def merge(text: str, configurations: list[dict]) -> tuple[str, list[str]]:
+    """(new text, names replaced): ``configurations`` merged into launch.json ``text``.
+
+    A configuration whose ``name`` is already there replaces that one;
+    the others are appended to the ``configurations`` array (created when
+    missing).
+    """
+    source = _Source(text)
+    top = parse(text).value
+    if not isinstance(top, model.JSONObject):
+        raise JsoncError("the top level is not an object")
+    unit = _indent_unit(source, top)
+    nl = source.newline
+    top_open, top_close = source.span(top)
+    top_close -= 1
+    members = list(zip(top.keys, top.values))
+    array = next((v for k, v in members if _key_name(k) == "configurations"), None)
+    edits: list[tuple[int, int, str]] = []
+    replaced: list[str] = []
+    if array is None:
+        member_indent = source.line_indent(source.span(members[0][0])[0]) if members else unit
+        items = [_render(c, member_indent + unit, unit, nl) for c in configurations]
+        body = "[" + nl + member_indent + unit + ("," + nl + member_indent + unit).join(items) + nl + member_indent + "]"
+        last_end = source.span(members[-1][1])[1] if members else None
+        edits = _append(source, top_open, top_close, last_end, ['"configurations": ' + body],
+                        member_indent, source.line_indent(top_close))
+        expected = list(configurations)
+    else:
+        if not isinstance(array, model.JSONArray):
+            raise JsoncError('"configurations" is not an array')
+        array_open, array_close = source.span(array)
+        array_close -= 1
+        spans = [source.span(element) for element in array.values]
+        existing = [value_of(text[start:end]) for start, end in spans]
+        closing_indent = source.line_indent(array_close) if source.starts_line(array_close) else source.line_indent(array_open)
+        if spans and source.starts_line(spans[0][0]):
+            indent = source.line_indent(spans[0][0])
+        else:
+            indent = source.line_indent(array_open) + unit
+        expected = list(existing)
+        appended = []
+        for configuration in configurations:
+            names = [c.get("name") if isinstance(c, dict) else None for c in existing]
+            if configuration["name"] in names:
+                index = names.index(configuration["name"])
+                start, end = spans[index]
+                edits.append((start, end, _render(configuration, source.line_indent(start), unit, nl)))
+                expected[index] = configuration
+                replaced.append(configuration["name"])
+            else:
+                appended.append(_render(configuration, indent, unit, nl))
+                expected.append(configuration)
+        if appended:
+            edits += _append(source, array_open, array_close, spans[-1][1] if spans else None,
+                             appended, indent, closing_indent)
+    result = _apply(text, edits)
+    _verify(text, result, expected)
+    return result, replaced
+
+
+def _verify(before: str, after: str, expected: list) -> None:
+    """Refuse a result that does not say exactly what was intended."""
+    old = value_of(before)
+    try:
+        new = value_of(after)
+    except JsoncError as exc:
+        raise JsoncError(f"cannot merge the configurations: the result would not parse ({exc})") from None
+    old.pop("configurations", None)
+    configurations = new.pop("configurations", None)
+    if configurations != expected or new != old:
+        raise JsoncError("cannot merge the configurations without changing something else")

@@ -1,0 +1,353 @@
+"""The pipeline-definition codemod, table-driven from fixtures/pipeline/.
+
+The last part runs the fixtures' step and environment definitions against the
+real Azure ML SDK (offline: only Workspace, ComputeTarget, Pipeline and
+Experiment, which need a workspace, get stand-ins).
+"""
+
+from __future__ import annotations
+
+import ast
+import json
+
+import pytest
+
+from codemods import markers, pipeline
+from codemods.templates import DebugOptions, TemplateError
+from instrument.cli import main
+from instrument.process import ADD, STRIP, Job, process_bytes
+from tests.fixture_cases import load_cases
+
+CASES = load_cases("pipeline")
+SEED = next(p.values[0] for p in CASES if p.values[0].name == "seed_single_step")
+
+
+def job_for(case, action: str = ADD, kind="pipeline") -> Job:
+    options = dict(case.meta.get("options", {}))
+    if "steps" in options:
+        options["steps"] = tuple(options["steps"])
+    return Job(action, kind=kind, **(options if action == ADD else {}))
+
+
+def run(job: Job, data: bytes, name: str = "pipeline.py") -> bytes:
+    outcome = process_bytes(job, data, name)
+    assert outcome.error is None, outcome.error
+    return outcome.output
+
+
+def test_there_are_enough_cases():
+    assert len(CASES) >= 15
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_add_gives_the_after_file(case):
+    assert run(job_for(case), case.before) == case.after
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_kind_is_detected_without_kind_option(case):
+    assert run(job_for(case, kind=None), case.before) == case.after
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_strip_gives_the_before_file_back(case):
+    assert run(job_for(case, STRIP), case.after) == case.before
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_add_is_idempotent(case):
+    assert run(job_for(case), case.after) == case.after
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_after_file_parses_and_has_blocks(case):
+    text = case.after.decode("utf-8")
+    ast.parse(text)
+    assert markers.find_blocks(text)
+
+
+# -- the debug argument list ---------------------------------------------------
+
+@pytest.mark.parametrize(
+    ("options", "expected"),
+    [
+        (DebugOptions(), ["--remote_debug", "--remote_debug_connection_timeout", 300, "--remote_debug_port", 5678]),
+        (
+            DebugOptions(port=6000, timeout=0, client_ip="10.3.0.5"),
+            ["--remote_debug", "--remote_debug_connection_timeout", 0,
+             "--remote_debug_client_ip", "10.3.0.5", "--remote_debug_port", 6000],
+        ),
+        (
+            DebugOptions(client_ip="vscode.example.org"),
+            ["--remote_debug", "--remote_debug_connection_timeout", 300,
+             "--remote_debug_client_ip", "vscode.example.org", "--remote_debug_port", 5678],
+        ),
+    ],
+)
+def test_debug_arguments_are_literals_with_int_port_and_timeout(options, expected):
+    for quote in ("'", '"'):
+        text = pipeline.debug_arguments(options, quote)
+        assert ast.literal_eval(text) == expected
+        assert f"{quote}--remote_debug{quote}" in text
+
+
+@pytest.mark.parametrize("client_ip", ["10.0.0.1; rm -rf /", "'); import os #", "", "a b"])
+def test_client_ip_is_validated(client_ip):
+    with pytest.raises(TemplateError):
+        DebugOptions(client_ip=client_ip)
+
+
+@pytest.mark.parametrize("steps", ["train", ("train", ""), (1,)])
+def test_step_names_are_validated(steps):
+    with pytest.raises(TemplateError):
+        DebugOptions(steps=steps)
+
+
+# -- unusual layouts: still whole-line blocks that run and strip back ----------
+
+HEADER = "from azureml.pipeline.steps import PythonScriptStep as S\n"
+LAYOUTS = [
+    pytest.param("if True: s = S('a.py')\n", id="one_line_suite"),
+    pytest.param("for s in [S('a.py', arguments=['x'])]:\n    t = S('b.py')\n", id="step_in_a_for_header"),
+    pytest.param("s = S('a.py', arguments = args, allow_reuse = True)\n", id="spaces_around_equals"),
+    pytest.param("s = S(\n    'a.py',\n    arguments=[\'\'\'x\ny\'\'\'],\n)\n", id="multi_line_string"),
+    pytest.param("s = \\\n    S('a.py')\nt = 1\n", id="backslash_continuation"),
+    pytest.param("make = lambda n: S(n, compute_target='c')\n", id="lambda"),
+    pytest.param("def f(s=S('a.py')):\n    return s\n", id="default_argument"),
+    pytest.param("def f():\n    s = S(\n'a.py',\n    )\n    return s\n", id="dedented_continuation_line"),
+    pytest.param("def f():\n    s = S(\n        'a.py',\n    \n    )\n", id="whitespace_only_line_in_call"),
+    pytest.param("s = S('a.py', arguments=a if b else c)\n", id="conditional_arguments"),
+    pytest.param("a = 1; s = S('a.py'); b = 2\n", id="semicolons"),
+    pytest.param(
+        "from azureml.core.conda_dependencies import CondaDependencies as C\n"
+        "from azureml.core.runconfig import RunConfiguration as R\n"
+        "s = S('a.py', runconfig=R(conda_dependencies=C.create(\n    pip_packages=['x'])))\n",
+        id="environment_inside_the_step",
+    ),
+]
+
+
+@pytest.mark.parametrize("body", LAYOUTS)
+def test_unusual_layouts_round_trip(body):
+    source = HEADER + body
+    result = pipeline.add(source)
+    compile(result, "pipeline.py", "exec")
+    assert markers.remove_blocks(result) == source
+    assert pipeline.add(result) == result
+    active = [line for line in result.splitlines() if not line.lstrip().startswith("#")]
+    assert sum(line.count("allow_reuse=False") + line.count("allow_reuse = False") for line in active) == body.count("S(")
+    if "(a if b else c) + [" not in result:
+        assert "if b else c" not in body
+
+
+# -- sources that come back unchanged -----------------------------------------
+
+NOOP = [
+    pytest.param("from azureml.core import Workspace\nws = Workspace.from_config()\n", DebugOptions(), id="no_steps"),
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(script_name='a.py', name='a')\n",
+        DebugOptions(steps=("b",)),
+        id="no_step_of_that_name",
+    ),
+    pytest.param(
+        "from azureml.core.conda_dependencies import CondaDependencies\n"
+        "d = CondaDependencies.create(pip_packages=['debugpy>=1.6'])\n",
+        DebugOptions(),
+        id="debugpy_already_in_create",
+    ),
+    pytest.param(
+        "from azureml.core.conda_dependencies import CondaDependencies\n"
+        "d = CondaDependencies()\nd.add_pip_package('debugpy')\n",
+        DebugOptions(),
+        id="debugpy_already_added",
+    ),
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\n"
+        "s = PythonScriptStep(script_name='a.py', name=f'{x}')\n",
+        DebugOptions(steps=("a",)),
+        id="name_not_a_literal",
+    ),
+]
+
+
+@pytest.mark.parametrize(("source", "options"), NOOP)
+def test_noop(source, options):
+    assert pipeline.add(source, options) == source
+
+
+def test_step_filter_leaves_other_steps_alone():
+    source = (
+        "from azureml.pipeline.steps import PythonScriptStep\n"
+        "a = PythonScriptStep(script_name='a.py', name='a')\n"
+        "b = PythonScriptStep(script_name='b.py', name='b')\n"
+    )
+    result = pipeline.add(source, DebugOptions(steps=("b",)))
+    lines = result.splitlines()
+    assert lines[1] == source.splitlines()[1]
+    assert "allow_reuse=False" in lines[4] and lines[3].startswith("#:b = ")
+    assert markers.remove_blocks(result) == source
+
+
+# -- errors --------------------------------------------------------------------
+
+ERRORS = [
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\n"
+        "s = PythonScriptStep(script_name='a.py', arguments=['--remote_debug', '--remote_debug_port', 5678])\n",
+        "line 2: the step already passes --remote_debug flags",
+        id="hand_written_flags",
+    ),
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(script_name='a.py', **common)\n",
+        "line 2: cannot tell whether **common passes arguments",
+        id="double_star_kwargs",
+    ),
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(*positional)\n",
+        "line 2: cannot tell whether *positional passes arguments",
+        id="star_args",
+    ),
+    pytest.param(
+        "from azureml.core.conda_dependencies import CondaDependencies\n"
+        "from azureml.pipeline.steps import PythonScriptStep\n"
+        "d = CondaDependencies(); s = PythonScriptStep('a.py')\n",
+        "line 3: put `d = CondaDependencies()` on a line of its own",
+        id="constructor_shares_a_line",
+    ),
+    pytest.param("from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(\n", "cannot parse", id="syntax_error"),
+]
+
+
+@pytest.mark.parametrize(("source", "message"), ERRORS)
+def test_errors_are_one_line_reasons(source, message):
+    with pytest.raises(pipeline.InstrumentError) as info:
+        pipeline.add(source)
+    assert str(info.value).startswith(message)
+    assert "\n" not in str(info.value)
+
+
+# -- the command line ----------------------------------------------------------
+
+def test_cli_options_reach_the_steps(tmp_path, capsys):
+    path = tmp_path / "pipeline.py"
+    path.write_bytes(SEED.before)
+    assert main(["add", "-q", "--client-ip", "10.3.0.5", "--step", "train_step", "--port", "5679", str(path)]) == 0
+    text = path.read_text()
+    assert "'--remote_debug_client_ip', '10.3.0.5', '--remote_debug_port', 5679]" in text.replace('"', "'")
+    assert main(["strip", "-q", str(path)]) == 0
+    assert path.read_bytes() == SEED.before
+
+
+@pytest.mark.parametrize("bad", ["not an ip!", "10.0.0.1'", "-x"])
+def test_cli_refuses_a_bad_client_ip_and_leaves_the_file(tmp_path, capsys, bad):
+    path = tmp_path / "pipeline.py"
+    path.write_bytes(SEED.before)
+    assert main(["add", "--client-ip", bad, str(path)]) == 2
+    assert path.read_bytes() == SEED.before
+    assert "client-ip" in capsys.readouterr().err
+
+
+def test_cli_error_is_one_line_and_the_file_is_untouched(tmp_path, capsys):
+    path = tmp_path / "pipeline.py"
+    source = ERRORS[1].values[0].encode()
+    path.write_bytes(source)
+    assert main(["add", "--kind", "pipeline", str(path)]) == 123
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == f"{path}: line 2: cannot tell whether **common passes arguments; pass arguments= explicitly"
+    assert path.read_bytes() == source
+
+
+# -- against the real SDK ------------------------------------------------------
+
+class StandIn:
+    """Whatever needs a workspace: accepts any call, attribute or item."""
+
+    built: list = []
+
+    def __init__(self, *args, **kwargs):
+        StandIn.built.append(kwargs)
+
+    @classmethod
+    def from_config(cls, *args, **kwargs):
+        return cls()
+
+    def __getattr__(self, name):
+        return StandIn()
+
+    def __getitem__(self, key):
+        return StandIn()
+
+    def __call__(self, *args, **kwargs):
+        return StandIn()
+
+
+def run_definition(code: bytes, monkeypatch) -> tuple[list, list]:
+    """(steps given to Pipeline(...), CondaDependencies objects) after running ``code``."""
+    import azureml.core
+    import azureml.core.compute
+    import azureml.pipeline.core
+    from azureml.core.conda_dependencies import CondaDependencies
+    from azureml.core.runconfig import RunConfiguration
+
+    for module, name in [
+        (azureml.core, "Workspace"),
+        (azureml.core, "Experiment"),
+        (azureml.core.compute, "ComputeTarget"),
+        (azureml.pipeline.core, "Pipeline"),
+    ]:
+        monkeypatch.setattr(module, name, StandIn)
+    StandIn.built = []
+    namespace = {"__name__": "pipeline_definition"}
+    exec(compile(code, "pipeline_definition.py", "exec"), namespace)
+    steps = [step for built in StandIn.built for step in built.get("steps", [])]
+    environments = []
+    for value in list(namespace.values()) + [getattr(step, "_runconfig", None) for step in steps]:
+        if isinstance(value, RunConfiguration):
+            value = value.environment.python.conda_dependencies
+        if isinstance(value, CondaDependencies) and all(value is not e for e in environments):
+            environments.append(value)
+    return steps, environments
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_instrumented_steps_and_environments_on_the_real_sdk(case, monkeypatch, tmp_path):
+    from azureml.pipeline.steps import PythonScriptStep
+
+    monkeypatch.chdir(tmp_path)
+    options = job_for(case)
+    debug = ast.literal_eval(pipeline.debug_arguments(DebugOptions(
+        port=options.port, timeout=options.timeout or 300, client_ip=options.client_ip
+    )))
+    before_steps, before_envs = run_definition(case.before, monkeypatch)
+    after_steps, after_envs = run_definition(case.after, monkeypatch)
+    assert after_steps and len(after_steps) == len(before_steps)
+    for before, after in zip(before_steps, after_steps):
+        assert isinstance(after, PythonScriptStep)
+        if options.steps and before.name not in options.steps:
+            assert (after._arguments, after._allow_reuse) == (before._arguments, before._allow_reuse)
+            continue
+        assert after._arguments == before._arguments + debug
+        assert after._allow_reuse is False
+        assert after._script_name == before._script_name
+    assert len(after_envs) == len(before_envs)
+    for before, after in zip(before_envs, after_envs):
+        pip_before, pip_after = list(before.pip_packages), list(after.pip_packages)
+        if any(p.lower().startswith("debugpy") for p in pip_before):
+            assert pip_after == pip_before
+        else:
+            assert sorted(pip_after) == sorted(pip_before + ["debugpy"])
+        assert list(after.conda_packages) == list(before.conda_packages)
+
+
+def test_the_seed_step_shows_the_documents_arguments(monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    client_ip = next(p.values[0] for p in CASES if p.values[0].name == "client_ip")
+    (step,), (environment,) = run_definition(client_ip.after, monkeypatch)
+    assert step._arguments == [
+        "--input_data", "data/",
+        "--remote_debug", "--remote_debug_connection_timeout", 120,
+        "--remote_debug_client_ip", "10.3.0.5", "--remote_debug_port", 5679,
+    ]
+    assert step._allow_reuse is False
+    assert list(environment.pip_packages)[:2] == ["debugpy", "azureml-sdk==1.0.83"]
+    assert json.loads(json.dumps(step._arguments)) == step._arguments  # ints, not strings
