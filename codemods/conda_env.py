@@ -18,6 +18,7 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
+from codemods.errors import CodemodError
 from codemods import markers
 
 DEBUGPY = "debugpy"
@@ -29,7 +30,7 @@ _ITEM_PREFIX_RE = re.compile(r"([ \t]*)(-[ \t]+)")
 _EMPTY_PIP_RE = re.compile(r"[ \t]*-[ \t]+pip[ \t]*:[ \t]*(#.*)?")
 
 
-class EnvError(ValueError):
+class EnvError(CodemodError):
     """The file cannot be given debugpy; the message says why."""
 
 

@@ -6,12 +6,14 @@ functions are pure: text in, text out.
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+import importlib
+from typing import Optional
 
 import libcst as cst
 import libcst.matchers as m
 
 from codemods import markers
+from codemods.errors import CodemodError
 from codemods.templates import DebugOptions
 
 TRAIN = "train"
@@ -24,8 +26,7 @@ ALL_KINDS = (TRAIN, SCORE, PIPELINE, ENV)
 DEFAULT_TIMEOUTS = {TRAIN: 300, PIPELINE: 300, SCORE: 30}
 
 
-class TransformError(ValueError):
-    """A source that cannot be transformed; str() is the one-line reason."""
+TransformError = CodemodError
 
 
 def parse(source: str) -> cst.Module:
@@ -76,42 +77,6 @@ def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Opti
     return None
 
 
-def _add_train(source: str, options: DebugOptions, module: Optional[cst.Module] = None) -> str:
-    from codemods import train_script
-
-    try:
-        return train_script.add(source, options, module)
-    except train_script.InstrumentError as exc:
-        raise TransformError(str(exc)) from None
-
-
-def _add_score(source: str, options: DebugOptions) -> str:
-    from codemods import score_script
-
-    try:
-        return score_script.add(source, options)
-    except score_script.InstrumentError as exc:
-        raise TransformError(str(exc)) from None
-
-
-def _add_pipeline(source: str, options: DebugOptions) -> str:
-    from codemods import pipeline
-
-    try:
-        return pipeline.add(source, options)
-    except pipeline.InstrumentError as exc:
-        raise TransformError(str(exc)) from None
-
-
-def _add_env(source: str, options: DebugOptions) -> str:
-    from codemods import conda_env
-
-    try:
-        return conda_env.add(source, options)
-    except conda_env.EnvError as exc:
-        raise TransformError(str(exc)) from None
-
-
 def is_conda_env(source: str) -> bool:
     """Whether a YAML text is a conda environment (met while walking: else skipped)."""
     from codemods import conda_env
@@ -119,23 +84,18 @@ def is_conda_env(source: str) -> bool:
     return conda_env.is_conda_env(source)
 
 
-ADDERS: dict[str, Callable[[str, DebugOptions], str]] = {
-    TRAIN: _add_train,
-    SCORE: _add_score,
-    PIPELINE: _add_pipeline,
-    ENV: _add_env,
-}
+#: The codemod module for each kind; each has ``add(source, options)``.
+CODEMODS = {TRAIN: "train_script", SCORE: "score_script", PIPELINE: "pipeline", ENV: "conda_env"}
 
 
 def add(source: str, kind: str, options: DebugOptions, module: Optional[cst.Module] = None) -> str:
     """Instrument ``source`` as ``kind``; ``module``: its parse, when already at hand."""
-    try:
-        adder = ADDERS[kind]
-    except KeyError:
-        raise TransformError(f"instrumenting {kind} files is not supported yet") from None
+    if kind not in CODEMODS:
+        raise TransformError(f"unknown kind {kind!r}")
+    codemod = importlib.import_module(f"codemods.{CODEMODS[kind]}")  # only what is used
     if kind == TRAIN:
-        return _add_train(source, options, module)
-    return adder(source, options)
+        return codemod.add(source, options, module)
+    return codemod.add(source, options)
 
 
 def strip(source: str, kind: str) -> str:

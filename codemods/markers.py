@@ -190,29 +190,36 @@ def render_block(insertion: Insertion, newline: str, saved: Sequence[str] = ()) 
 
 
 def insert_blocks(source: str, insertions: Sequence[Insertion], newline: str) -> str:
-    """Insert fenced blocks of whole lines; the only way add writes text."""
+    """Insert fenced blocks of whole lines; the only way add writes text.
+
+    Blocks at the same place keep their order. A replacing block may not
+    overlap another replacing block or have an insertion inside its run.
+    """
     lines = split_lines(source)
     by_position: dict[int, list[Insertion]] = {}
     for insertion in insertions:
-        if not 0 <= insertion.before <= len(lines):
+        if not 0 <= insertion.before <= len(lines) - insertion.replaces:
             raise ValueError(f"insertion point {insertion.before} outside the file")
         by_position.setdefault(insertion.before, []).append(insertion)
+    ends_open = bool(lines) and not lines[-1].endswith(("\n", "\r"))
     out: list[str] = []
     index = 0
-    while index <= len(lines):
-        replaced = 0
-        for insertion in by_position.get(index, ()):
-            saved = lines[index : index + insertion.replaces]
-            replaced = max(replaced, len(saved))
+    for position in sorted(by_position):
+        if position < index:
+            raise ValueError(f"insertion at line {position + 1} falls inside a replaced run")
+        out.extend(lines[index:position])
+        index = position
+        group = by_position[position]
+        if sum(1 for insertion in group if insertion.replaces) > 1:
+            raise ValueError(f"two blocks replace line {position + 1}")
+        for insertion in group:
+            saved = lines[position : position + insertion.replaces]
             block = render_block(insertion, newline, saved)
-            at_end = index + len(saved) == len(lines)
-            if at_end and not (lines[-1] if lines else "\n").endswith(("\n", "\r")):
-                if not saved:  # appending after a last line without newline
+            if ends_open and position + len(saved) == len(lines):
+                if not saved and out:  # appending after a last line without newline
                     out[-1] += newline
                 block[-1] = _drop_final_newline(block[-1])
             out.extend(block)
-        index += replaced
-        if index < len(lines):
-            out.append(lines[index])
-        index += 1
+            index = max(index, position + len(saved))
+    out.extend(lines[index:])
     return "".join(out)

@@ -58,3 +58,12 @@ class ImportTable:
             return None
         base = self.aliases[head]
         return f"{base}.{rest}" if rest else base
+
+
+def free_name(base: str, taken: set[str]) -> str:
+    """``base``, or ``base_2``, ``base_3``... whichever is not taken."""
+    name, n = base, 1
+    while name in taken:
+        n += 1
+        name = f"{base}_{n}"
+    return name

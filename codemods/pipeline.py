@@ -23,6 +23,7 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
+from codemods.errors import CodemodError
 from codemods import markers
 from codemods.conda_env import DEBUGPY, requirement_name
 from codemods.templates import DebugOptions
@@ -42,7 +43,7 @@ LABEL_CONDA = "debugpy in this step environment"
 _ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple() | m.BinaryOperation(m.Add())
 
 
-class InstrumentError(ValueError):
+class InstrumentError(CodemodError):
     """The pipeline definition cannot be instrumented; the message says why."""
 
 

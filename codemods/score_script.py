@@ -18,7 +18,9 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
 
+from codemods.errors import CodemodError
 from codemods import markers, templates
+from codemods.names import free_name
 from codemods.positions import statement_lines
 from codemods.templates import DebugOptions
 
@@ -28,7 +30,7 @@ HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
 _DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
 
 
-class InstrumentError(ValueError):
+class InstrumentError(CodemodError):
     """The script cannot be instrumented; the message says why."""
 
 
@@ -69,14 +71,6 @@ def _block_position(module: cst.Module, init: cst.FunctionDef) -> int:
     return statement_lines(module, [top])[id(top)][0] - 1 - above
 
 
-def _free_name(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    return name
-
-
 def add(source: str, options: DebugOptions = DebugOptions()) -> str:
     """Instrument a scoring script; instrumenting twice gives the same text."""
     clean = markers.remove_blocks(source)
@@ -103,7 +97,7 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
         )
     indent = init.body.indent if init.body.indent is not None else module.default_indent
     taken = {node.value for node in m.findall(module, m.Name())}
-    name = _free_name(templates.HELPER_NAME, taken)
+    name = free_name(templates.HELPER_NAME, taken)
     block = markers.Insertion(
         _block_position(module, init),
         indent,

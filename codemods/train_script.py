@@ -30,8 +30,9 @@ from typing import Iterator, Optional
 import libcst as cst
 import libcst.matchers as m
 
+from codemods.errors import CodemodError
 from codemods import markers, templates
-from codemods.names import ImportTable
+from codemods.names import ImportTable, free_name
 from codemods.positions import statement_lines
 from codemods.templates import DebugOptions
 
@@ -51,7 +52,7 @@ _PARSE_CALL_TEXT = re.compile(r"\.\s*parse_(?:known_)?(?:intermixed_)?args\s*\("
 _FLAG_TEXT = re.compile(r"""["']--remote_debug(?:_connection_timeout|_client_ip|_port)?["']""")
 
 
-class InstrumentError(ValueError):
+class InstrumentError(CodemodError):
     """The script cannot be instrumented; the message says why."""
 
 
@@ -253,14 +254,6 @@ def _indent_of(lines: list[str], line_number: int) -> str:
     return line[: len(line) - len(line.lstrip(" \t\f"))]
 
 
-def _free_name(base: str, taken: set[str]) -> str:
-    name, n = base, 1
-    while name in taken:
-        n += 1
-        name = f"{base}_{n}"
-    return name
-
-
 _IMPORT_LINE = m.SimpleStatementLine(body=[m.AtLeastN(m.Import() | m.ImportFrom(), n=1)])
 _DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
 
@@ -314,7 +307,7 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
     lines_of = statement_lines(module, wanted)
     lines = markers.split_lines(clean)
     indent_unit = module.default_indent
-    name = _free_name(templates.HELPER_NAME, analyzer.names | analyzer.imports.bound_names)
+    name = free_name(templates.HELPER_NAME, analyzer.names | analyzer.imports.bound_names)
 
     helper_body = templates.helper_lines(name, options, indent_unit)
     if standalone:

@@ -90,6 +90,21 @@ def test_broken_fences(source, message):
         find_blocks(source)
 
 
-def test_insertion_outside_the_file():
-    with pytest.raises(ValueError):
-        insert_blocks("a\n", [block(before=5)], "\n")
+def test_insertion_right_after_a_replaced_run():
+    result = insert_blocks("a\nb\nc\n", [block(before=1, body=["B"], replaces=1), block(before=2, body=["after"])], "\n")
+    assert result == f"a\n{BEGIN}: x\n#:b\nB\n{END}\n{BEGIN}: x\nafter\n{END}\nc\n"
+    assert remove_blocks(result) == "a\nb\nc\n"
+
+
+@pytest.mark.parametrize(
+    ("insertions", "message"),
+    [
+        ([block(before=5)], "outside the file"),
+        ([block(before=1, replaces=3)], "outside the file"),
+        ([block(before=0, replaces=2), block(before=1)], "falls inside a replaced run"),
+        ([block(before=0, replaces=1), block(before=0, replaces=1)], "two blocks replace line 1"),
+    ],
+)
+def test_impossible_insertions(insertions, message):
+    with pytest.raises(ValueError, match=message):
+        insert_blocks("a\nb\n", insertions, "\n")
