@@ -14,6 +14,7 @@ import libcst.matchers as m
 
 from codemods import markers
 from codemods.errors import CodemodError
+from codemods.parsing import parse_module
 from codemods.templates import DebugOptions
 
 TRAIN = "train"
@@ -30,13 +31,7 @@ TransformError = CodemodError
 
 
 def parse(source: str) -> cst.Module:
-    try:
-        return cst.parse_module(source)
-    except cst.ParserSyntaxError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise TransformError(f"cannot parse: {first} (line {exc.raw_line}, column {exc.raw_column})") from None
-    except (SyntaxError, ValueError) as exc:
-        raise TransformError(f"cannot parse: {exc}") from None
+    return parse_module(source)
 
 
 _MAIN_GUARD = m.If(

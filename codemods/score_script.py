@@ -21,6 +21,7 @@ from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProv
 from codemods.errors import CodemodError
 from codemods import markers, templates
 from codemods.names import free_name
+from codemods.parsing import parse_clean, verify
 from codemods.positions import statement_lines
 from codemods.templates import DebugOptions
 
@@ -73,11 +74,7 @@ def _block_position(module: cst.Module, init: cst.FunctionDef) -> int:
 
 def add(source: str, options: DebugOptions = DebugOptions()) -> str:
     """Instrument a scoring script; instrumenting twice gives the same text."""
-    clean = markers.remove_blocks(source)
-    try:
-        module = cst.parse_module(clean)
-    except cst.ParserSyntaxError as exc:
-        raise InstrumentError(f"cannot parse: {str(exc).splitlines()[0]}") from None
+    clean, module = parse_clean(source)
     init = _top_level_function(module, "init")
     if init is None or _top_level_function(module, "run") is None:
         raise InstrumentError("not a scoring script: it needs top-level init() and run() functions")
@@ -105,15 +102,5 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
         templates.score_lines(name, options, indent),
     )
     result = markers.insert_blocks(clean, [block], module.default_newline)
-    _verify(result, clean)
+    verify(result, clean)
     return result
-
-
-def _verify(result: str, original: str) -> None:
-    """Refuse to hand back text that does not parse or does not strip back."""
-    try:
-        cst.parse_module(result)
-    except cst.ParserSyntaxError as exc:  # pragma: no cover - a bug, not user error
-        raise InstrumentError(f"internal error: instrumented code does not parse: {exc}") from None
-    if markers.remove_blocks(result) != original:  # pragma: no cover - a bug
-        raise InstrumentError("internal error: instrumented code does not strip back to the original")

@@ -22,7 +22,6 @@ metadata pass would cost several parses per file.
 
 from __future__ import annotations
 
-import ast
 import re
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
@@ -33,6 +32,7 @@ import libcst.matchers as m
 from codemods.errors import CodemodError
 from codemods import markers, templates
 from codemods.names import ImportTable, free_name
+from codemods.parsing import parse_clean, verify
 from codemods.positions import statement_lines
 from codemods.templates import DebugOptions
 
@@ -277,12 +277,10 @@ def _leading_statements(module: cst.Module) -> tuple[Optional[cst.CSTNode], Opti
 
 def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:
     """Instrument a training script; instrumenting twice gives the same text."""
-    clean = markers.remove_blocks(source)
-    if module is None or clean != source:
-        try:
-            module = cst.parse_module(clean)
-        except cst.ParserSyntaxError as exc:
-            raise InstrumentError(f"cannot parse: {str(exc).splitlines()[0]}") from None
+    if module is None or markers.has_markers(source):
+        clean, module = parse_clean(source)
+    else:
+        clean = source
     if not module.body:
         return clean
     flag = _FLAG_TEXT.search(clean)
@@ -344,22 +342,3 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
     result = markers.insert_blocks(clean, insertions, module.default_newline)
     verify(result, clean)
     return result
-
-
-def verify(result: str, original: str) -> None:
-    """Refuse to hand back text that does not parse or does not strip back."""
-    if not markers.strips_back_to(result, original):  # pragma: no cover - a bug
-        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
-    try:
-        ast.parse(original)
-    except (SyntaxError, ValueError):
-        # Grammar this Python does not speak (LibCST parsed it): check with LibCST.
-        try:
-            cst.parse_module(result)
-        except cst.ParserSyntaxError as exc:  # pragma: no cover - a bug
-            raise InstrumentError(f"internal error: the instrumented code does not parse: {exc}") from None
-        return
-    try:
-        ast.parse(result)
-    except (SyntaxError, ValueError) as exc:  # pragma: no cover - a bug
-        raise InstrumentError(f"internal error: the instrumented code does not parse: {exc}") from None

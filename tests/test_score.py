@@ -19,6 +19,7 @@ from pathlib import Path
 
 import pytest
 
+from codemods.errors import CodemodError
 from codemods import kinds, markers, score_script, templates
 from codemods.templates import DebugOptions
 from instrument import files
@@ -286,7 +287,7 @@ def test_options_become_literals(options, expected):
     ids=["no_run", "no_init", "one_line_init", "listen", "aliased_connect", "wait", "syntax"],
 )
 def test_refused_with_a_one_line_reason(tmp_path, capsys, src, reason):
-    with pytest.raises(score_script.InstrumentError, match="^" + reason.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(CodemodError, match="^" + reason.replace("(", r"\(").replace(")", r"\)")):
         score_script.add(src)
     path = tmp_path / "score.py"
     path.write_text(src, encoding="utf-8")

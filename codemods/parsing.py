@@ -1,0 +1,58 @@
+"""Parsing a source for a codemod, and checking what a codemod wrote.
+
+Every codemod starts the same way (take out earlier instrument blocks, so
+that add is idempotent and picks up new options, then parse) and ends the
+same way (refuse to hand back text that does not parse or does not strip
+back to its input).
+"""
+
+from __future__ import annotations
+
+import ast
+
+import libcst as cst
+
+from codemods import markers
+from codemods.errors import CodemodError
+
+
+def parse_module(source: str) -> cst.Module:
+    """LibCST's parse, with a one-line error naming line and column."""
+    try:
+        return cst.parse_module(source)
+    except cst.ParserSyntaxError as exc:
+        first = str(exc).strip().splitlines()[0]
+        raise CodemodError(f"cannot parse: {first} (line {exc.raw_line}, column {exc.raw_column})") from None
+    except (SyntaxError, ValueError) as exc:
+        raise CodemodError(f"cannot parse: {exc}") from None
+
+
+def parse_clean(source: str) -> tuple[str, cst.Module]:
+    """(source without instrument blocks, its parse)."""
+    try:
+        clean = markers.remove_blocks(source)
+    except markers.MarkerError as exc:
+        raise CodemodError(str(exc)) from None
+    return clean, parse_module(clean)
+
+
+def verify(result: str, original: str) -> None:
+    """Refuse text that does not strip back to ``original`` or does not parse.
+
+    CPython's own parser checks the result when it accepts the original
+    (it is many times faster); otherwise LibCST's, which knows more grammars.
+    """
+    if not markers.strips_back_to(result, original):
+        raise CodemodError("internal error: the instrumented code does not strip back to the original")
+    try:
+        ast.parse(original)
+    except (SyntaxError, ValueError):
+        try:
+            cst.parse_module(result)
+        except cst.ParserSyntaxError as exc:
+            raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
+        return
+    try:
+        ast.parse(result)
+    except (SyntaxError, ValueError) as exc:
+        raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
