@@ -6,10 +6,19 @@ Two kinds of finding, each a :class:`Finding` at a 1-based line and column:
   conda YAML: exactly what ``instrument strip`` would remove, reported once at
   its ``# >>> instrument`` line however many debug calls it holds;
 * a hand-written call that opens, waits on or breaks into a remote debugger
-  (``debugpy.listen`` and friends, see :data:`DEBUG_CALLS`), found by the
-  qualified name LibCST resolves, so ``from debugpy import listen as l; l()``
-  counts and ``socket.listen()`` or a string mentioning ``debugpy.listen`` does
-  not.
+  (``debugpy.listen`` and friends, see :data:`DEBUG_CALLS`), found by its
+  qualified name, resolved through the module's imports, so
+  ``from debugpy import listen as l; l()`` counts and ``socket.listen()`` or a
+  string mentioning ``debugpy.listen`` does not.
+
+Check reads code, it never rewrites it, so it parses with Python's own
+:mod:`ast` (about a tenth of LibCST's parse, and no LibCST import at all):
+``instrument check`` runs on every commit and must cost less than the
+``debug-statements`` hook it sits next to (see bench/run.py). Names are
+resolved as LibCST's ``QualifiedNameProvider`` would for imports, without its
+scope analysis (several parses' worth of time): a name bound by several
+imports may mean any of them, and a name bound by no import means what it
+spells.
 
 A call is accepted when its lines carry a ``# instrument: allow`` comment or
 its qualified name matches an ``allow`` pattern. Everything here is pure:
@@ -18,6 +27,7 @@ text in, findings out; reading files and matching paths is the CLI's job.
 
 from __future__ import annotations
 
+import ast
 import fnmatch
 import io
 import re
@@ -25,12 +35,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-import libcst as cst
-from libcst.helpers import get_full_name_for_node
-from libcst.metadata import MetadataWrapper, PositionProvider, QualifiedNameProvider
-
 from codemods import markers
-from codemods.kinds import parse
+from codemods.errors import CodemodError
 
 #: The calls that make a process reachable by (or reach out to) a debugger,
 #: with why each one is dangerous in production.
@@ -106,24 +112,54 @@ def _allow_comment_lines(source: str) -> set[int]:
     return lines
 
 
-class _DebugCallCollector(cst.CSTVisitor):
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, PositionProvider)
+def _dotted_name(node: ast.expr) -> Optional[str]:
+    """``a.b.c`` for a chain of attributes on a name, else None."""
+    parts = []
+    while isinstance(node, ast.Attribute):
+        parts.append(node.attr)
+        node = node.value
+    if not isinstance(node, ast.Name):
+        return None
+    parts.append(node.id)
+    return ".".join(reversed(parts))
 
-    def __init__(self) -> None:
-        super().__init__()
-        #: (qualified name, spelling, start line, start column, end line)
-        self.calls: list[tuple[str, str, int, int, int]] = []
 
-    def visit_Call(self, node: cst.Call) -> None:
-        names = {q.name for q in self.get_metadata(QualifiedNameProvider, node.func, set())}
-        if not names:
-            # Unbound (imported by means LibCST cannot follow): go by spelling.
-            spelled = get_full_name_for_node(node.func)
-            names = {spelled} if spelled else set()
-        for name in sorted(names & DEBUG_CALLS.keys()):
-            where = self.get_metadata(PositionProvider, node)
-            spelling = get_full_name_for_node(node.func) or name
-            self.calls.append((name, spelling, where.start.line, where.start.column + 1, where.end.line))
+def _imports_and_calls(tree: ast.Module) -> tuple[dict[str, set[str]], list[ast.Call]]:
+    """Local name -> the qualified names its imports (anywhere in the module)
+    bind it to; and every call, in one walk of the tree."""
+    table: dict[str, set[str]] = {}
+    calls: list[ast.Call] = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Call):
+            calls.append(node)
+        elif isinstance(node, ast.Import):
+            for alias in node.names:
+                if alias.asname:
+                    table.setdefault(alias.asname, set()).add(alias.name)
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    table.setdefault(top, set()).add(top)
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            for alias in node.names:
+                if alias.name != "*":
+                    table.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
+    return table, calls
+
+
+def _qualified_names(spelling: str, table: dict[str, set[str]]) -> set[str]:
+    """What a called name may mean: through the imports, else as spelled."""
+    head, _, rest = spelling.partition(".")
+    if head not in table:
+        return {spelling}  # bound otherwise (assignment, def) or not at all
+    return {f"{base}.{rest}" if rest else base for base in table[head]}
+
+
+def _column(lines: list[str], line: int, byte_offset: int) -> int:
+    """1-based column in characters, as editors count, from ast's UTF-8 byte offset."""
+    text = lines[line - 1] if line <= len(lines) else ""
+    if text.isascii():
+        return byte_offset + 1
+    return len(text.encode("utf-8")[:byte_offset].decode("utf-8", "replace")) + 1
 
 
 def _call_message(name: str, spelling: str) -> str:
@@ -131,26 +167,47 @@ def _call_message(name: str, spelling: str) -> str:
     return f"{name}(){alias} {DEBUG_CALLS[name]}"
 
 
-def find_debug_calls(source: str, module: Optional[cst.Module] = None) -> list[Finding]:
+def parse(source: str) -> ast.Module:
+    """Python's own parser: a tenth of LibCST's cost, and check needs no round trip.
+
+    Raises ``CodemodError`` ("cannot parse: ...") for invalid Python.
+    """
+    try:
+        return ast.parse(source)
+    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
+        reason = f"{exc.msg} (line {exc.lineno}, column {exc.offset})" if isinstance(exc, SyntaxError) else exc
+    raise CodemodError(f"cannot parse: {reason}")
+
+
+def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[Finding]:
     """Hand-written remote-debug calls: outside instrument blocks, not allowed inline.
 
-    Raises ``kinds.TransformError`` ("cannot parse: ...") for invalid Python.
-    ``module`` may be passed when the caller has already parsed ``source``.
+    Raises ``CodemodError`` ("cannot parse: ...") for invalid Python.
+    ``module`` may be passed when the caller has already parsed ``source``
+    with :func:`ast.parse`; any other tree (a LibCST one) is not used.
     """
     if "debugpy" not in source and "ptvsd" not in source:
         return []
-    module = module if module is not None else parse(source)
-    collector = _DebugCallCollector()
-    MetadataWrapper(module).visit(collector)
-    if not collector.calls:
-        return []
-    _, in_blocks = _block_lines(source)
-    allowed = _allow_comment_lines(source)
-    findings = []
-    for name, spelling, line, col, end_line in collector.calls:
-        if line in in_blocks or allowed.intersection(range(line, end_line + 1)):
+    return _debug_calls(source, module if isinstance(module, ast.Module) else parse(source), _block_lines(source)[1])
+
+
+def _debug_calls(source: str, tree: ast.Module, in_blocks: set[int]) -> list[Finding]:
+    table, calls = _imports_and_calls(tree)
+    found = []
+    for node in calls:
+        spelling = _dotted_name(node.func)
+        if spelling is None or node.lineno in in_blocks:
             continue
-        findings.append(Finding(line, col, _call_message(name, spelling), name))
+        for name in sorted(_qualified_names(spelling, table) & DEBUG_CALLS.keys()):
+            found.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, name, spelling))
+    if not found:
+        return []  # the common case for instrumented files: every call is in a block
+    allowed = _allow_comment_lines(source)
+    lines = markers.split_lines(source)
+    findings = []
+    for line, offset, end_line, name, spelling in sorted(found):
+        if not allowed.intersection(range(line, end_line + 1)):
+            findings.append(Finding(line, _column(lines, line, offset), _call_message(name, spelling), name))
     return findings
 
 
@@ -160,8 +217,10 @@ def _is_allowed(finding: Finding, allow: Sequence[str]) -> bool:
 
 def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     """Every finding in a Python source, in line order."""
-    blocks, _ = _block_lines(source)
-    calls = [f for f in find_debug_calls(source) if not _is_allowed(f, allow)]
+    blocks, in_blocks = _block_lines(source)
+    calls = []
+    if "debugpy" in source or "ptvsd" in source:
+        calls = [f for f in _debug_calls(source, parse(source), in_blocks) if not _is_allowed(f, allow)]
     return sorted(blocks + calls, key=lambda f: (f.line, f.col))
 
 

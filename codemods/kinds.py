@@ -6,6 +6,7 @@ functions are pure: text in, text out.
 
 from __future__ import annotations
 
+import ast
 import importlib
 from typing import Optional
 
@@ -100,5 +101,8 @@ def strip(source: str, kind: str) -> str:
     except markers.MarkerError as exc:
         raise TransformError(str(exc)) from None
     if result != source and kind in PYTHON_KINDS:
-        parse(result)
+        try:
+            compile(result, "<stripped>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            parse(result)  # LibCST knows more grammars; it raises if the result is broken
     return result

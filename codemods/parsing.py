@@ -45,6 +45,11 @@ def verify(result: str, original: str) -> None:
     if not markers.strips_back_to(result, original):
         raise CodemodError("internal error: the instrumented code does not strip back to the original")
     try:
+        ast.parse(result)
+        return  # the common case: one CPython parse, not two
+    except (SyntaxError, ValueError) as exc:
+        error = exc
+    try:
         ast.parse(original)
     except (SyntaxError, ValueError):
         try:
@@ -52,7 +57,4 @@ def verify(result: str, original: str) -> None:
         except cst.ParserSyntaxError as exc:
             raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
         return
-    try:
-        ast.parse(result)
-    except (SyntaxError, ValueError) as exc:
-        raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
+    raise CodemodError(f"internal error: the instrumented code does not parse: {error}")

@@ -26,7 +26,8 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 from codemods.errors import CodemodError
 from codemods import markers
 from codemods.conda_env import DEBUGPY, requirement_name
-from codemods.templates import DebugOptions
+from codemods.parsing import parse_clean, verify
+from codemods.templates import DEBUG_FLAGS, DebugOptions
 
 STEP_CLASS = "PythonScriptStep"
 # Positional parameters, as in azureml-pipeline-steps and azureml-core.
@@ -36,7 +37,6 @@ STEP_PARAMETERS = (
 )
 SDK_DEFAULT_PIP_PACKAGE = "azureml-defaults"  # what CondaDependencies.create installs by default
 CREATE_PARAMETERS = ("pip_indexurl", "pip_packages", "conda_packages", "python_version", "pin_sdk_version")
-DEBUG_FLAGS = {"--remote_debug", "--remote_debug_connection_timeout", "--remote_debug_client_ip", "--remote_debug_port"}
 LABEL_STEP = "debug arguments and allow_reuse=False for this step"
 LABEL_CONDA = "debugpy in this step environment"
 # Expressions that can stand left of `+` without parentheses.
@@ -69,6 +69,8 @@ def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
     if options.client_ip:
         items += ["--remote_debug_client_ip", options.client_ip]
     items += ["--remote_debug_port", int(options.port)]
+    if options.ranks is not None:  # validated: "all" or digits and commas
+        items += ["--remote_debug_ranks", options.ranks]
     return "[" + ", ".join(str(i) if isinstance(i, int) else _string(i, quote) for i in items) + "]"
 
 
@@ -251,7 +253,7 @@ class _Rewriter(cst.CSTTransformer):
             new.append(("arguments", debug))
         else:
             value = args[index].value
-            if DEBUG_FLAGS & set(_strings(value)):
+            if set(DEBUG_FLAGS) & set(_strings(value)):
                 raise InstrumentError(
                     f"line {line}: the step already passes --remote_debug flags (hand-written remote "
                     "debugging); remove them before running instrument add"
@@ -331,11 +333,7 @@ def _block_indent(body: list[str]) -> str:
 
 def add(source: str, options: DebugOptions = DebugOptions()) -> str:
     """Instrument a pipeline definition; instrumenting twice gives the same text."""
-    clean = markers.remove_blocks(source)
-    try:
-        module = cst.parse_module(clean)
-    except cst.ParserSyntaxError as exc:
-        raise InstrumentError(f"cannot parse: {str(exc).splitlines()[0]}") from None
+    clean, module = parse_clean(source)
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     analysis = _Analysis(options)
     wrapper.visit(analysis)
@@ -400,9 +398,4 @@ def _verify(result: str, original: str, expected: str) -> None:
     """Refuse to hand back text that does not parse, run the rewritten calls or strip back."""
     if _rewritten_lines(result) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
         raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
-    try:
-        cst.parse_module(result)
-    except cst.ParserSyntaxError as exc:  # pragma: no cover - a bug, not user error
-        raise InstrumentError(f"internal error: instrumented code does not parse: {exc}") from None
-    if markers.remove_blocks(result) != original:  # pragma: no cover - a bug
-        raise InstrumentError("internal error: instrumented code does not strip back to the original")
+    verify(result, original)

@@ -12,6 +12,15 @@ uses ``debugpy.connect`` for the reverse connection, and reports a busy port
 in one line instead of a traceback. It keeps the log lines users search
 for: ``Timeout for debug connection: N``, ``ip_address: A.B.C.D`` and
 ``Debugger attached = True|False``. It runs on Python 3.6 and later.
+
+Distributed jobs start the script once per process. The helper reads the
+process's rank from the launcher's environment (:data:`LOCAL_RANK_VARIABLES`,
+:data:`RANK_VARIABLES`, first match wins), listens on ``port + local rank``
+(unique on each node; a reverse connection goes to ``port + rank``), and logs
+``Remote debugging: rank=R local_rank=L address=A.B.C.D port=P`` (``client=``
+instead of ``address=`` for a reverse connection) for ``instrument launch
+--from-log``. ``--remote_debug_ranks`` says which ranks wait for a debugger;
+the others print one line and run on without a listener.
 """
 
 from __future__ import annotations
@@ -28,6 +37,13 @@ HELPER_NAME = "_instrument_remote_debug"
 DEFAULT_PORT = 5678
 DEFAULT_TIMEOUT = 300
 DEFAULT_HOST = "0.0.0.0"
+DEFAULT_RANKS = "all"
+
+#: Where each launcher puts the process's rank on its node (torchrun, Open MPI,
+#: Intel MPI / MPICH) and in the whole job (torchrun, Open MPI, TensorFlow's
+#: TF_CONFIG task index, Azure ML's older task index); first match wins.
+LOCAL_RANK_VARIABLES = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRANKID")
+RANK_VARIABLES = ("RANK", "OMPI_COMM_WORLD_RANK", "TF_CONFIG", "AZ_BATCHAI_TASK_INDEX")
 
 #: The label after ``# >>> instrument:`` for each kind of block.
 LABEL_HELPER = "remote debugging helper (remove with `instrument strip`)"
@@ -35,12 +51,22 @@ LABEL_FLAGS = "remote debugging flags"
 LABEL_CALL = "start remote debugging"
 
 # The four flags of the source document, as they join the script's parser.
+#: The flags the injected code understands (the document's four, and ranks).
+DEBUG_FLAGS = (
+    "--remote_debug",
+    "--remote_debug_connection_timeout",
+    "--remote_debug_client_ip",
+    "--remote_debug_port",
+    "--remote_debug_ranks",
+)
+
 FLAGS = Template(
     """\
 $parser.add_argument("--remote_debug", action="store_true", help="wait for a VS Code debugger (debugpy) to attach")
 $parser.add_argument("--remote_debug_connection_timeout", type=int, default=$timeout, help="seconds to wait for the debugger; 0 waits without limit")
 $parser.add_argument("--remote_debug_client_ip", type=str, help="connect to a VS Code listening at this address instead of listening")
 $parser.add_argument("--remote_debug_port", type=int, default=$port, help="debug port")
+$parser.add_argument("--remote_debug_ranks", type=str, default=$ranks, help="global ranks that wait for the debugger: all, or a list like 0,3")
 """
 )
 
@@ -54,6 +80,8 @@ def $name(args=None, run=None):
     the script's own command line keeps working.
     """
     import io
+    import json
+    import os
     import socket
     import sys
     import threading
@@ -70,10 +98,41 @@ $flags
     if not getattr(args, "remote_debug", False) or getattr($name, "started", False):
         return
     $name.started = True
+
+    def rank_from(variables):
+        # The first variable that holds a rank wins; a malformed one is skipped.
+        for variable in variables:
+            text = os.environ.get(variable, "").strip()
+            if not text:
+                continue
+            if variable == "TF_CONFIG":
+                try:
+                    text = str(json.loads(text)["task"]["index"])
+                except Exception:
+                    print("Remote debugging: ignoring TF_CONFIG: no task index in it", file=sys.stderr, flush=True)
+                    continue
+            if text.strip("0123456789") == "":  # ASCII digits only: str.isdigit also takes superscripts
+                return int(text)
+            print(f"Remote debugging: ignoring {variable}={text!r}: not a rank", file=sys.stderr, flush=True)
+        return 0
+
+    local_rank = rank_from($local_rank_variables)
+    rank = rank_from($rank_variables)
+    wanted = str(getattr(args, "remote_debug_ranks", None) or "all").strip()
+    if wanted.lower() != "all":
+        listed = [part.strip() for part in wanted.split(",")]
+        if all(part and part.strip("0123456789") == "" for part in listed):
+            if rank not in {int(part) for part in listed}:
+                print(f"Remote debugging: rank {rank} (local rank {local_rank}) is not in --remote_debug_ranks {wanted}: running without a debugger", flush=True)
+                return
+        else:
+            print(f"Remote debugging: ignoring --remote_debug_ranks {wanted!r} (all, or ranks like 0,3): every rank waits", file=sys.stderr, flush=True)
     host = $host
-    port = args.remote_debug_port
     timeout = args.remote_debug_connection_timeout
     client_ip = args.remote_debug_client_ip
+    # One port per process: ranks on one node listen side by side, and each
+    # rank reaches its own port of a VS Code that listens.
+    port = args.remote_debug_port + (rank if client_ip else local_rank)
     print(f"Timeout for debug connection: {timeout}", flush=True)
     ip = host
     if host in ("0.0.0.0", "::", ""):
@@ -110,9 +169,11 @@ $flags
             finally:
                 sys.stderr = real_stderr
             real_stderr.write(held.getvalue())
+            print(f"Remote debugging: rank={rank} local_rank={local_rank} client={client_ip} port={port}", flush=True)
         else:
             debugpy.listen((host, port))
             print(f"Remote debugging: listening on {ip}:{port}", flush=True)
+            print(f"Remote debugging: rank={rank} local_rank={local_rank} address={ip} port={port}", flush=True)
     except Exception as exc:
         where = f"connect to {client_ip}:{port}" if client_ip else f"listen on {host}:{port} (is the port in use?)"
         print(f"Remote debugging: cannot {where}: {exc}", file=sys.stderr, flush=True)
@@ -178,6 +239,18 @@ def validate_timeout(timeout: int) -> int:
     return timeout
 
 
+def validate_ranks(spec: str) -> str:
+    """``all`` or comma-separated global ranks (``0``, ``0,3``), normalised: ``0, 3`` -> ``0,3``."""
+    if not isinstance(spec, str):
+        raise TemplateError(f"ranks must be 'all' or a list like 0,3, not {spec!r}")
+    if spec.strip().lower() == "all":
+        return DEFAULT_RANKS
+    parts = [part.strip() for part in spec.split(",")]
+    if not all(part and part.strip("0123456789") == "" for part in parts):
+        raise TemplateError(f"ranks must be 'all' or whole numbers >= 0 separated by commas (0,3), not {spec!r}")
+    return ",".join(dict.fromkeys(str(int(part)) for part in parts))
+
+
 def validate_identifier(name: str) -> str:
     if not name.isidentifier():
         raise TemplateError(f"not a Python identifier: {name!r}")
@@ -195,6 +268,9 @@ class DebugOptions:
     client_ip: Optional[str] = None
     #: Pipeline steps: only the steps with these names (empty: all).
     steps: tuple = ()
+    #: Which global ranks wait for the debugger (``all`` or ``0,3``); None: not
+    #: given (training scripts default to all; pipelines pass nothing).
+    ranks: Optional[str] = None
 
     def __post_init__(self) -> None:
         validate_port(self.port)
@@ -205,6 +281,8 @@ class DebugOptions:
         if isinstance(self.steps, str) or not all(isinstance(s, str) and s for s in self.steps):
             raise TemplateError(f"step names must be non-empty strings, not {self.steps!r}")
         object.__setattr__(self, "steps", tuple(self.steps))
+        if self.ranks is not None:
+            object.__setattr__(self, "ranks", validate_ranks(self.ranks))
 
 
 def string_literal(value: str) -> str:
@@ -225,20 +303,33 @@ def _reindent(text: str, indent_unit: str) -> list[str]:
     return lines
 
 
-def flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> list[str]:
-    """The four ``parser.add_argument`` lines for the script's own parser."""
-    text = FLAGS.substitute(
-        parser=validate_identifier(parser), port=options.port, timeout=options.timeout
+def _flags(parser: str, options: DebugOptions) -> str:
+    return FLAGS.substitute(
+        parser=validate_identifier(parser),
+        port=validate_port(options.port),
+        timeout=validate_timeout(options.timeout),
+        ranks=string_literal(validate_ranks(options.ranks or DEFAULT_RANKS)),
     )
-    return _reindent(text, indent_unit)
+
+
+def _tuple_literal(values: tuple) -> str:
+    return "(" + ", ".join(string_literal(value) for value in values) + ")"
+
+
+def flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> list[str]:
+    """The ``parser.add_argument`` lines for the script's own parser."""
+    return _reindent(_flags(parser, options), indent_unit)
 
 
 def helper_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
     """The helper function definition, at module level."""
-    flags = FLAGS.substitute(parser="parser", port=options.port, timeout=options.timeout)
-    flags = "".join("        " + line + "\n" for line in flags.splitlines()).rstrip("\n")
+    flags = "".join("        " + line + "\n" for line in _flags("parser", options).splitlines()).rstrip("\n")
     text = HELPER.substitute(
-        name=validate_identifier(name), host=string_literal(options.host), flags=flags
+        name=validate_identifier(name),
+        host=string_literal(options.host),
+        flags=flags,
+        local_rank_variables=_tuple_literal(LOCAL_RANK_VARIABLES),
+        rank_variables=_tuple_literal(RANK_VARIABLES),
     )
     return _reindent(text, indent_unit)
 

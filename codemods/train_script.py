@@ -34,22 +34,16 @@ from codemods import markers, templates
 from codemods.names import ImportTable, free_name
 from codemods.parsing import parse_clean, verify
 from codemods.positions import statement_lines
-from codemods.templates import DebugOptions
+from codemods.templates import DEBUG_FLAGS, DebugOptions
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
 RUN_CLASSES = ("azureml.core.Run", "azureml.core.run.Run")
 PARSE_METHODS = frozenset(
     {"parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args"}
 )
-DEBUG_FLAGS = (
-    "--remote_debug",
-    "--remote_debug_connection_timeout",
-    "--remote_debug_client_ip",
-    "--remote_debug_port",
-)
 # Every parse call in the text; each must be one the analysis follows.
 _PARSE_CALL_TEXT = re.compile(r"\.\s*parse_(?:known_)?(?:intermixed_)?args\s*\(")
-_FLAG_TEXT = re.compile(r"""["']--remote_debug(?:_connection_timeout|_client_ip|_port)?["']""")
+_FLAG_TEXT = re.compile("[\"'](?:%s)[\"']" % "|".join(map(re.escape, DEBUG_FLAGS)))
 
 
 class InstrumentError(CodemodError):

@@ -30,12 +30,21 @@ def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> st
         raise click.BadParameter(str(exc)) from None
 
 
+def _validate_ranks(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
+    from codemods.templates import TemplateError, validate_ranks
+
+    try:
+        return None if value is None else validate_ranks(value)
+    except TemplateError as exc:
+        raise click.BadParameter(str(exc)) from None
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} file{'s' if count != 1 else ''} {word}"
 
 
-def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool) -> int:
-    from instrument import files, process
+def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, jobs: Optional[int] = None) -> int:
+    from instrument import process
 
     done = "instrumented" if job.action == process.ADD else "stripped"
     would = "would be " + done
@@ -52,10 +61,8 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool) -> 
             sys.stdout.buffer.write(outcome.output)
             sys.stdout.buffer.flush()
         return EXIT_WOULD_CHANGE if check and outcome.changed else EXIT_OK
-    for path, explicit in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
-        if not explicit and path.suffix in files.YAML_SUFFIXES and job.action == process.ADD and job.kind not in (None, "env"):
-            continue
-        outcome = process.process_path(job, path, explicit)
+    for outcome in process.process_paths(job, process.select_files(job, paths), jobs):
+        path = outcome.path
         if outcome.error:
             failed += 1
             click.echo(outcome.error, err=True)
@@ -86,7 +93,18 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool) -> 
     return EXIT_OK
 
 
+def _jobs_option(function):
+    return click.option(
+        "-j",
+        "--jobs",
+        type=click.IntRange(min=1),
+        default=None,
+        help="Worker processes (1: none, all in this process). [default: the number of CPUs]",
+    )(function)
+
+
 def _common(function):
+    function = _jobs_option(function)
     function = click.option("-v", "--verbose", is_flag=True, help="Also report unchanged and skipped files.")(function)
     function = click.option("-q", "--quiet", is_flag=True, help="Only report errors.")(function)
     function = click.option(
@@ -142,46 +160,39 @@ def cli() -> None:
     metavar="NAME",
     help="Pipeline definitions: only the steps with this name= (repeatable). [default: all steps]",
 )
-def add(paths, diff, check, kind, quiet, verbose, port, timeout, host, client_ip, steps) -> None:
+@click.option(
+    "--ranks",
+    default=None,
+    metavar="SPEC",
+    callback=_validate_ranks,
+    help="Distributed jobs: global ranks that wait for the debugger, 'all' or a list like 0,3 "
+    "(pipelines: passed as --remote_debug_ranks). [default: all]",
+)
+def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
     from instrument.process import ADD, Job
 
     job = Job(
         ADD, kind=kind, port=port, timeout=timeout, host=host, write=not (diff or check), diff=diff,
-        client_ip=client_ip, steps=tuple(steps),
+        client_ip=client_ip, steps=tuple(steps), ranks=ranks,
     )
-    raise SystemExit(_run(job, paths, check, quiet, verbose))
+    raise SystemExit(_run(job, paths, check, quiet, verbose, jobs))
 
 
 @cli.command()
 @_common
-def strip(paths, diff, check, kind, quiet, verbose) -> None:
+def strip(paths, diff, check, kind, quiet, verbose, jobs) -> None:
     """Remove everything `instrument add` added, byte for byte."""
     from instrument.process import STRIP, Job
 
     job = Job(STRIP, kind=kind, write=not (diff or check), diff=diff)
-    raise SystemExit(_run(job, paths, check, quiet, verbose))
+    raise SystemExit(_run(job, paths, check, quiet, verbose, jobs))
 
 
-#: Candidate files from which on `check` parses in a process pool; below it
-#: starting the workers costs more than the parsing they would share.
+#: Candidate files (those a byte search cannot clear) each ``check`` worker
+#: must get before a pool is started: below it, starting the workers costs
+#: more than the parsing they would share.
 CHECK_POOL_THRESHOLD = 64
-
-
-def _check_candidate(name: str, data: bytes, allow: tuple[str, ...]) -> tuple[list[str], Optional[str]]:
-    """(``path:line:col: message`` lines, error) for one file; runs in workers too."""
-    from codemods import check, kinds
-    from instrument import files
-
-    is_yaml = name.endswith(files.YAML_SUFFIXES)
-    try:
-        source = files.decode_text(data, name) if is_yaml else files.decode(data, name)
-        found = check.check_yaml(source.text) if is_yaml else check.check_python(source.text, allow)
-    except files.FileError as exc:
-        return [], str(exc)
-    except kinds.TransformError as exc:
-        return [], f"{name}: {exc}"
-    return [f"{name}:{f.line}:{f.col}: {f.message}" for f in found], None
 
 
 def _validate_allow(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
@@ -201,43 +212,34 @@ def _validate_allow(ctx: click.Context, param: click.Parameter, value: tuple[str
     help="Accept findings in files whose path matches this glob (e.g. 'tools/attach_*.py'), "
     "or calls whose qualified name does (e.g. 'debugpy.connect'). Repeatable.",
 )
-def check(paths, allow) -> None:
+@_jobs_option
+def check(paths, allow, jobs) -> None:
     """Exit 1 if files hold instrument blocks or remote-debug calls (debugpy, ptvsd).
 
     Prints one `path:line:col: message` per finding. A call with a
     `# instrument: allow` comment on its line is accepted.
     """
-    import concurrent.futures
-    import itertools
-    import os
-    from pathlib import PurePath
+    import functools
 
-    from codemods.check import could_have_findings
-    from instrument import files
+    from instrument import parallel, process
 
-    names: list[str] = []
-    contents: list[bytes] = []
+    candidates: list[str] = []
     failed = 0
-    for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
-        if any(PurePath(path).match(pattern) for pattern in allow):
-            continue
-        try:
-            data = files.read_bytes(path)
-        except files.FileError as exc:
+    # Read errors are reported during the walk; findings and parse errors
+    # after it, in the order of the files.
+    for path, error in process.check_candidates(paths, allow):
+        if error:
             failed += 1
-            click.echo(str(exc), err=True)
-            continue
-        if could_have_findings(data, yaml=path.suffix in files.YAML_SUFFIXES):
-            names.append(str(path))
-            contents.append(data)
-    workers = min(os.cpu_count() or 1, 1 + len(names) // CHECK_POOL_THRESHOLD)
-    if workers > 1:
-        with concurrent.futures.ProcessPoolExecutor(workers) as pool:
-            results = list(pool.map(_check_candidate, names, contents, itertools.repeat(allow), chunksize=8))
-    else:
-        results = [_check_candidate(name, data, allow) for name, data in zip(names, contents)]
+            click.echo(error, err=True)
+        else:
+            candidates.append(str(path))
     found = 0
-    for lines, error in results:
+    for lines, error in parallel.map_in_order(
+        functools.partial(process.check_path, allow=allow),
+        candidates,
+        jobs=jobs or parallel.default_jobs(),
+        per_worker=CHECK_POOL_THRESHOLD,
+    ):
         if error:
             failed += 1
             click.echo(error, err=True)
@@ -255,9 +257,13 @@ def _validate_optional_host(ctx: click.Context, param: click.Parameter, value: O
 @click.option("--host", default=None, callback=_validate_optional_host,
               help="Address of the compute node (with --listen: the interface VS Code listens on).")
 @click.option("--port", type=click.IntRange(1, 65535), default=None, help="Debug port. [default: from the log, else 5678]")
-@click.option("--from-log", "from_log", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help="Read the node's address (and port) from a run log: 70_driver_log.txt, std_log.txt, ...")
+@click.option("--from-log", "from_log", type=click.Path(path_type=str), multiple=True,
+              help="Read the nodes' addresses (and ports, ranks) from run logs: 70_driver_log.txt, std_log.txt, "
+              "a folder of logs or a glob ('user_logs/std_log_process_*.txt'). Repeatable; the LOGS after "
+              "the options are read too.")
 @click.option("--node", type=click.IntRange(min=1), default=None, help="With --from-log: use only the N-th node of the log.")
+@click.option("--rank", type=click.IntRange(min=0), default=None,
+              help="With --from-log: use only this global rank of a distributed job. [default: every rank, and a compound]")
 @click.option("--docker", is_flag=True, help="A model deployed in a local Docker container (localhost, /var/azureml-app).")
 @click.option("--listen", is_flag=True, help='VS Code listens ("listen") for a script started with --remote_debug_client_ip.')
 @click.option("--local-root", default=".", show_default=True, help="Local folder of the step's code.")
@@ -268,11 +274,16 @@ def _validate_optional_host(ctx: click.Context, param: click.Parameter, value: O
 @click.option("--print", "print_only", is_flag=True, help="Print the configuration(s), write nothing.")
 @click.option("--just-my-code/--all-code", default=True, show_default=True, help="Step through your code only, or libraries too.")
 @click.option("--legacy-type", is_flag=True, help='Write the deprecated "type": "python" for old VS Code Python extensions.')
-def launch(host, port, from_log, node, docker, listen, local_root, remote_root, name, launch_file, print_only,
-           just_my_code, legacy_type) -> None:
+@click.argument("logs", nargs=-1, type=click.Path(path_type=str))
+def launch(host, port, from_log, node, rank, docker, listen, local_root, remote_root, name, launch_file, print_only,
+           just_my_code, legacy_type, logs) -> None:
     """Add a VS Code attach configuration to .vscode/launch.json, keeping its comments and other configurations."""
     from instrument import launch as launching
+    from instrument.run_logs import read_logs
 
+    if logs and not from_log:
+        raise click.UsageError(f"unexpected argument {logs[0]!r}: log files follow --from-log")
+    from_log = (*from_log, *logs) or None
     situations = [option for option, given in (("--from-log", from_log), ("--docker", docker), ("--listen", listen)) if given]
     if len(situations) > 1:
         raise click.UsageError(f"{situations[0]} and {situations[1]} cannot be combined")
@@ -280,26 +291,32 @@ def launch(host, port, from_log, node, docker, listen, local_root, remote_root, 
         raise click.UsageError("--host and --from-log cannot be combined: the log gives the address")
     if not situations and host is None:
         raise click.UsageError("give --host, --from-log, --docker or --listen")
-    if node is not None and from_log is None:
-        raise click.UsageError("--node needs --from-log")
+    for option, value in (("--node", node), ("--rank", rank)):
+        if value is not None and from_log is None:
+            raise click.UsageError(f"{option} needs --from-log")
+    if node is not None and rank is not None:
+        raise click.UsageError("--node and --rank cannot be combined")
     cwd = Path.cwd()
     root = launching.local_root_value(local_root, launching.workspace_folder(launch_file, cwd), cwd)
-    request = launching.Request(host, port, root, remote_root, name, docker, listen, node, legacy_type, just_my_code)
+    request = launching.Request(host, port, root, remote_root, name, docker, listen, node, legacy_type, just_my_code, rank)
     try:
-        nodes = launching.read_log(from_log) if from_log is not None else None
-        configurations, notes = launching.configurations_for(request, nodes)
+        nodes = read_logs(from_log) if from_log is not None else None
+        configurations, compounds, notes = launching.configurations_for(request, nodes)
         for note in notes:
             click.echo(note, err=True)
         if print_only:
-            click.echo(launching.render(configurations), nl=False)
+            click.echo(launching.render(configurations, compounds), nl=False)
             return
-        replaced = launching.write_launch_file(launch_file, configurations)
+        replaced = launching.write_launch_file(launch_file, configurations, compounds)
     except launching.LaunchError as exc:
         click.echo(str(exc), err=True)
         raise SystemExit(EXIT_FAILED) from None
     for configuration in configurations:
         done = "replaced" if configuration["name"] in replaced else "added"
         click.echo(f"{done} {configuration['name']!r} in {launch_file}", err=True)
+    for group in compounds:
+        done = "replaced" if group["name"] in replaced else "added"
+        click.echo(f"{done} compound {group['name']!r} in {launch_file}", err=True)
 
 
 def main(argv: Optional[Sequence[str]] = None) -> int:

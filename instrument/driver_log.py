@@ -5,7 +5,11 @@ The injected helper (``codemods/templates.py``) prints, per process::
     Timeout for debug connection: 300
     ip_address: 10.3.0.5
     Remote debugging: listening on 10.3.0.5:5678
+    Remote debugging: rank=1 local_rank=1 address=10.3.0.5 port=5679
     Debugger attached = False
+
+(the rank line since distributed jobs: one per process, self-contained, so
+logs where several processes' lines interleave still say who is where).
 
 Azure ML collects that into ``70_driver_log.txt`` (older runtimes) or
 ``std_log.txt``, often with other output around it and sometimes with a
@@ -20,7 +24,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from typing import Callable, Optional
 
 from codemods.templates import TemplateError, validate_port
@@ -34,6 +38,8 @@ class Node:
     port: Optional[int] = None  # None: the log does not say (the default applies)
     timeout: Optional[int] = None
     attached: Optional[bool] = None  # the `Debugger attached = ...` verdict, once logged
+    rank: Optional[int] = None  # global rank in a distributed job (None: the log predates rank lines)
+    local_rank: Optional[int] = None
 
 
 class LogError(ValueError):
@@ -57,24 +63,52 @@ def _port(text: str) -> Optional[int]:
 
 
 def _on_timeout(nodes: list[Node], pending: dict, match: re.Match) -> None:
-    # Printed before `ip_address:`, so it belongs to the node that comes next.
-    pending["timeout"] = int(match["seconds"])
+    # Printed before `ip_address:`, so it belongs to the node that comes next
+    # (queued: processes writing to one log print theirs one after the other).
+    pending.setdefault("timeouts", []).append(int(match["seconds"]))
+
+
+def _next_timeout(pending: dict) -> Optional[int]:
+    timeouts = pending.get("timeouts")
+    return timeouts.pop(0) if timeouts else None
 
 
 def _on_address(nodes: list[Node], pending: dict, match: re.Match) -> None:
     address = _address(match["address"])
     if address is not None:
-        nodes.append(Node(address, timeout=pending.pop("timeout", None)))
+        nodes.append(Node(address, timeout=_next_timeout(pending)))
+
+
+def _latest(nodes: list[Node], address: str, port: int, rank: Optional[int] = None) -> Optional[int]:
+    """Index of the latest node at ``address`` this port (and rank) can belong to."""
+    for index in range(len(nodes) - 1, -1, -1):
+        node = nodes[index]
+        if node.address == address and node.port in (None, port) and node.rank in (None, rank):
+            return index
+    return None
 
 
 def _on_listening(nodes: list[Node], pending: dict, match: re.Match) -> None:
     address, port = _address(match["address"]), _port(match["port"])
     if address is None or port is None:
         return
-    if nodes and nodes[-1].address == address and nodes[-1].port is None:
-        nodes[-1] = replace(nodes[-1], port=port)
+    index = _latest(nodes, address, port)
+    if index is not None:
+        nodes[index] = replace(nodes[index], port=port)
     else:  # a log cut before its `ip_address:` line
-        nodes.append(Node(address, port=port, timeout=pending.pop("timeout", None)))
+        nodes.append(Node(address, port=port, timeout=_next_timeout(pending)))
+
+
+def _on_rank(nodes: list[Node], pending: dict, match: re.Match) -> None:
+    address, port = _address(match["address"]), _port(match["port"])
+    if address is None or port is None:
+        return
+    rank, local_rank = int(match["rank"]), int(match["local_rank"])
+    index = _latest(nodes, address, port, rank)
+    if index is not None:
+        nodes[index] = replace(nodes[index], port=port, rank=rank, local_rank=local_rank)
+    else:
+        nodes.append(Node(address, port, _next_timeout(pending), rank=rank, local_rank=local_rank))
 
 
 def _on_attached(nodes: list[Node], pending: dict, match: re.Match) -> None:
@@ -90,8 +124,31 @@ LINE_RULES: list[tuple[re.Pattern, LineRule]] = [
     (re.compile(r"\bip_address: (?P<address>\S+)\s*$"), _on_address),
     # The address part is greedy so that an IPv6 address keeps its colons.
     (re.compile(r"Remote debugging: listening on (?P<address>\S+):(?P<port>\d+)\s*$"), _on_listening),
+    (re.compile(r"Remote debugging: rank=(?P<rank>\d+) local_rank=(?P<local_rank>\d+) "
+                r"address=(?P<address>\S+) port=(?P<port>\d+)\s*$"), _on_rank),
     (re.compile(r"Debugger attached = (?P<verdict>True|False)\b"), _on_attached),
 ]
+
+
+def _merged(earlier: Optional[Node], later: Node) -> Node:
+    """``later``, with what only ``earlier`` says filled in (but not its verdict: a retry is waiting again)."""
+    if earlier is None:
+        return later
+    return Node(**{f.name: getattr(earlier, f.name) if getattr(later, f.name) is None and f.name != "attached"
+                   else getattr(later, f.name) for f in fields(Node)})
+
+
+def unique_nodes(nodes: list[Node]) -> list[Node]:
+    """One node per rank (or, without rank lines, per address and port): first place, latest news.
+
+    A retried run, or two logs of one process (``70_driver_log_0.txt`` and
+    ``std_log_process_0.txt``), name the same process again.
+    """
+    unique: dict[tuple, Node] = {}
+    for node in nodes:
+        key = ("rank", node.rank) if node.rank is not None else (node.address, node.port)
+        unique[key] = _merged(unique.get(key), node)
+    return list(unique.values())
 
 
 def read_nodes(text: str) -> list[Node]:
@@ -104,10 +161,6 @@ def read_nodes(text: str) -> list[Node]:
             if match:
                 apply(nodes, pending, match)
                 break
-    unique: dict[tuple[str, Optional[int]], Node] = {}
-    for node in nodes:
-        # A retried run logs the same node again: first place, latest verdict.
-        unique[(node.address, node.port)] = node
-    if not unique:
+    if not nodes:
         raise LogError("no `ip_address:` line: was the script run with --remote_debug?")
-    return list(unique.values())
+    return unique_nodes(nodes)

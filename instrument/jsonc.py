@@ -5,8 +5,9 @@ JSON5 parser, JSON5 being a superset of that) parses it into a model that
 knows where every value starts and ends; the edit itself is textual: a
 configuration of the same name is replaced where it stands, new ones are
 appended after the last one with the file's own indentation and newlines,
-and every other byte (comments, other configurations, ``compounds``) stays
-as it was. The result is parsed again and compared with what was intended
+and every other byte (comments, other configurations and compounds) stays
+as it was. ``compounds`` (VS Code's "start these together") are merged the
+same way, by name. The result is parsed again and compared with what was intended
 before anyone writes it.
 """
 
@@ -14,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Optional
+from typing import Optional, Sequence
 
 import json5
 from json5 import model
@@ -132,18 +133,55 @@ def _apply(text: str, edits: list[tuple[int, int, str]]) -> str:
     return text
 
 
-def new_file(configurations: list[dict], newline: str = "\n") -> str:
-    """A launch.json holding only ``configurations``, as VS Code would lay it out."""
+def new_file(configurations: list[dict], newline: str = "\n", compounds: Sequence[dict] = ()) -> str:
+    """A launch.json holding only ``configurations`` (and ``compounds``), as VS Code would lay it out."""
     document = {"version": "0.2.0", "configurations": configurations}
+    if compounds:
+        document["compounds"] = list(compounds)
     return _render(document, "", DEFAULT_INDENT, newline) + newline
 
 
-def merge(text: str, configurations: list[dict]) -> tuple[str, list[str]]:
-    """(new text, names replaced): ``configurations`` merged into launch.json ``text``.
+def _merge_array(source: _Source, key: str, array: model.Node, items: list[dict],
+                 unit: str) -> tuple[list[tuple[int, int, str]], list, list[str]]:
+    """(edits, the array's intended value, names replaced) for ``items`` merged by name into ``array``."""
+    if not isinstance(array, model.JSONArray):
+        raise JsoncError(f'"{key}" is not an array')
+    text, nl = source.text, source.newline
+    array_open, array_close = source.span(array)
+    array_close -= 1
+    spans = [source.span(element) for element in array.values]
+    existing = [value_of(text[start:end]) for start, end in spans]
+    closing_indent = source.line_indent(array_close) if source.starts_line(array_close) else source.line_indent(array_open)
+    if spans and source.starts_line(spans[0][0]):
+        indent = source.line_indent(spans[0][0])
+    else:
+        indent = source.line_indent(array_open) + unit
+    edits: list[tuple[int, int, str]] = []
+    expected = list(existing)
+    replaced: list[str] = []
+    appended = []
+    names = [c.get("name") if isinstance(c, dict) else None for c in existing]
+    for item in items:
+        if item["name"] in names:
+            index = names.index(item["name"])
+            start, end = spans[index]
+            edits.append((start, end, _render(item, source.line_indent(start), unit, nl)))
+            expected[index] = item
+            replaced.append(item["name"])
+        else:
+            appended.append(_render(item, indent, unit, nl))
+            expected.append(item)
+    if appended:
+        edits += _append(source, array_open, array_close, spans[-1][1] if spans else None,
+                         appended, indent, closing_indent)
+    return edits, expected, replaced
 
-    A configuration whose ``name`` is already there replaces that one;
-    the others are appended to the ``configurations`` array (created when
-    missing).
+
+def merge(text: str, configurations: list[dict], compounds: Sequence[dict] = ()) -> tuple[str, list[str]]:
+    """(new text, names replaced): ``configurations`` and ``compounds`` merged into launch.json ``text``.
+
+    An item whose ``name`` is already in its array replaces that one; the
+    others are appended to the array (created when missing).
     """
     source = _Source(text)
     top = parse(text).value
@@ -154,58 +192,41 @@ def merge(text: str, configurations: list[dict]) -> tuple[str, list[str]]:
     top_open, top_close = source.span(top)
     top_close -= 1
     members = list(zip(top.keys, top.values))
-    array = next((v for k, v in members if _key_name(k) == "configurations"), None)
+    member_indent = source.line_indent(source.span(members[0][0])[0]) if members else unit
     edits: list[tuple[int, int, str]] = []
     replaced: list[str] = []
-    if array is None:
-        member_indent = source.line_indent(source.span(members[0][0])[0]) if members else unit
-        items = [_render(c, member_indent + unit, unit, nl) for c in configurations]
-        body = "[" + nl + member_indent + unit + ("," + nl + member_indent + unit).join(items) + nl + member_indent + "]"
+    expected: dict[str, list] = {}
+    new_members: list[str] = []
+    for key, items in (("configurations", list(configurations)), ("compounds", list(compounds))):
+        array = next((v for k, v in members if _key_name(k) == key), None)
+        if array is not None:
+            array_edits, expected[key], array_replaced = _merge_array(source, key, array, items, unit)
+            edits += array_edits
+            replaced += array_replaced
+        elif items or key == "configurations":
+            rendered = [_render(item, member_indent + unit, unit, nl) for item in items]
+            separator = "," + nl + member_indent + unit
+            new_members.append(f'"{key}": [' + nl + member_indent + unit + separator.join(rendered) + nl + member_indent + "]")
+            expected[key] = items
+    if new_members:  # one insertion, so that two new members get one comma each
         last_end = source.span(members[-1][1])[1] if members else None
-        edits = _append(source, top_open, top_close, last_end, ['"configurations": ' + body],
-                        member_indent, source.line_indent(top_close))
-        expected = list(configurations)
-    else:
-        if not isinstance(array, model.JSONArray):
-            raise JsoncError('"configurations" is not an array')
-        array_open, array_close = source.span(array)
-        array_close -= 1
-        spans = [source.span(element) for element in array.values]
-        existing = [value_of(text[start:end]) for start, end in spans]
-        closing_indent = source.line_indent(array_close) if source.starts_line(array_close) else source.line_indent(array_open)
-        if spans and source.starts_line(spans[0][0]):
-            indent = source.line_indent(spans[0][0])
-        else:
-            indent = source.line_indent(array_open) + unit
-        expected = list(existing)
-        appended = []
-        for configuration in configurations:
-            names = [c.get("name") if isinstance(c, dict) else None for c in existing]
-            if configuration["name"] in names:
-                index = names.index(configuration["name"])
-                start, end = spans[index]
-                edits.append((start, end, _render(configuration, source.line_indent(start), unit, nl)))
-                expected[index] = configuration
-                replaced.append(configuration["name"])
-            else:
-                appended.append(_render(configuration, indent, unit, nl))
-                expected.append(configuration)
-        if appended:
-            edits += _append(source, array_open, array_close, spans[-1][1] if spans else None,
-                             appended, indent, closing_indent)
+        edits += _append(source, top_open, top_close, last_end, new_members, member_indent,
+                         source.line_indent(top_close))
     result = _apply(text, edits)
     _verify(text, result, expected)
     return result, replaced
 
 
-def _verify(before: str, after: str, expected: list) -> None:
+def _verify(before: str, after: str, expected: dict[str, list]) -> None:
     """Refuse a result that does not say exactly what was intended."""
     old = value_of(before)
     try:
         new = value_of(after)
     except JsoncError as exc:
         raise JsoncError(f"cannot merge the configurations: the result would not parse ({exc})") from None
-    old.pop("configurations", None)
-    configurations = new.pop("configurations", None)
-    if configurations != expected or new != old:
+    for key, items in expected.items():
+        old.pop(key, None)
+        if new.pop(key, None) != items:
+            raise JsoncError(f"cannot merge the {key} without changing something else")
+    if new != old:
         raise JsoncError("cannot merge the configurations without changing something else")

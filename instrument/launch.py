@@ -5,7 +5,8 @@ ML's guide (a compute node, a local Docker deployment, and the reverse
 connection where VS Code listens), validates each against the schema kept
 beside this module (``launch_schema.json``, written from the VS Code Python
 debugger's documented attach properties) and merges them into launch.json
-with :mod:`instrument.jsonc`.
+with :mod:`instrument.jsonc`. Logs of a distributed job (one per node or
+process) give one configuration per rank and a compound that attaches to all.
 """
 
 from __future__ import annotations
@@ -16,12 +17,12 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path, PurePath
-from typing import Optional
+from typing import Optional, Sequence
 
 import jsonschema
 
 from instrument import files, jsonc
-from instrument.driver_log import LogError, Node, read_nodes
+from instrument.driver_log import Node
 
 DEFAULT_PORT = 5678
 DOCKER_HOST = "localhost"  # portable, unlike the guide's "0.0.0.0"
@@ -109,10 +110,16 @@ class Request:
     node: Optional[int] = None  # 1-based, in the order of the log
     legacy_type: bool = False
     just_my_code: bool = True
+    rank: Optional[int] = None  # a global rank the logs name
 
 
-def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> tuple[list[dict], list[str]]:
-    """(configurations, notes for the user) for ``request``, or for each node read from a log."""
+def compound(name: str, configurations: list[dict]) -> dict:
+    """A VS Code compound that starts (attaches) all ``configurations`` at once."""
+    return {"name": name, "configurations": [c["name"] for c in configurations], "stopAll": True}
+
+
+def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> tuple[list[dict], list[dict], list[str]]:
+    """(configurations, compounds, notes for the user) for ``request``, or for each node read from logs."""
     if request.docker:
         host, remote_root = DOCKER_HOST, DOCKER_REMOTE_ROOT
     else:
@@ -121,7 +128,12 @@ def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> 
                     request.remote_root or remote_root, request.listen)
     name = request.name or default_name(target, request.docker)
     if nodes is None:
-        return [attach_configuration(name, target, request.legacy_type, request.just_my_code)], []
+        return [attach_configuration(name, target, request.legacy_type, request.just_my_code)], [], []
+    if nodes and all(node.rank is not None for node in nodes):
+        return _rank_configurations(request, name, target, sorted(nodes, key=lambda node: node.rank))
+    if request.rank is not None:
+        raise LaunchError(f"--rank {request.rank}: the log has no rank lines (logged by scripts "
+                          "instrumented before distributed support); --node N picks a node")
     notes = []
     numbered = list(enumerate(nodes, 1))
     if request.node is not None:
@@ -145,9 +157,45 @@ def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> 
         if node.attached is False:
             notes.append(f"warning: {where} logged `Debugger attached = False`: it stopped waiting; "
                          "run the step again before attaching")
+    compounds = []
     if len(nodes) > 1 and request.node is None:
-        notes.insert(0, f"the log names {len(nodes)} nodes: one configuration each (--node N picks one)")
-    return configurations, notes
+        compounds.append(compound(f"{name} [all nodes]", configurations))
+        notes.insert(0, f"the log names {len(nodes)} nodes: one configuration each and the compound "
+                        f"{compounds[0]['name']!r} (--node N picks one)")
+    return configurations, compounds, notes
+
+
+def _rank_configurations(request: Request, name: str, target: Target,
+                         nodes: list[Node]) -> tuple[list[dict], list[dict], list[str]]:
+    """One configuration per rank, named by rank so that the next run's replace them."""
+    ranks = [node.rank for node in nodes]
+    if request.node is not None:
+        if request.node > len(nodes):
+            raise LaunchError(f"--node {request.node}: the logs name {len(nodes)} rank{'s' if len(nodes) != 1 else ''}")
+        nodes = [nodes[request.node - 1]]
+    if request.rank is not None:
+        if request.rank not in ranks:
+            raise LaunchError(f"--rank {request.rank}: the logs name rank{'s' if len(ranks) != 1 else ''} "
+                              + ", ".join(map(str, ranks)))
+        nodes = [nodes[ranks.index(request.rank)]]
+    configurations, notes = [], []
+    for node in nodes:
+        node_target = Target(node.address, request.port or node.port or DEFAULT_PORT,
+                             target.local_root, target.remote_root)
+        # One process alone keeps the plain name (a single-process run, as before ranks).
+        node_name = name if len(ranks) == 1 and request.rank is None else f"{name} [rank {node.rank}]"
+        configurations.append(attach_configuration(node_name, node_target, request.legacy_type, request.just_my_code))
+        where = f"{node_target.host}:{node_target.port}"
+        notes.append(f"rank {node.rank} (local rank {node.local_rank}): {where} -> {node_name!r}")
+        if node.attached is False:
+            notes.append(f"warning: rank {node.rank} at {where} logged `Debugger attached = False`: "
+                         "it stopped waiting; run the job again before attaching")
+    compounds = []
+    if len(configurations) > 1:
+        compounds.append(compound(f"{name} [all ranks]", configurations))
+        notes.insert(0, f"the logs name {len(ranks)} ranks: one configuration each and the compound "
+                        f"{compounds[0]['name']!r} (--rank N picks one)")
+    return configurations, compounds, notes
 
 
 @lru_cache(maxsize=None)
@@ -168,34 +216,42 @@ def validate(configuration: dict) -> None:
         raise LaunchError(f"invalid attach configuration {name!r}: {where}: {error.message}")
 
 
-def render(configurations: list[dict]) -> str:
-    """The configurations as text to paste into a ``configurations`` array."""
-    return ",\n".join(json.dumps(c, indent=4, ensure_ascii=False) for c in configurations) + "\n"
+#: Printed by --print before the compounds, which go into another array than the configurations.
+COMPOUNDS_HEADER = '// for the "compounds" array:\n'
 
 
-def updated_launch_file(data: Optional[bytes], name: str, configurations: list[dict]) -> tuple[bytes, list[str]]:
+def render(configurations: list[dict], compounds: Sequence[dict] = ()) -> str:
+    """The configurations as text to paste into a ``configurations`` array (then the compounds)."""
+    def items(values):
+        return ",\n".join(json.dumps(c, indent=4, ensure_ascii=False) for c in values) + "\n"
+
+    return items(configurations) + (COMPOUNDS_HEADER + items(compounds) if compounds else "")
+
+
+def updated_launch_file(data: Optional[bytes], name: str, configurations: list[dict],
+                        compounds: Sequence[dict] = ()) -> tuple[bytes, list[str]]:
     """(new bytes, names replaced) of a launch.json (None: absent) with ``configurations`` in it."""
     if data is None:
-        return jsonc.new_file(configurations).encode("utf-8"), []
+        return jsonc.new_file(configurations, compounds=compounds).encode("utf-8"), []
     source = files.decode_text(data, name)
     if source.text.strip() == "":
         newline = "\r\n" if "\r\n" in source.text else "\n"
-        return files.encode(source, jsonc.new_file(configurations, newline), name), []
+        return files.encode(source, jsonc.new_file(configurations, newline, compounds), name), []
     try:
-        text, replaced = jsonc.merge(source.text, configurations)
+        text, replaced = jsonc.merge(source.text, configurations, compounds)
     except jsonc.JsoncError as exc:
         raise LaunchError(f"{name}: {exc}") from None
     return files.encode(source, text, name), replaced
 
 
-def write_launch_file(path: Path, configurations: list[dict]) -> list[str]:
-    """Merge ``configurations`` into the file at ``path`` (creating it); the names replaced."""
+def write_launch_file(path: Path, configurations: list[dict], compounds: Sequence[dict] = ()) -> list[str]:
+    """Merge ``configurations`` and ``compounds`` into the file at ``path`` (creating it); the names replaced."""
     try:
         data = path.read_bytes() if path.exists() else None
     except OSError as exc:
         raise LaunchError(f"{path}: cannot read: {exc.strerror}") from None
     try:
-        output, replaced = updated_launch_file(data, str(path), configurations)
+        output, replaced = updated_launch_file(data, str(path), configurations, compounds)
         if output != data:
             path.parent.mkdir(parents=True, exist_ok=True)
             files.write_atomic(path, output)
@@ -204,14 +260,3 @@ def write_launch_file(path: Path, configurations: list[dict]) -> list[str]:
     except OSError as exc:
         raise LaunchError(f"{path.parent}: cannot create: {exc.strerror}") from None
     return replaced
-
-
-def read_log(path: Path) -> list[Node]:
-    """The nodes a run log names; undecodable bytes (progress bars) do not stop the search."""
-    try:
-        text = files.read_bytes(path).decode("utf-8", errors="replace")
-        return read_nodes(text)
-    except files.FileError as exc:
-        raise LaunchError(str(exc)) from None
-    except LogError as exc:
-        raise LaunchError(f"{path}: {exc}") from None

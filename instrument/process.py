@@ -8,9 +8,10 @@ terminal and run in worker processes.
 from __future__ import annotations
 
 import difflib
+import functools
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Optional
+from pathlib import Path, PurePath
+from typing import Iterator, Optional, Sequence
 
 from instrument import files
 
@@ -31,6 +32,7 @@ class Job:
     diff: bool = False
     client_ip: Optional[str] = None  # pipeline steps: --remote_debug_client_ip
     steps: tuple = ()  # pipeline steps: only these names (empty: all)
+    ranks: Optional[str] = None  # global ranks that wait ("all", "0,3"); None: not given
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,8 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> tuple[str,
         return text, None  # some other YAML file met while walking
     timeout = job.timeout if job.timeout is not None else kinds.DEFAULT_TIMEOUTS.get(kind, 300)
     options = DebugOptions(
-        port=job.port, timeout=timeout, host=job.host, client_ip=job.client_ip, steps=job.steps
+        port=job.port, timeout=timeout, host=job.host, client_ip=job.client_ip, steps=job.steps,
+        ranks=job.ranks,
     )
     return kinds.add(text, kind, options, module), kind
 
@@ -112,6 +115,36 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
     return Outcome(name, changed=True, diff=diff, output=output)
 
 
+#: Files from which on each worker process gets a share of ``add``/``strip``:
+#: below it, starting workers costs more than they save.
+FILES_PER_WORKER = 16
+
+
+def select_files(job: Job, paths: Sequence[str]) -> list[tuple[Path, bool]]:
+    """(path, named explicitly) for every file the job should look at."""
+    selected = []
+    for path, explicit in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
+        # While walking, YAML files can only be conda environments (kind env).
+        if not explicit and _is_yaml(path.name) and job.action == ADD and job.kind not in (None, "env"):
+            continue
+        selected.append((path, explicit))
+    return selected
+
+
+def process_paths(job: Job, entries: Sequence[tuple[Path, bool]], jobs: Optional[int] = None) -> Iterator[Outcome]:
+    """:func:`process_path` for each entry, in order; in ``jobs`` worker processes
+    (default: one per CPU) when there are enough files to share."""
+    from instrument import parallel
+
+    return parallel.map_in_order(
+        functools.partial(process_path, job),
+        [path for path, _ in entries],
+        [explicit for _, explicit in entries],
+        jobs=jobs or parallel.default_jobs(),
+        per_worker=FILES_PER_WORKER,
+    )
+
+
 def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
     """Transform one file on disk, writing it back atomically if asked."""
     try:
@@ -125,3 +158,47 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
         except files.FileError as exc:
             return Outcome(str(path), error=str(exc))
     return Outcome(outcome.path, outcome.changed, outcome.skipped, outcome.error, outcome.diff)
+
+
+def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tuple[Path, Optional[str]]]:
+    """(path, None) for each file that may hold a finding, (path, reason) for one that cannot be read.
+
+    Files whose path matches an ``allow`` glob are skipped; the others are read
+    and searched for the bytes every finding needs, so most files of a tree
+    are never decoded, let alone parsed.
+    """
+    from codemods.check import could_have_findings
+
+    for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
+        if any(PurePath(path).match(pattern) for pattern in allow):
+            continue
+        try:
+            data = files.read_bytes(path)
+        except files.FileError as exc:
+            yield path, str(exc)
+            continue
+        if could_have_findings(data, yaml=_is_yaml(path.name)):
+            yield path, None
+
+
+def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optional[str]]:
+    """(``path:line:col: message`` lines, error) for one candidate file; runs in workers too.
+
+    The file is read again here so that only its name travels to a worker.
+    """
+    from codemods import check
+    from codemods.errors import CodemodError
+
+    try:
+        data = files.read_bytes(Path(name))
+        if _is_yaml(name):
+            return _finding_lines(name, check.check_yaml(files.decode_text(data, name).text)), None
+        return _finding_lines(name, check.check_python(files.decode(data, name).text, allow)), None
+    except files.FileError as exc:
+        return [], str(exc)
+    except CodemodError as exc:
+        return [], f"{name}: {exc}"
+
+
+def _finding_lines(name: str, found) -> list[str]:
+    return [f"{name}:{f.line}:{f.col}: {f.message}" for f in found]

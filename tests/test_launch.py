@@ -2,14 +2,15 @@
 
 Fixtures: ``fixtures/launch/<case>/`` holds ``before.json`` (absent: the
 file does not exist yet), ``after.json``, ``case.json`` (the command line)
-and any log the command line names; ``fixtures/launch/logs/`` holds sample
-run logs. The last test feeds a written configuration to a real debugpy.
+and any log (or folder of logs) the command line names; ``fixtures/launch/logs/``
+holds sample run logs. The last test feeds a written configuration to a real debugpy.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import socket
@@ -55,6 +56,8 @@ def test_fixture(case, tmp_path, monkeypatch, capsys):
     args = meta["args"]
     for log in folder.glob("*.txt"):
         shutil.copy(log, tmp_path / log.name)
+    for logs in (p for p in folder.iterdir() if p.is_dir()):  # a folder of run logs
+        shutil.copytree(logs, tmp_path / logs.name)
     target = launch_file(tmp_path)
     if (folder / "before.json").exists():
         target.parent.mkdir()
@@ -68,7 +71,7 @@ def test_fixture(case, tmp_path, monkeypatch, capsys):
     # Again: the same names are replaced by the same text, nothing is added.
     assert run_launch(tmp_path, monkeypatch, *args) == 0
     assert target.read_bytes() == expected
-    again = [line.replace("added '", "replaced '") for line in meta["stderr"]]
+    again = [re.sub(r"^added ", "replaced ", line) for line in meta["stderr"]]
     assert capsys.readouterr().err.splitlines() == again
 
 
@@ -80,15 +83,17 @@ def test_fixture_keeps_what_was_there(case):
     for configuration in after["configurations"]:
         if configuration["request"] == "attach" and "Azure ML" in configuration["name"]:
             launch.validate(configuration)
+    names = {c["name"] for c in after["configurations"]}
+    for group in after.get("compounds", []):  # VS Code starts a compound by these names
+        assert set(group["configurations"]) <= names, group
     if not (folder / "before.json").exists():
         return
     before = jsonc.value_of((folder / "before.json").read_text(encoding="utf-8-sig"))
-    names = {c["name"] for c in after["configurations"]}
-    kept = [c for c in before.get("configurations", []) if c["name"] in names]
-    assert len(kept) == len(before.get("configurations", []))
-    assert {k: v for k, v in after.items() if k != "configurations"} == {
-        k: v for k, v in before.items() if k != "configurations"
-    }
+    for key in ("configurations", "compounds"):
+        kept = {c["name"] for c in before.get(key, [])} & {c["name"] for c in after.get(key, [])}
+        assert len(kept) == len(before.get(key, []))
+    arrays = ("configurations", "compounds")
+    assert {k: v for k, v in after.items() if k not in arrays} == {k: v for k, v in before.items() if k not in arrays}
 
 
 # -- bad launch.json: one line, exit 123, file untouched -----------------------------
@@ -215,13 +220,13 @@ def test_schema_accepts(change):
     (launch.Request(listen=True, host="192.168.1.20"), ("listen", "192.168.1.20", 5678), ("${workspaceFolder}", ".")),
 ])
 def test_configuration_for_each_situation(request_, connect, mapping):
-    [configuration], notes = launch.configurations_for(request_)
+    [configuration], compounds, notes = launch.configurations_for(request_)
     kind, host, port = connect
     assert configuration[kind] == {"host": host, "port": port}
     assert configuration["pathMappings"] == [{"localRoot": mapping[0], "remoteRoot": mapping[1]}]
     assert (configuration["type"], configuration["request"]) == ("debugpy", "attach")
     assert configuration["redirectOutput"] is True and configuration["justMyCode"] is True
-    assert notes == []
+    assert notes == [] and compounds == []
 
 
 @pytest.mark.parametrize(("local_root", "launch_json", "expected"), [
@@ -270,6 +275,7 @@ def test_from_log_without_an_address(tmp_path, monkeypatch, capsys):
 
 @pytest.mark.parametrize(("args", "code", "out", "err"), [
     (["--node", "2"], 0, [("10.0.1.5", 5679)], ["using node 2 of 2: 10.0.1.5:5679", "warning: 10.0.1.5:5679 logged"]),
+    (["--rank", "0"], 123, [], ["--rank 0: the log has no rank lines"]),
     (["--node", "2", "--port", "7000"], 0, [("10.0.1.5", 7000)], ["using node 2 of 2: 10.0.1.5:7000"]),
     ([], 0, [("10.0.1.4", 5678), ("10.0.1.5", 5679)], ["the log names 2 nodes: one configuration each"]),
     (["--node", "3"], 123, [], ["--node 3: the log names 2 nodes"]),
@@ -278,8 +284,14 @@ def test_from_log_nodes(args, code, out, err, tmp_path, monkeypatch, capsys):
     shutil.copy(LOGS / "two_nodes.txt", tmp_path / "std_log.txt")
     assert run_launch(tmp_path, monkeypatch, "--from-log", "std_log.txt", "--print", *args) == code
     captured = capsys.readouterr()
-    printed = jsonc.value_of(f"[{captured.out}]")
+    configurations, _, compounds = captured.out.partition(launch.COMPOUNDS_HEADER)
+    printed = jsonc.value_of(f"[{configurations}]")
     assert [(c["connect"]["host"], c["connect"]["port"]) for c in printed] == out
+    if len(out) > 1:  # and a compound of them, for the other array
+        [group] = jsonc.value_of(f"[{compounds}]")
+        assert group["configurations"] == [c["name"] for c in printed]
+    else:
+        assert compounds == ""
     for line in err:
         assert line in captured.err
     assert not (tmp_path / ".vscode").exists()  # --print writes nothing
@@ -385,3 +397,102 @@ def test_written_configuration_attaches_and_maps_the_local_path(tmp_path, monkey
     assert proc.returncode == 0, err
     assert "Debugger attached = True" in out.splitlines(), out
     assert "final result 0.375" in out.splitlines(), out
+
+
+# -- distributed jobs: rank lines, several logs, compounds ---------------------------
+
+
+@pytest.mark.parametrize(("text", "nodes"), [
+    pytest.param((LOGS / "torchrun_interleaved.txt").read_text(encoding="utf-8"),
+                 # Each rank line finds its process; an unprefixed verdict can only go to the latest.
+                 [Node("10.0.3.9", 5678, 60, None, 0, 0), Node("10.0.3.9", 5679, 60, True, 1, 1)], id="interleaved"),
+    pytest.param("Remote debugging: rank=3 local_rank=1 address=10.0.0.5 port=5679\n",
+                 [Node("10.0.0.5", 5679, rank=3, local_rank=1)], id="rank_line_alone"),
+    pytest.param("[1,0]<stdout>:ip_address: 10.0.0.4\n[1,0]<stdout>:Remote debugging: listening on 10.0.0.4:5678\n"
+                 "[1,0]<stdout>:Remote debugging: rank=0 local_rank=0 address=10.0.0.4 port=5678\n"
+                 "[1,0]<stdout>:Debugger attached = False\nretry\n"
+                 "[1,0]<stdout>:ip_address: 10.0.0.6\n[1,0]<stdout>:Remote debugging: listening on 10.0.0.6:5678\n"
+                 "[1,0]<stdout>:Remote debugging: rank=0 local_rank=0 address=10.0.0.6 port=5678\n",
+                 [Node("10.0.0.6", 5678, None, None, 0, 0)], id="retried_on_another_node"),
+    pytest.param("ip_address: 10.0.0.4\nRemote debugging: connecting to VS Code at 10.9.9.9:5681\n"
+                 "Remote debugging: rank=3 local_rank=0 client=10.9.9.9 port=5681\n",
+                 [Node("10.0.0.4")], id="reverse_connection_is_no_rank_to_attach_to"),
+])
+def test_read_rank_lines(text, nodes):
+    assert read_nodes(text) == nodes
+
+
+def test_from_log_several_files_as_arguments(tmp_path, monkeypatch, capsys):
+    logs = FIXTURES / "from_log_folder_ranks" / "logs" / "user_logs"
+    for log in logs.iterdir():
+        shutil.copy(log, tmp_path / log.name)
+    (tmp_path / "notes.txt").write_text("nothing to see\n")
+    # What the shell hands over for `--from-log std_log_process_0*.txt notes.txt`.
+    names = sorted(p.name for p in logs.iterdir())
+    assert run_launch(tmp_path, monkeypatch, "--print", "--from-log", *names, "notes.txt") == 0
+    configurations, _, compounds = capsys.readouterr().out.partition(launch.COMPOUNDS_HEADER)
+    printed = jsonc.value_of(f"[{configurations}]")
+    assert [c["name"] for c in printed] == [f"Azure ML compute [rank {r}]" for r in range(4)]
+    assert [(c["connect"]["host"], c["connect"]["port"]) for c in printed] == [
+        ("10.0.0.4", 5678), ("10.0.0.4", 5679), ("10.0.0.5", 5678), ("10.0.0.5", 5679)]
+    [group] = jsonc.value_of(f"[{compounds}]")
+    assert group == {"name": "Azure ML compute [all ranks]", "configurations": [c["name"] for c in printed],
+                     "stopAll": True}
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["--from-log", "std_log_process_*.txt"], "std_log_process_*.txt: no file matches"),
+    (["--from-log", "empty"], "empty: no log files (*.txt, *.log)"),
+    (["--from-log", "a.txt", "b.txt"], "no `ip_address:` line in 2 logs: was the script run with --remote_debug?"),
+    (["--from-log", "a.txt"], "a.txt: no `ip_address:` line: was the script run with --remote_debug?"),
+    (["--from-log", "ranks.txt", "--rank", "2"], "--rank 2: the logs name ranks 0, 1"),
+    (["--from-log", "ranks.txt", "--node", "3"], "--node 3: the logs name 2 ranks"),
+])
+def test_from_log_errors(args, message, tmp_path, monkeypatch, capsys):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "a.txt").write_text("no address\n")
+    (tmp_path / "b.txt").write_text("none here either\n")
+    shutil.copy(LOGS / "torchrun_interleaved.txt", tmp_path / "ranks.txt")
+    assert run_launch(tmp_path, monkeypatch, *args) == 123
+    assert capsys.readouterr().err == message + "\n"
+    assert not (tmp_path / ".vscode").exists()
+
+
+@pytest.mark.parametrize("args", [
+    ["--host", "10.3.0.5", "--rank", "1"],
+    ["--from-log", "log.txt", "--rank", "1", "--node", "1"],
+    ["--from-log", "log.txt", "--rank", "-1"],
+    ["--host", "10.3.0.5", "log.txt"],
+])
+def test_rank_usage_errors(args, tmp_path, monkeypatch):
+    (tmp_path / "log.txt").write_text("Remote debugging: rank=1 local_rank=0 address=10.3.0.5 port=5678\n")
+    assert run_launch(tmp_path, monkeypatch, *args) == 2
+    assert not (tmp_path / ".vscode").exists()
+
+
+def test_single_process_keeps_the_plain_name(tmp_path, monkeypatch, capsys):
+    (tmp_path / "std_log.txt").write_text(
+        "Timeout for debug connection: 300\nip_address: 10.3.0.5\nRemote debugging: listening on 10.3.0.5:5678\n"
+        "Remote debugging: rank=0 local_rank=0 address=10.3.0.5 port=5678\n")
+    assert run_launch(tmp_path, monkeypatch, "--from-log", "std_log.txt") == 0
+    written = jsonc.value_of(launch_file(tmp_path).read_text(encoding="utf-8"))
+    assert [c["name"] for c in written["configurations"]] == ["Azure ML compute"]
+    assert "compounds" not in written
+
+
+COMPOUND = {"name": "all", "configurations": ["new"], "stopAll": True}
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    pytest.param('{\n  "version": "0.2.0"\n}',
+                 '{\n  "version": "0.2.0",\n  "configurations": [\n    ' + new_text("    ", "  ") + '\n  ],\n'
+                 '  "compounds": [\n    {\n      "name": "all",\n      "configurations": [\n        "new"\n      ],\n'
+                 '      "stopAll": true\n    }\n  ]\n}', id="both_arrays_created"),
+    pytest.param('{"configurations": [], "compounds": [{"name": "all"}, {"name": "mine"}]}',
+                 '{"configurations": [\n    ' + new_text("    ") + '\n], "compounds": [{\n    "name": "all",\n'
+                 '    "configurations": [\n        "new"\n    ],\n    "stopAll": true\n}, {"name": "mine"}]}',
+                 id="compound_replaced_by_name"),
+])
+def test_merge_compounds(before, after):
+    assert jsonc.merge(before, [NEW], [COMPOUND])[0] == after
+    assert jsonc.merge(after, [NEW], [COMPOUND]) == (after, ["new", "all"])

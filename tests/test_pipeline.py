@@ -12,6 +12,7 @@ import json
 
 import pytest
 
+from codemods.errors import CodemodError
 from codemods import markers, pipeline
 from codemods.templates import DebugOptions, TemplateError
 from instrument.cli import main
@@ -220,7 +221,7 @@ ERRORS = [
 
 @pytest.mark.parametrize(("source", "message"), ERRORS)
 def test_errors_are_one_line_reasons(source, message):
-    with pytest.raises(pipeline.InstrumentError) as info:
+    with pytest.raises(CodemodError) as info:
         pipeline.add(source)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
@@ -316,7 +317,7 @@ def test_instrumented_steps_and_environments_on_the_real_sdk(case, monkeypatch, 
     monkeypatch.chdir(tmp_path)
     options = job_for(case)
     debug = ast.literal_eval(pipeline.debug_arguments(DebugOptions(
-        port=options.port, timeout=options.timeout or 300, client_ip=options.client_ip
+        port=options.port, timeout=options.timeout or 300, client_ip=options.client_ip, ranks=options.ranks
     )))
     before_steps, before_envs = run_definition(case.before, monkeypatch)
     after_steps, after_envs = run_definition(case.after, monkeypatch)

@@ -1,0 +1,262 @@
+"""Generated inputs for the benchmarks: realistic Python modules of varied shapes.
+
+Everything is built from a seeded ``random.Random`` so two runs measure the
+same text. The shapes follow what an Azure ML repository holds: library
+modules (classes, dataclasses, typed functions, docstrings), training scripts
+(a parser in ``main()``, at module level, in a helper; plain scripts; an
+existing run context), scoring scripts, pipeline definitions and tests.
+"""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+
+_WORDS = (
+    "data batch model score metric loss label feature sample epoch weight layer "
+    "table frame row column record token vector matrix window split fold step "
+    "output input config path name value count index offset limit result cache"
+).split()
+
+
+def _name(rng: random.Random, parts: int = 2) -> str:
+    return "_".join(rng.choice(_WORDS) for _ in range(parts))
+
+
+def _class_name(rng: random.Random) -> str:
+    return "".join(rng.choice(_WORDS).title() for _ in range(2))
+
+
+def _statements(rng: random.Random, indent: str, count: int) -> list[str]:
+    """A function body: assignments, loops, comprehensions, branches, f-strings."""
+    lines: list[str] = []
+    for _ in range(count):
+        a, b, c = _name(rng), _name(rng), _name(rng, 1)
+        shape = rng.randrange(9)
+        if shape == 0:
+            lines.append(f"{indent}{a} = [{c} * {rng.randint(2, 9)} for {c} in range({rng.randint(3, 99)}) if {c} % 2]")
+        elif shape == 1:
+            lines += [
+                f"{indent}for {c}, {b} in enumerate({a}):",
+                f"{indent}    if {b} is None:",
+                f"{indent}        continue",
+                f"{indent}    total += {b} * {rng.random():.3f}",
+            ]
+        elif shape == 2:
+            lines += [
+                f"{indent}try:",
+                f"{indent}    {a} = json.loads({b})",
+                f"{indent}except (ValueError, KeyError) as exc:",
+                f'{indent}    logger.warning("cannot read %s: %s", {b!r}, exc)',
+                f"{indent}    {a} = {{}}",
+            ]
+        elif shape == 3:
+            lines.append(f'{indent}logger.info(f"{a}={{{a}!r}} {b}={{len({b}):d}}")')
+        elif shape == 4:
+            lines += [
+                f"{indent}if {a} > {rng.randint(0, 100)} and not {b}:",
+                f"{indent}    {c} = {{k: v for k, v in {a}.items() if v}}",
+                f"{indent}elif {b}:",
+                f"{indent}    {c} = dict({b}, {_name(rng, 1)}={rng.randint(0, 9)})",
+                f"{indent}else:",
+                f"{indent}    {c} = None",
+            ]
+        elif shape == 5:
+            lines += [
+                f"{indent}with open(os.path.join({a}, {c!r} + '.json'), encoding='utf-8') as handle:",
+                f"{indent}    {b} = json.load(handle)",
+            ]
+        elif shape == 6:
+            lines.append(f"{indent}{a} = sorted({b}, key=lambda item: (item[{rng.randint(0, 3)}], -item[1]), reverse=True)")
+        elif shape == 7:
+            lines.append(f"{indent}{a}: dict[str, float] = {{{c!r}: {rng.random():.4f}, 'total': total / max(1, len({b}))}}")
+        else:
+            lines.append(f"{indent}# {' '.join(rng.choice(_WORDS) for _ in range(rng.randint(4, 10)))}")
+            lines.append(f"{indent}{a} = math.sqrt(abs({b})) + {rng.randint(1, 1000)}")
+    return lines
+
+
+def _function(rng: random.Random, indent: str = "", method: bool = False) -> list[str]:
+    name = _name(rng)
+    params = ", ".join(f"{_name(rng, 1)}_{i}: int = {i}" for i in range(rng.randint(0, 3)))
+    self = "self, " if method else ""
+    lines = [] if rng.random() < 0.7 else [f"{indent}@functools.lru_cache(maxsize=None)"] if not method else []
+    lines += [
+        f"{indent}def {name}({self}{params}) -> Optional[dict]:",
+        f'{indent}    """{" ".join(rng.choice(_WORDS) for _ in range(rng.randint(5, 14))).capitalize()}."""',
+        f"{indent}    total = 0.0",
+    ]
+    lines += _statements(rng, indent + "    ", rng.randint(3, 10))
+    lines.append(f"{indent}    return {{'total': total}}")
+    return lines + [""]
+
+
+def _class(rng: random.Random) -> list[str]:
+    name = _class_name(rng)
+    lines = ["@dataclasses.dataclass", f"class {name}Config:"]
+    for _ in range(rng.randint(2, 6)):
+        lines.append(f"    {_name(rng)}: int = {rng.randint(0, 512)}")
+    lines += ["", "", f"class {name}:", f'    """{name} over {_name(rng)} records."""', ""]
+    lines += [f"    def __init__(self, config: {name}Config) -> None:", "        self.config = config", ""]
+    for _ in range(rng.randint(1, 4)):
+        lines += _function(rng, "    ", method=True)
+    return lines + [""]
+
+
+_IMPORTS = [
+    "import dataclasses",
+    "import functools",
+    "import json",
+    "import logging",
+    "import math",
+    "import os",
+    "from typing import Optional",
+    "",
+    "logger = logging.getLogger(__name__)",
+    "",
+]
+
+
+def library_module(rng: random.Random, blocks: int) -> str:
+    lines = [f'"""{_class_name(rng)} helpers."""', "", *_IMPORTS]
+    for _ in range(blocks):
+        lines += _class(rng) if rng.random() < 0.4 else _function(rng)
+        lines.append("")
+    return "\n".join(lines).rstrip() + "\n"
+
+
+TRAIN_SHAPES = ("main_parser", "module_parser", "helper_parser", "plain", "run_context")
+
+
+def training_script(rng: random.Random, shape: str, blocks: int) -> str:
+    """An entry script; ``shape`` says how it reads its command line."""
+    head = ['"""Train a model on Azure ML compute."""', "", "import argparse", *_IMPORTS]
+    if shape == "run_context":
+        head.insert(3, "from azureml.core import Run")
+    body: list[str] = []
+    for _ in range(blocks):
+        body += _function(rng) + [""]
+    flags = [f'    parser.add_argument("--{_name(rng)}", type=int, default={rng.randint(1, 99)})' for _ in range(rng.randint(2, 6))]
+    loop = ["    for epoch in range(3):", '        logger.info("epoch %d", epoch)']
+    if shape == "main_parser":
+        tail = ["def main():", "    parser = argparse.ArgumentParser()", *flags, "    args = parser.parse_args()", *loop,
+                "", "", 'if __name__ == "__main__":', "    main()"]
+    elif shape == "run_context":
+        tail = ["run = Run.get_context()", "", "", "def main():", "    parser = argparse.ArgumentParser()", *flags,
+                "    args = parser.parse_args()", '    run.log("started", 1)', *loop, "", "", 'if __name__ == "__main__":', "    main()"]
+    elif shape == "module_parser":
+        tail = ["parser = argparse.ArgumentParser()", *(f[4:] for f in flags), "args = parser.parse_args()",
+                *(line[4:] for line in loop)]
+    elif shape == "helper_parser":
+        tail = ["def get_args():", "    parser = argparse.ArgumentParser(description='train')", *flags,
+                "    return parser.parse_args()", "", "", "def main():", "    args = get_args()", *loop, "", "",
+                'if __name__ == "__main__":', "    main()"]
+    else:
+        tail = ['logger.info("training with %s", os.environ.get("DATA", "data"))', *(line[4:] for line in loop)]
+    return "\n".join(head + body + tail) + "\n"
+
+
+def scoring_script(rng: random.Random) -> str:
+    lines = ['"""Score requests for a deployed model."""', "", *_IMPORTS, "model = None", "", "",
+             "def init():", "    global model", "    model = {'weights': [1, 2, 3]}", "", "",
+             "def run(raw_data):", "    data = json.loads(raw_data)['data']",
+             "    return [sum(row) * model['weights'][0] for row in data]", ""]
+    return "\n".join(lines + _function(rng))
+
+
+def pipeline_script(rng: random.Random) -> str:
+    steps = []
+    for index in range(rng.randint(1, 4)):
+        steps += [f"step{index} = PythonScriptStep(", f'    name="step{index}",', f'    script_name="train{index}.py",',
+                  '    arguments=["--data", data],', "    compute_target=cluster,", f"    source_directory='code/step{index}',",
+                  ")", ""]
+    lines = ["from azureml.core import Workspace", "from azureml.pipeline.core import Pipeline",
+             "from azureml.pipeline.steps import PythonScriptStep", "", "ws = Workspace.from_config()",
+             "cluster = ws.compute_targets['cpu']", "data = 'input'", "", *steps,
+             f"pipeline = Pipeline(ws, steps=[{', '.join(f'step{i}' for i in range(len(steps) // 8))}])",
+             "pipeline.submit('experiment')"]
+    return "\n".join(lines) + "\n"
+
+
+def hand_written_debug(rng: random.Random) -> str:
+    """A script someone debugged by hand and forgot to clean up."""
+    alias = rng.choice(["import debugpy", "import debugpy as dbg", "from debugpy import listen, wait_for_client"])
+    call = {"import debugpy": "debugpy.listen(5678)\ndebugpy.wait_for_client()",
+            "import debugpy as dbg": "dbg.listen(('0.0.0.0', 5678))",
+            "from debugpy import listen, wait_for_client": "listen(5678)\nwait_for_client()"}[alias]
+    return library_module(rng, 3).replace("import os\n", f"import os\n{alias}\n", 1) + call + "\n"
+
+
+def test_module(rng: random.Random) -> str:
+    lines = ["import pytest", "", *_IMPORTS]
+    for index in range(rng.randint(3, 8)):
+        lines += [f"@pytest.mark.parametrize('value', [{index}, {index + 1}])", f"def test_{_name(rng)}(value):",
+                  *_statements(rng, "    ", rng.randint(2, 5)), "    assert value >= 0", "", ""]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def training_scripts(root: Path, count: int, seed: int = 8) -> list[Path]:
+    """``count`` training scripts of every shape, 50 to 300 lines each."""
+    rng = random.Random(seed)
+    paths = []
+    for index in range(count):
+        path = root / f"step{index // 25:02}" / f"train_{index:04}.py"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(training_script(rng, TRAIN_SHAPES[index % len(TRAIN_SHAPES)], rng.randint(1, 9)))
+        paths.append(path)
+    return paths
+
+
+def repository(root: Path, count: int, seed: int = 15) -> dict[str, list[Path]]:
+    """A tree of ``count`` modules: mostly library code, some entry scripts.
+
+    Returns the paths by role; the caller instruments the ``entry`` ones it
+    wants with ``instrument add`` so that the blocks are the real ones.
+    """
+    rng = random.Random(seed)
+    roles: dict[str, list[Path]] = {"library": [], "entry": [], "debug": [], "test": []}
+    for index in range(count):
+        package = root / f"pkg{index % 12:02}" / f"sub{index % 5}"
+        package.mkdir(parents=True, exist_ok=True)
+        roll = rng.random()
+        if index % 300 == 7:
+            role, text = "debug", hand_written_debug(rng)
+        elif roll < 0.12:
+            role, text = "entry", training_script(rng, rng.choice(TRAIN_SHAPES), rng.randint(2, 10))
+        elif roll < 0.14:
+            role, text = "entry", scoring_script(rng)
+        elif roll < 0.15:
+            role, text = "entry", pipeline_script(rng)
+        elif roll < 0.25:
+            role, text = "test", test_module(rng)
+        else:
+            role, text = "library", library_module(rng, rng.randint(2, 12))
+        path = package / f"{role}_{index:04}.py"
+        path.write_text(text)
+        roles[role].append(path)
+    return roles
+
+
+#: A stdlib-only training script that runs in milliseconds, for the run-time cost.
+RUNNABLE_SCRIPT = '''\
+"""Tiny training loop: argparse, a few epochs of arithmetic, a JSON report."""
+import argparse
+import json
+import math
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--learning_rate", type=float, default=0.1)
+    args = parser.parse_args()
+    weight = 0.0
+    for epoch in range(args.epochs):
+        loss = sum((weight * x - 2 * x) ** 2 for x in range(50)) / 50
+        weight += args.learning_rate * (2 - weight)
+    return json.dumps({"loss": round(loss, 4), "weight": round(weight, 4), "sqrt": math.sqrt(weight)})
+
+
+if __name__ == "__main__":
+    main()
+'''

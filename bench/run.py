@@ -1,0 +1,300 @@
+"""Benchmarks: ``instrument`` against what users would otherwise run.
+
+    .venv/bin/python bench/run.py            # about a minute and a half on 2 cores
+
+Generates its inputs in a temporary folder (see ``corpus.py``), runs every
+comparison in this one run, each side as a console-script subprocess (so
+start-up and imports count on both sides), interleaved and repeated, and
+prints a Markdown table: min and median of each side, the ratio of the
+medians (of the minimums in brackets), the target and PASS or MISS. Timings
+on shared machines are noisy; only the ratios are meant to be compared
+across machines.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Optional
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import corpus  # noqa: E402  (bench/ is not a package)
+
+PYTHON = sys.executable
+BIN = Path(sys.executable).parent
+#: The floor of any LibCST tool: parse and regenerate every file, nothing else.
+FLOOR = """\
+import sys, pathlib, libcst
+for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
+    libcst.parse_module(path.read_text(encoding="utf-8")).code
+"""
+#: Runs two scripts in one process, alternately, and prints median and min ms of each.
+IN_PROCESS = """\
+import io, runpy, statistics, sys, time
+scripts, runs = sys.argv[1:3], int(sys.argv[3])
+times = {s: [] for s in scripts}
+real_out = sys.stdout
+for _ in range(runs):
+    for script in scripts:
+        sys.argv = [script, "--epochs", "2"]
+        sys.stdout = io.StringIO()
+        start = time.perf_counter()
+        runpy.run_path(script, run_name="__main__")
+        times[script].append(time.perf_counter() - start)
+        sys.stdout = real_out
+for script in scripts:
+    print(statistics.median(times[script]) * 1000, min(times[script]) * 1000)
+"""
+
+
+@dataclass
+class Samples:
+    seconds: list[float] = field(default_factory=list)
+    peak_kib: list[int] = field(default_factory=list)
+
+    @property
+    def min(self) -> float:
+        return min(self.seconds)
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.seconds)
+
+
+def console(name: str) -> list[str]:
+    script = BIN / name
+    if not script.exists():
+        sys.exit(f"bench: {script} not found; install the test extra: pip install -e '.[test]'")
+    return [str(script)]
+
+
+def run_once(command: list[str], expect: tuple[int, ...] = (0,)) -> tuple[float, int]:
+    """Wall time and peak RSS (KiB, this process and its reaped workers) of one run."""
+    start = time.perf_counter()
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    stderr = child.stderr.read()
+    _, status, usage = os.wait4(child.pid, 0)
+    elapsed = time.perf_counter() - start
+    child.returncode = os.waitstatus_to_exitcode(status)
+    child.stderr.close()
+    if child.returncode not in expect:
+        sys.exit(f"bench: {' '.join(command[:3])} ... exited {child.returncode}:\n{stderr.decode()[-2000:]}")
+    return elapsed, usage.ru_maxrss
+
+
+def compare(
+    commands: dict[str, list[str]],
+    repeat: int,
+    before: Optional[Callable[[str], None]] = None,
+    expect: tuple[int, ...] = (0,),
+    warm_up: bool = True,
+) -> dict[str, Samples]:
+    """Run each command ``repeat`` times, interleaved, after one untimed warm-up each."""
+    samples = {name: Samples() for name in commands}
+    first = 0 if warm_up else 1
+    for round_ in range(first, repeat + 1):
+        for name, command in commands.items():
+            if before is not None:
+                before(name)
+            seconds, peak = run_once(command, expect)
+            if round_:
+                samples[name].seconds.append(seconds)
+                samples[name].peak_kib.append(peak)
+    return samples
+
+
+@dataclass
+class Row:
+    figure: str
+    ours: str
+    baseline: str
+    ratio: str
+    target: str
+    passed: Optional[bool]  # None: for information
+
+
+def _times(samples: Samples, unit: float = 1.0, suffix: str = "s") -> str:
+    digits = 2 if suffix == "s" else 1
+    return f"{samples.min * unit:.{digits}f} / {samples.median * unit:.{digits}f} {suffix}"
+
+
+def timed_row(figure: str, ours: Samples, base: Samples, base_name: str, target: Optional[float],
+              faster: bool = False, unit: float = 1.0, suffix: str = "s") -> Row:
+    """Ratio ours/base (or base/ours when ``faster``); PASS when it meets ``target``."""
+    def ratio(a: float, b: float) -> float:
+        return b / a if faster else a / b
+
+    by_median, by_min = ratio(ours.median, base.median), ratio(ours.min, base.min)
+    text = f"{by_median:.2f}x{' faster' if faster else ''} ({by_min:.2f}x)"
+    if target is None:
+        return Row(figure, _times(ours, unit, suffix), f"{base_name}: {_times(base, unit, suffix)}", text, "info", None)
+    passed = by_median >= target if faster else by_median <= target
+    goal = f"≥ {target:g}x faster" if faster else f"≤ {target:g}x"
+    return Row(figure, _times(ours, unit, suffix), f"{base_name}: {_times(base, unit, suffix)}", text, goal, passed)
+
+
+def render(rows: list[Row], header: str) -> str:
+    lines = [
+        header,
+        "",
+        "| figure | instrument (min / median) | baseline (min / median) | ratio of medians (of mins) | target | result |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for row in rows:
+        result = "—" if row.passed is None else "PASS" if row.passed else "**MISS**"
+        lines.append(f"| {row.figure} | {row.ours} | {row.baseline} | {row.ratio} | {row.target} | {result} |")
+    return "\n".join(lines)
+
+
+def _restore(pristine: Path, work: Path) -> None:
+    shutil.rmtree(work, ignore_errors=True)
+    shutil.copytree(pristine, work)
+
+
+def bench_check(root: Path, files: int, repeat: int, rows: list[Row]) -> None:
+    tree = root / "repository"
+    roles = corpus.repository(tree, files)
+    entries = roles["entry"][::4]  # some of them instrumented, with the real blocks
+    run_once(console("instrument") + ["add", "-q", *map(str, entries)])
+    paths = sorted(str(p) for group in roles.values() for p in group)
+    listing = subprocess.run(console("instrument") + ["check", *paths], capture_output=True, text=True)
+    findings = len(listing.stdout.splitlines())
+    commands = {
+        "ours": console("instrument") + ["check", *paths],
+        "hook": console("debug-statement-hook") + paths,
+    }
+    print(f"  check: {len(paths)} files, {len(entries)} instrumented, {findings} findings", file=sys.stderr)
+    samples = compare(commands, repeat, expect=(0, 1), warm_up=False)  # the listing warmed up
+    rows.append(timed_row(
+        f"`check`, {len(paths):,} files ({len(entries)} instrumented, {len(roles['debug'])} hand-written "
+        "debugpy), both as console scripts given the same file list",
+        samples["ours"], samples["hook"], "`debug-statement-hook`", 3, faster=True))
+
+
+def bench_add_strip(root: Path, count: int, memory_count: int, repeat: int, jobs: int, rows: list[Row]) -> None:
+    pristine, work = root / "train", root / "work"
+    corpus.training_scripts(pristine, count)
+    floor = [PYTHON, "-c", FLOOR, str(work)]
+    instrument = console("instrument")
+    add = {
+        "floor": floor,
+        "add -j 1": instrument + ["add", "-q", "-j", "1", str(work)],
+        f"add -j {jobs}": instrument + ["add", "-q", "-j", str(jobs), str(work)],
+    }
+    print(f"  add: {count} training scripts, -j 1 and -j {jobs}", file=sys.stderr)
+    samples = compare(add, repeat, before=lambda name: _restore(pristine, work), warm_up=False)
+    floor_samples = samples["floor"]
+    floor_name = "`libcst.parse_module(text).code`, one process"
+    rows.append(timed_row(f"`add -j 1`, {count} training scripts", samples["add -j 1"], floor_samples, floor_name, 1.3))
+    if jobs > 1:
+        rows.append(timed_row(f"`add -j {jobs}`, {count} training scripts", samples[f"add -j {jobs}"],
+                              floor_samples, floor_name, 1.0))
+
+    instrumented = root / "instrumented"
+    _restore(pristine, work)
+    run_once(add["add -j 1"])
+    shutil.copytree(work, instrumented)
+    strip = {
+        "floor": floor,
+        "strip -j 1": instrument + ["strip", "-q", "-j", "1", str(work)],
+        f"strip -j {jobs}": instrument + ["strip", "-q", "-j", str(jobs), str(work)],
+    }
+    print(f"  strip: {count} instrumented scripts", file=sys.stderr)
+    strip_samples = compare(strip, max(1, repeat - 1), before=lambda name: _restore(instrumented, work), warm_up=False)
+    for name in list(strip)[1:]:
+        rows.append(timed_row(f"`{name}`, {count} instrumented scripts", strip_samples[name], strip_samples["floor"],
+                              floor_name, None))
+
+    print(f"  memory: add -j 1 on {memory_count} scripts", file=sys.stderr)
+    big = root / "big"
+    corpus.training_scripts(big, memory_count)
+    _, big_peak = run_once(instrument + ["add", "-q", "-j", "1", str(big)])
+    small_peak = statistics.median(samples["add -j 1"].peak_kib)
+    ratio = big_peak / small_peak
+    rows.append(Row(
+        f"peak memory (max RSS) of `add -j 1`, {memory_count:,} vs {count} scripts",
+        f"{big_peak / 1024:.0f} MiB", f"{count} scripts: {small_peak / 1024:.0f} MiB", f"{ratio:.2f}x",
+        "≤ 1.1x (flat)", ratio <= 1.1))
+
+
+def bench_startup(repeat: int, rows: list[Row]) -> None:
+    print("  start-up", file=sys.stderr)
+    samples = compare({"help": console("instrument") + ["--help"], "pass": [PYTHON, "-c", "pass"]}, repeat)
+    rows.append(timed_row("start-up: `instrument --help`", samples["help"], samples["pass"], "`python -c pass`", 3,
+                          unit=1000, suffix="ms"))
+
+
+def bench_runtime(root: Path, repeat: int, rows: list[Row]) -> None:
+    print("  run-time cost of the instrumentation", file=sys.stderr)
+    original, instrumented = root / "tiny_train.py", root / "tiny_train_instrumented.py"
+    original.write_text(corpus.RUNNABLE_SCRIPT)
+    instrumented.write_text(corpus.RUNNABLE_SCRIPT)
+    run_once(console("instrument") + ["add", "-q", str(instrumented)])
+    argv = ["--epochs", "2"]
+    samples = compare({"ours": [PYTHON, str(instrumented), *argv], "orig": [PYTHON, str(original), *argv]}, repeat)
+    ours, orig = samples["ours"], samples["orig"]
+    delta = (ours.median - orig.median) * 1000
+    rows.append(Row(
+        "run time of a training script with debugging off, `python train.py` (a fresh process per run)",
+        _times(ours, 1000, "ms"), f"original script: {_times(orig, 1000, 'ms')}",
+        f"{ours.median / orig.median:.2f}x, +{delta:.2f} ms", "< 5 ms", delta < 5))
+    out = subprocess.run([PYTHON, "-c", IN_PROCESS, str(instrumented), str(original), str(repeat * 10)],
+                         capture_output=True, text=True, check=True).stdout.split()
+    ours_ms, orig_ms = float(out[0]), float(out[2])
+    rows.append(Row(
+        "the same, run in one process with `runpy` (imports cached; compile and helper call only), median",
+        f"{ours_ms:.2f} ms", f"original script: {orig_ms:.2f} ms",
+        f"{ours_ms / orig_ms:.2f}x, +{ours_ms - orig_ms:.2f} ms", "< 5 ms", ours_ms - orig_ms < 5))
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeat", type=int, default=3, help="timed runs of the slow comparisons (add, strip)")
+    parser.add_argument("--files", type=int, default=300, help="training scripts for add and strip")
+    parser.add_argument("--tree", type=int, default=1500, help="files in the tree for check")
+    parser.add_argument("--keep", action="store_true", help="keep the generated inputs and print where")
+    parser.add_argument("--only", default="check,add,startup,runtime", help="comma-separated subset to run")
+    args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    from instrument.parallel import default_jobs
+
+    jobs = default_jobs()
+    started = time.perf_counter()
+    root = Path(tempfile.mkdtemp(prefix="instrument-bench-"))
+    rows: list[Row] = []
+    try:
+        only = set(args.only.split(","))
+        if "check" in only:
+            bench_check(root, args.tree, args.repeat, rows)
+        if "add" in only:
+            bench_add_strip(root, args.files, args.files * 4, args.repeat, jobs, rows)
+        if "startup" in only:
+            bench_startup(args.repeat * 7, rows)
+        if "runtime" in only:
+            bench_runtime(root, args.repeat * 10, rows)
+    finally:
+        if args.keep:
+            print(f"inputs kept in {root}", file=sys.stderr)
+        else:
+            shutil.rmtree(root, ignore_errors=True)
+    header = (
+        f"{datetime.date.today().isoformat()}, {platform.system()} {platform.machine()}, {jobs} CPUs "
+        f"(`nproc`), Python {platform.python_version()}; `python bench/run.py` took "
+        f"{time.perf_counter() - started:.0f} s"
+    )
+    print(render(rows, header))
+    return 0 if all(row.passed is not False for row in rows) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
