@@ -18,8 +18,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from codemods.errors import CodemodError
 from codemods import markers
+from codemods.errors import CodemodError
 
 DEBUGPY = "debugpy"
 LABEL = "debugpy for remote debugging (remove with `instrument strip`)"

@@ -23,8 +23,8 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
-from codemods.errors import CodemodError
 from codemods import markers
+from codemods.errors import CodemodError
 from codemods.conda_env import DEBUGPY, requirement_name
 from codemods.parsing import parse_clean, verify
 from codemods.templates import DEBUG_FLAGS, DebugOptions

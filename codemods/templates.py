@@ -79,25 +79,27 @@ def $name(args=None, run=None):
     the --remote_debug* flags are read from sys.argv and taken out of it, so
     the script's own command line keeps working.
     """
-    import io
-    import json
-    import os
-    import socket
     import sys
-    import threading
 
     if args is None:
+        argv = sys.argv[1:]
+        cut = argv.index("--") if "--" in argv else len(argv)
+        if not any(arg.startswith("--remote_debug") for arg in argv[:cut]):
+            return  # the common case costs no import
         import argparse
 
         parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
 $flags
-        argv = sys.argv[1:]
-        cut = argv.index("--") if "--" in argv else len(argv)
         args, rest = parser.parse_known_args(argv[:cut])
         sys.argv[1:] = rest + argv[cut:]
     if not getattr(args, "remote_debug", False) or getattr($name, "started", False):
         return
     $name.started = True
+    import io
+    import json
+    import os
+    import socket
+    import threading
 
     def rank_from(variables):
         # The first variable that holds a rank wins; a malformed one is skipped.

@@ -29,11 +29,11 @@ from typing import Iterator, Optional
 import libcst as cst
 import libcst.matchers as m
 
-from codemods.errors import CodemodError
 from codemods import markers, templates
+from codemods.errors import CodemodError
 from codemods.names import ImportTable, free_name
 from codemods.parsing import parse_clean, verify
-from codemods.positions import statement_lines
+from codemods.positions import first_line_above, statement_lines
 from codemods.templates import DEBUG_FLAGS, DebugOptions
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
@@ -292,11 +292,11 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
         or analysis.followed_calls < len(_PARSE_CALL_TEXT.findall(clean))
     )
     last_head, first_body = _leading_statements(module)
-    wanted = [node for node in (last_head, first_body) if node is not None]
+    wanted = [last_head] if last_head is not None else []
     if not standalone:
         wanted += [line for line, _ in analysis.parser_statements.values()]
         wanted += [line for line, _, _ in analysis.anchors]
-    lines_of = statement_lines(module, wanted)
+    lines_of = statement_lines(module, wanted, clean)
     lines = markers.split_lines(clean)
     indent_unit = module.default_indent
     name = free_name(templates.HELPER_NAME, analyzer.names | analyzer.imports.bound_names)
@@ -306,8 +306,8 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
         helper_body += templates.call_lines(name, None)
     if last_head is not None:
         helper_at = lines_of[id(last_head)][1]
-    else:
-        helper_at = lines_of[id(first_body)][0] - 1
+    else:  # no imports: above the first statement, its decorators and comments
+        helper_at = first_line_above(module, first_body, clean)
     insertions = [markers.Insertion(helper_at, "", templates.LABEL_HELPER, helper_body)]
     if not standalone:
         for statement, parser_name in analysis.parser_statements.values():

@@ -267,3 +267,19 @@ def test_every_parse_site_gets_the_call():
     assert "    _instrument_remote_debug(x)\n" in result
     assert "    _instrument_remote_debug(y)\n" in result
     assert result.count(templates_label("flags")) == 1
+
+
+@pytest.mark.parametrize(
+    ("source", "above"),
+    [
+        ("@decorate\ndef f():\n    pass\nf()\n", "@decorate\n"),
+        # LibCST keeps a file's opening comments in the module header: the helper follows them
+        ("# licence header\n\n# about C\n@decorate(\n    1)\nclass C:\n    pass\n", "@decorate(\n"),
+        ("x = 1  # no imports at all\n", "x = 1"),
+    ],
+    ids=["decorated", "header-comments-then-decorated-class", "no-imports"],
+)
+def test_helper_goes_above_the_first_statement_and_its_decorators(source, above):
+    result = train_script.add(source)
+    assert f"{markers.END}\n{above}" in result
+    assert kinds.strip(result, "train") == source
