@@ -40,24 +40,30 @@ _MAIN_GUARD = m.If(
         left=m.Name("__name__"), comparisons=[m.ComparisonTarget(comparator=m.SimpleString())]
     )
 )
-_TOP_LEVEL_ACTION = (
-    m.SimpleStatementLine(body=[m.Expr(value=m.Call())])
-    | m.For()
-    | m.While()
-    | m.With()
-    | _MAIN_GUARD
-)
+_PARSE_METHODS = ("parse_args", "parse_known_args")
+
+
+def _is_script_statement(statement: cst.BaseStatement) -> bool:
+    """Top-level code a library module would not have (checked without matchers: hot)."""
+    if isinstance(statement, (cst.For, cst.While, cst.With)):
+        return True
+    if isinstance(statement, cst.If):
+        return m.matches(statement, _MAIN_GUARD)
+    if isinstance(statement, cst.SimpleStatementLine):
+        for small in statement.body:
+            value = getattr(small, "value", None)
+            if not isinstance(value, cst.Call):
+                continue
+            if isinstance(small, cst.Expr):
+                return True  # a call at module level: main(), print(...), model.fit()
+            func = value.func
+            if isinstance(small, cst.Assign) and isinstance(func, cst.Attribute) and func.attr.value in _PARSE_METHODS:
+                return True
+    return False
 
 
 def _top_level_functions(module: cst.Module) -> set[str]:
     return {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
-
-
-_MODULE_LEVEL_PARSE = m.SimpleStatementLine(
-    body=[
-        m.Assign(value=m.Call(func=m.Attribute(attr=m.Name("parse_args") | m.Name("parse_known_args"))))
-    ]
-)
 
 
 def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Optional[str]:
@@ -68,7 +74,7 @@ def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Opti
     if "PythonScriptStep" in source or "CondaDependencies" in source:
         return PIPELINE
     for statement in module.body:
-        if m.matches(statement, _TOP_LEVEL_ACTION | _MODULE_LEVEL_PARSE):
+        if _is_script_statement(statement):
             return TRAIN
     return None
 

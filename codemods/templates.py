@@ -25,6 +25,7 @@ the others print one line and run on without a listener.
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 from dataclasses import dataclass
@@ -323,8 +324,17 @@ def flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> list[str
     return _reindent(_flags(parser, options), indent_unit)
 
 
+@functools.lru_cache(maxsize=64)  # the same for every file of one run
+def _helper_lines(name: str, options: DebugOptions, indent_unit: str) -> tuple[str, ...]:
+    return tuple(helper_lines_uncached(name, options, indent_unit))
+
+
 def helper_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
     """The helper function definition, at module level."""
+    return list(_helper_lines(name, options, indent_unit))
+
+
+def helper_lines_uncached(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
     flags = "".join("        " + line + "\n" for line in _flags("parser", options).splitlines()).rstrip("\n")
     text = HELPER.substitute(
         name=validate_identifier(name),

@@ -201,7 +201,11 @@ class _Analyzer:
         result = _Analysis()
         for s in self.statements:
             call = s.value
-            if not (m.matches(call, m.Call(func=m.Attribute(attr=m.Name()))) and call.func.attr.value in PARSE_METHODS):
+            if not (
+                isinstance(call, cst.Call)
+                and isinstance(call.func, cst.Attribute)
+                and call.func.attr.value in PARSE_METHODS
+            ):
                 continue
             built = self.resolve_parser(call.func.value, s.scope)
             if built is None:
