@@ -11,7 +11,6 @@ import importlib
 from typing import Optional
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods import markers
 from codemods.errors import CodemodError
@@ -35,20 +34,30 @@ def parse(source: str) -> cst.Module:
     return parse_module(source)
 
 
-_MAIN_GUARD = m.If(
-    test=m.Comparison(
-        left=m.Name("__name__"), comparisons=[m.ComparisonTarget(comparator=m.SimpleString())]
+def _is_main_guard(statement: cst.If) -> bool:
+    """``if __name__ == "__main__":`` (either operand order)."""
+    test = statement.test
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    operands = (test.left, test.comparisons[0].comparator)
+    return any(isinstance(o, cst.Name) and o.value == "__name__" for o in operands) and any(
+        isinstance(o, cst.SimpleString) for o in operands
     )
-)
+
+
 _PARSE_METHODS = ("parse_args", "parse_known_args")
 
 
 def _is_script_statement(statement: cst.BaseStatement) -> bool:
-    """Top-level code a library module would not have (checked without matchers: hot)."""
+    """Top-level code a library module would not have.
+
+    Plain isinstance tests rather than LibCST matchers: this runs for every
+    file, and importing libcst.matchers alone costs several Python start-ups.
+    """
     if isinstance(statement, (cst.For, cst.While, cst.With)):
         return True
     if isinstance(statement, cst.If):
-        return m.matches(statement, _MAIN_GUARD)
+        return _is_main_guard(statement)
     if isinstance(statement, cst.SimpleStatementLine):
         for small in statement.body:
             value = getattr(small, "value", None)

@@ -17,7 +17,9 @@ inserted text is fenced whole lines (see :mod:`codemods.markers`).
 
 The analysis walks statements, not every expression node, and resolves
 names through the module's imports (:mod:`codemods.names`): a full
-metadata pass would cost several parses per file.
+metadata pass would cost several parses per file. It tests nodes with
+isinstance rather than LibCST matchers because it runs on every file of a
+tree, and importing ``libcst.matchers`` alone costs more than 100 ms.
 """
 
 from __future__ import annotations
@@ -27,7 +29,6 @@ from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
 import libcst as cst
-import libcst.matchers as m
 
 from codemods import markers, templates
 from codemods.errors import CodemodError
@@ -227,7 +228,7 @@ class _Analyzer:
         callers = [
             c
             for c in self.statements
-            if c.target is not None and m.matches(c.value, m.Call(func=m.Name(s.function.name.value)))
+            if c.target is not None and _calls_name(c.value, s.function.name.value)
         ]
         if not callers or depth >= 3 or any(c.suite for c in callers):
             result.unfollowable = True
@@ -252,21 +253,33 @@ def _indent_of(lines: list[str], line_number: int) -> str:
     return line[: len(line) - len(line.lstrip(" \t\f"))]
 
 
-_IMPORT_LINE = m.SimpleStatementLine(body=[m.AtLeastN(m.Import() | m.ImportFrom(), n=1)])
-_DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
+def _calls_name(node: cst.BaseExpression, name: str) -> bool:
+    return isinstance(node, cst.Call) and isinstance(node.func, cst.Name) and node.func.value == name
+
+
+def _is_import_line(statement: cst.CSTNode) -> bool:
+    return isinstance(statement, cst.SimpleStatementLine) and all(
+        isinstance(small, (cst.Import, cst.ImportFrom)) for small in statement.body
+    )
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
 
 
 def _leading_statements(module: cst.Module) -> tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
     """(last docstring/import statement of the module's head, first statement after it)."""
     last = None
     for index, statement in enumerate(module.body):
-        is_import = m.matches(statement, _IMPORT_LINE) and all(
-            isinstance(s, (cst.Import, cst.ImportFrom)) for s in statement.body
-        )
         is_import_try = isinstance(statement, cst.Try) and all(
-            m.matches(s, _IMPORT_LINE) for s in statement.body.body
+            _is_import_line(s) for s in statement.body.body
         )
-        if is_import or is_import_try or (index == 0 and m.matches(statement, _DOCSTRING)):
+        if _is_import_line(statement) or is_import_try or (index == 0 and _is_docstring(statement)):
             last = statement
             continue
         return last, statement
