@@ -32,6 +32,8 @@ from dataclasses import dataclass
 from string import Template
 from typing import Optional
 
+from codemods.errors import CodemodError
+
 #: Function name of the injected helper (a suffix is added on a clash).
 HELPER_NAME = "_instrument_remote_debug"
 
@@ -210,7 +212,7 @@ STANDALONE_CALL = Template("$name()\n")
 CALL = Template("$name($arguments)\n")
 
 
-class TemplateError(ValueError):
+class TemplateError(CodemodError):
     """An option value that cannot be placed into generated code."""
 
 

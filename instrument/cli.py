@@ -44,7 +44,7 @@ def _plural(count: int, word: str) -> str:
 
 
 def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, jobs: Optional[int] = None) -> int:
-    from instrument import process
+    from instrument import files, process
 
     done = "instrumented" if job.action == process.ADD else "stripped"
     would = "would be " + done
@@ -68,7 +68,8 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
             click.echo(outcome.error, err=True)
         elif outcome.skipped:
             if verbose:
-                click.echo(f"skipped {path}: not an entry script", err=True)
+                what = "a conda environment" if path.endswith(files.YAML_SUFFIXES) else "an entry script"
+                click.echo(f"skipped {path}: not {what}", err=True)
         elif outcome.changed:
             changed += 1
             if job.diff:

@@ -55,9 +55,9 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> tuple[str,
     from codemods.templates import DebugOptions
 
     if job.action == STRIP:
-        if not markers.has_markers(text):
-            return text, job.kind
         kind = job.kind or (kinds.ENV if _is_yaml(name) else kinds.TRAIN)
+        if not markers.has_markers(text):
+            return text, kind  # clean: nothing to parse
         return kinds.strip(text, kind), kind
     kind = job.kind
     module = None
@@ -94,15 +94,17 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Outcome:
     """Transform file contents; never raises for bad input."""
-    from codemods import kinds
+    from codemods.errors import CodemodError
 
     try:
         source = files.decode_text(data, name) if _is_yaml(name) else files.decode(data, name)
         new_text, kind = transform_text(job, source.text, name, explicit)
     except files.FileError as exc:
         return Outcome(name, error=str(exc))
-    except (kinds.TransformError, ValueError) as exc:
+    except CodemodError as exc:
         return Outcome(name, error=f"{name}: {exc}")
+    except Exception as exc:  # a bug: report it on one line, go on with the other files
+        return Outcome(name, error=f"{name}: internal error: {type(exc).__name__}: {exc}")
     if kind is None:
         return Outcome(name, skipped=True)
     if new_text == source.text:

@@ -143,3 +143,16 @@ def test_version_and_help():
     help_text = _instrument("add", "--help").stdout.decode()
     for option in ("--port", "--timeout", "--host", "--diff", "--check", "--kind"):
         assert option in help_text
+
+
+def test_verbose_names_skipped_and_unchanged_files(tmp_path, capsys):
+    (tmp_path / "utils.py").write_text(LIBRARY)
+    (tmp_path / "config.yml").write_text("key: value\n")
+    (tmp_path / "train.py").write_text(TRAIN)
+    assert main(["strip", "-v", str(tmp_path)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'train.py'} already clean" in err
+    assert main(["add", "-v", str(tmp_path)]) == EXIT_OK
+    err = capsys.readouterr().err
+    assert f"skipped {tmp_path / 'utils.py'}: not an entry script" in err
+    assert f"skipped {tmp_path / 'config.yml'}: not a conda environment" in err
