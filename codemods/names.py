@@ -10,10 +10,16 @@ a full metadata pass costs several parses (see bench/run.py).
 
 from __future__ import annotations
 
+import ast
+import textwrap
 from typing import Optional, Union
 
 import libcst as cst
 from libcst.helpers import get_full_name_for_node
+
+
+#: What ``from <module> import *`` binds that matters here (the parser class).
+STAR_EXPORTS = {"argparse": frozenset({"ArgumentParser"})}
 
 
 class ImportTable:
@@ -38,9 +44,13 @@ class ImportTable:
                     top = dotted.split(".", 1)[0]
                     self.aliases.setdefault(top, top)
             return
-        if node.relative or node.module is None or isinstance(node.names, cst.ImportStar):
+        if node.relative or node.module is None:
             return
         module = get_full_name_for_node(node.module)
+        if isinstance(node.names, cst.ImportStar):
+            for name in STAR_EXPORTS.get(module, ()):
+                self.aliases[name] = f"{module}.{name}"
+            return
         for alias in node.names:
             imported = get_full_name_for_node(alias.name)
             if module is None or imported is None:
@@ -67,3 +77,30 @@ def free_name(base: str, taken: set[str]) -> str:
         n += 1
         name = f"{base}_{n}"
     return name
+
+
+def binds_locally(function_code: str, name: str) -> bool:
+    """Could ``name`` be a local variable of this function (or of one inside it)?
+
+    Any binding counts: a parameter, an assignment or ``for``/``with``/
+    ``except``/``import`` target, a nested ``def``; a ``global`` statement
+    for the name makes it not local. When in doubt (the text does not parse
+    on its own), True.
+    """
+    try:
+        tree = ast.parse(textwrap.dedent(function_code))
+    except (SyntaxError, ValueError):
+        return True
+    bound = False
+    for node in ast.walk(tree):
+        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+            return False
+        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
+            bound = bound or node.id == name
+        elif isinstance(node, ast.arg):
+            bound = bound or node.arg == name
+        elif isinstance(node, ast.alias):
+            bound = bound or (node.asname or node.name.partition(".")[0]) == name
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
+            bound = bound or getattr(node, "name", None) == name
+    return bound

@@ -32,7 +32,7 @@ import libcst as cst
 
 from codemods import markers, templates
 from codemods.errors import CodemodError
-from codemods.names import ImportTable, free_name
+from codemods.names import ImportTable, binds_locally, free_name
 from codemods.parsing import parse_clean, verify
 from codemods.positions import first_line_above, statement_lines
 from codemods.templates import DEBUG_FLAGS, DebugOptions
@@ -44,6 +44,10 @@ PARSE_METHODS = frozenset(
 )
 # Every parse call in the text; each must be one the analysis follows.
 _PARSE_CALL_TEXT = re.compile(r"\.\s*parse_(?:known_)?(?:intermixed_)?args\s*\(")
+# A namespace read as a mapping (``Trainer(**vars(args))``) would carry the
+# debug flags' attributes along, where they are unexpected keyword arguments;
+# such scripts get the standalone helper, which leaves the namespace alone.
+_AS_MAPPING_TEXT = re.compile(r"\bvars\s*\(\s*([\w.]+)|([\w.]+)\s*\.\s*__dict__\b")
 _FLAG_TEXT = re.compile("[\"'](?:%s)[\"']" % "|".join(map(re.escape, DEBUG_FLAGS)))
 
 
@@ -64,6 +68,7 @@ class _Statement:
     target: Optional[str]  # None for return
     value: cst.BaseExpression
     suite: bool = False  # inside a one-line suite (``if x: a = b``)
+    path: tuple = ()  # see _walk
 
 
 @dataclass
@@ -85,31 +90,40 @@ def _target_name(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _walk(body, scope: Scope, function, in_suite: bool = False) -> Iterator[tuple]:
-    """Yield (kind, node, scope, function, in_suite) for every statement, in order."""
-    for statement in body:
+def _walk(body, scope: Scope, function, path: tuple = ()) -> Iterator[tuple]:
+    """Yield (kind, node, scope, function, in_suite, path) for every statement, in order.
+
+    ``path`` says where a statement is: one ``(id of a statement list, index,
+    runs whenever its parent does)`` per level of nesting, from the module's
+    body down; the last is true for the bodies of ``try`` and ``with``.
+    """
+    for index, statement in enumerate(body):
+        here = path[:-1] + ((path[-1][0] if path else id(body), index, path[-1][2] if path else True),)
         if isinstance(statement, cst.SimpleStatementLine):
-            yield ("line", statement, scope, function, in_suite)
+            yield ("line", statement, scope, function, False, here)
         elif isinstance(statement, cst.FunctionDef):
-            yield ("def", statement, scope, function, in_suite)
-            yield from _walk_suite(statement.body, statement, statement)
+            yield ("def", statement, scope, function, False, here)
+            yield from _walk_suite(statement.body, statement, statement, here, False)
         elif isinstance(statement, cst.ClassDef):
-            yield from _walk_suite(statement.body, statement, None)
+            yield from _walk_suite(statement.body, statement, None, here, False)
         elif isinstance(statement, cst.BaseCompoundStatement):
+            always = isinstance(statement, (cst.Try, cst.TryStar, cst.With))
             for suite in _suites(statement):
-                yield from _walk_suite(suite, scope, function)
+                yield from _walk_suite(suite, scope, function, here, always)
 
 
-def _walk_suite(suite, scope: Scope, function) -> Iterator[tuple]:
+def _walk_suite(suite, scope: Scope, function, path: tuple, always: bool) -> Iterator[tuple]:
+    inner = path + ((id(suite), 0, always),)
     if isinstance(suite, cst.SimpleStatementSuite):
         fake = cst.SimpleStatementLine(body=suite.body)
-        yield ("suite", fake, scope, function, True)
+        yield ("suite", fake, scope, function, True, inner)
     else:
-        yield from _walk(suite.body, scope, function)
+        yield from _walk(suite.body, scope, function, inner)
 
 
 def _suites(statement: cst.BaseCompoundStatement) -> Iterator:
-    yield statement.body
+    if not isinstance(statement, cst.Match):  # a match has only its cases' bodies
+        yield statement.body
     for name in ("orelse", "finalbody"):
         extra = getattr(statement, name, None)
         while extra is not None:
@@ -119,6 +133,24 @@ def _suites(statement: cst.BaseCompoundStatement) -> Iterator:
         yield handler.body
     for case in getattr(statement, "cases", ()):
         yield case.body
+
+
+def _runs_before(earlier: tuple, later: tuple) -> bool:
+    """Has the statement at path ``earlier`` surely run when the one at ``later`` runs?
+
+    True when it comes first in the same statement list, or in the list of
+    a statement that encloses ``later``, and only ``try``/``with`` bodies
+    (which run whenever their statement does) stand between.
+    """
+    while len(earlier) > 1 and earlier[-1][2]:
+        earlier = earlier[:-1]  # inside a try/with: stands for the try/with itself
+    if len(earlier) > len(later):
+        return False
+    *outer, last = earlier
+    if any((a[0], a[1]) != (b[0], b[1]) for a, b in zip(outer, later)):
+        return False
+    there = later[len(earlier) - 1]
+    return last[0] == there[0] and last[1] < there[1]
 
 
 class _Analyzer:
@@ -135,21 +167,23 @@ class _Analyzer:
         self.imports = ImportTable()
         self.statements: list[_Statement] = []
         self.functions: dict[str, cst.FunctionDef] = {}
+        self.enclosing: dict[int, Scope] = {}  # id(function) -> the scope it is defined in
         self.names: set[str] = set()
-        for kind, node, scope, function, in_suite in _walk(module.body, None, None):
+        for kind, node, scope, function, in_suite, path in _walk(module.body, None, None):
             if kind == "def":
+                self.enclosing[id(node)] = scope
                 self.functions.setdefault(node.name.value, node)
                 self.names.add(node.name.value)
                 continue
             for small in node.body:
                 if isinstance(small, (cst.Import, cst.ImportFrom)):
                     self.imports.add(small)
-            self._record(node, scope, function, in_suite)
+            self._record(node, scope, function, in_suite, path)
         # (scope, name) -> parser statements; function name -> parser statements
         self.parsers: dict[tuple[int, str], frozenset] = {}
         self.factories: dict[str, frozenset] = {}
 
-    def _record(self, line, scope, function, in_suite) -> None:
+    def _record(self, line, scope, function, in_suite, path) -> None:
         if len(line.body) != 1:
             return
         small = line.body[0]
@@ -157,14 +191,14 @@ class _Analyzer:
             target = _target_name(small.targets[0].target)
             if target:
                 self.names.add(target)
-                self.statements.append(_Statement(line, scope, function, target, small.value, in_suite))
+                self.statements.append(_Statement(line, scope, function, target, small.value, in_suite, path))
         elif isinstance(small, cst.AnnAssign) and small.value is not None:
             target = _target_name(small.target)
             if target:
                 self.names.add(target)
-                self.statements.append(_Statement(line, scope, function, target, small.value, in_suite))
+                self.statements.append(_Statement(line, scope, function, target, small.value, in_suite, path))
         elif isinstance(small, cst.Return) and small.value is not None and function is not None:
-            self.statements.append(_Statement(line, scope, function, None, small.value, in_suite))
+            self.statements.append(_Statement(line, scope, function, None, small.value, in_suite, path))
 
     def resolve_parser(self, node: cst.BaseExpression, scope: Scope, statement=None):
         """The statements that built the parser ``node`` evaluates to, else None.
@@ -199,6 +233,12 @@ class _Analyzer:
                     if built is not None:
                         self.factories[s.function.name.value] = built
                         changed = True
+        # A parser variable later bound to something else (``parser =
+        # add_my_args(parser)``) may no longer be the parser that is parsed.
+        for s in self.statements:
+            key = (id(s.scope), s.target)
+            if key in self.parsers and self.resolve_parser(s.value, s.scope, s) is None:
+                self.parsers[key] = frozenset()
         result = _Analysis()
         for s in self.statements:
             call = s.value
@@ -212,7 +252,7 @@ class _Analyzer:
             if built is None:
                 continue  # not an argparse parser
             result.followed_calls += 1
-            if not built or s.suite or any(parser.suite for parser in built):
+            if not built or s.suite or any(parser.suite for parser in built) or _fixed_argv(call):
                 result.unfollowable = True
                 continue
             for parser in built:
@@ -237,20 +277,64 @@ class _Analyzer:
             self._follow(caller, result, depth + 1)
 
     def run_context(self, anchor: _Statement) -> Optional[str]:
-        """A run context the script already has, visible at the anchor."""
+        """A run context the script already has, surely bound where the anchor runs.
+
+        Passing a name that is not bound yet would be a NameError (a script
+        often parses first and calls ``Run.get_context()`` after), and a
+        module-level name that the anchor's function also binds is a local
+        there (UnboundLocalError); then the helper makes its own.
+        """
         for s in self.statements:
             if s.target is None or not isinstance(s.value, cst.Call):
                 continue
             if self.imports.qualified_name(s.value.func) not in {f"{c}.get_context" for c in RUN_CLASSES}:
                 continue
-            if s.scope is anchor.scope or (s.scope is None and anchor.scope is not None):
+            if not _runs_before(s.path, anchor.path):
+                continue
+            if s.scope is anchor.scope:
+                return s.target
+            function = anchor.function
+            if (
+                s.scope is None
+                and function is anchor.scope
+                and self.enclosing.get(id(function), self) is None
+                and not binds_locally(self.module.code_for_node(function), s.target)
+            ):
                 return s.target
         return None
 
 
 def _indent_of(lines: list[str], line_number: int) -> str:
     line = lines[line_number - 1]
-    return line[: len(line) - len(line.lstrip(" \t\f"))]
+    indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+    return indent.rpartition("\f")[2]  # a form feed resets the column: what follows counts
+
+
+def _fixed_argv(call: cst.Call) -> bool:
+    """``parse_args([])``, ``parse_args(args=["--x", "1"])``, ``parse_args("--x 1".split())``.
+
+    Such a parse never sees the command line, so flags added to its parser
+    could not switch debugging on; the standalone helper reads sys.argv.
+    """
+    for arg in call.args:
+        positional = arg.keyword is None and arg.star == ""
+        if not (positional or (arg.keyword is not None and arg.keyword.value == "args")):
+            continue
+        value = arg.value
+        if isinstance(value, (cst.List, cst.Tuple)):
+            return True
+        return (
+            isinstance(value, cst.Call)
+            and isinstance(value.func, cst.Attribute)
+            and value.func.attr.value == "split"
+            and isinstance(value.func.value, (cst.SimpleString, cst.ConcatenatedString))
+        )
+    return False
+
+
+def _read_as_mapping(source: str) -> bool:
+    """Does the script take some object's attributes as a dict (not ``self``'s)?"""
+    return any((m.group(1) or m.group(2)) not in ("self", "cls") for m in _AS_MAPPING_TEXT.finditer(source))
 
 
 def _calls_name(node: cst.BaseExpression, name: str) -> bool:
@@ -307,6 +391,7 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
         not analysis.anchors
         or analysis.unfollowable
         or analysis.followed_calls < len(_PARSE_CALL_TEXT.findall(clean))
+        or _read_as_mapping(clean)
     )
     last_head, first_body = _leading_statements(module)
     wanted = [last_head] if last_head is not None else []

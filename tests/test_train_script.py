@@ -283,3 +283,70 @@ def test_helper_goes_above_the_first_statement_and_its_decorators(source, above)
     result = train_script.add(source)
     assert f"{markers.END}\n{above}" in result
     assert kinds.strip(result, "train") == source
+
+
+# -- found on real training scripts --------------------------------------------
+
+HEAD = "import argparse\nparser = argparse.ArgumentParser()\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "mode"),
+    [
+        # the parser variable is rebound by a call the analysis cannot see into
+        (HEAD + "from plugins import extend\nparser = extend(parser)\nargs = parser.parse_args()\n", "standalone"),
+        (HEAD + "args = parser.parse_args('--lr 1'.split())\n", "standalone"),
+        (HEAD + "args = parser.parse_args(['--lr', '1'])\n", "standalone"),
+        (HEAD + "args = parser.parse_args(sys.argv[1:])\n", "parser"),
+        (HEAD + "args = vars(parser.parse_args())\n", "standalone"),
+        (HEAD + "args = parser.parse_args()\nconfig = dict(args.__dict__)\n", "standalone"),
+        (HEAD + "args = parser.parse_args()\nclass M:\n    def d(self):\n        return vars(self)\n", "parser"),
+        (HEAD + "args = parser.parse_args(); print(args)\n", "standalone"),
+        ("from argparse import *\nparser = ArgumentParser()\nargs = parser.parse_args()\n", "parser"),
+    ],
+    ids=["rebound-parser", "split-string-argv", "list-argv", "sys-argv", "vars-of-parse", "namespace-dict",
+         "vars-of-self", "parse-and-more-on-one-line", "star-import"],
+)
+def test_mode_on_real_world_patterns(source, mode):
+    result = train_script.add(source)
+    standalone = "\n_instrument_remote_debug()\n" in result
+    assert ("standalone" if standalone else "parser") == mode
+    assert kinds.strip(result, "train") == source
+
+
+RUN_AFTER = "from azureml.core import Run\n" + HEAD
+
+
+@pytest.mark.parametrize(
+    ("source", "call"),
+    [
+        (RUN_AFTER + "args = parser.parse_args()\nrun = Run.get_context()\n", "_instrument_remote_debug(args)"),
+        (RUN_AFTER + "run = Run.get_context()\nargs = parser.parse_args()\n", "_instrument_remote_debug(args, run=run)"),
+        (RUN_AFTER + "if x:\n    run = Run.get_context()\nargs = parser.parse_args()\n", "_instrument_remote_debug(args)"),
+        (RUN_AFTER + "try:\n    run = Run.get_context()\nexcept Exception:\n    run = None\nargs = parser.parse_args()\n",
+         "_instrument_remote_debug(args, run=run)"),
+        # a module-level run context read inside a function that binds its own
+        (RUN_AFTER + "run = Run.get_context()\ndef main():\n    a = parser.parse_args()\n    run = 1\n",
+         "    _instrument_remote_debug(a)"),
+        (RUN_AFTER + "run = Run.get_context()\ndef main(run=None):\n    a = parser.parse_args()\n",
+         "    _instrument_remote_debug(a)"),
+        (RUN_AFTER + "run = Run.get_context()\ndef main():\n    global run\n    a = parser.parse_args()\n    run = 1\n",
+         "    _instrument_remote_debug(a, run=run)"),
+        (RUN_AFTER + "def main():\n    a = parser.parse_args()\nrun = Run.get_context()\n", "    _instrument_remote_debug(a)"),
+        (RUN_AFTER + "def main():\n    run = Run.get_context()\n    a = parser.parse_args()\n",
+         "    _instrument_remote_debug(a, run=run)"),
+    ],
+    ids=["after", "before", "conditional", "in-try", "local-shadow", "parameter-shadow", "global",
+         "defined-after-the-function", "local"],
+)
+def test_run_context_is_passed_only_where_it_is_bound(source, call):
+    result = train_script.add(source)
+    assert f"\n{call}\n" in result
+    assert kinds.strip(result, "train") == source
+
+
+def test_form_feed_before_the_parse_stays_out_of_the_block():
+    source = "import argparse\ndef main():\n    p = argparse.ArgumentParser()\n\f    a = p.parse_args()\n"
+    result = train_script.add(source)
+    assert "\n    _instrument_remote_debug(a)\n" in result
+    assert kinds.strip(result, "train") == source
