@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Optional
 
 import libcst as cst
 
@@ -35,6 +35,7 @@ from codemods.errors import CodemodError
 from codemods.names import ImportTable, binds_locally, free_name
 from codemods.parsing import parse_clean, verify
 from codemods.positions import first_line_above, statement_lines
+from codemods.statements import Scope, runs_before, walk
 from codemods.templates import DEBUG_FLAGS, DebugOptions
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
@@ -55,7 +56,6 @@ class InstrumentError(CodemodError):
     """The script cannot be instrumented; the message says why."""
 
 
-Scope = Optional[cst.CSTNode]  # the enclosing FunctionDef/ClassDef, None for the module
 
 
 @dataclass(eq=False)  # hashed by identity: one per statement
@@ -68,7 +68,7 @@ class _Statement:
     target: Optional[str]  # None for return
     value: cst.BaseExpression
     suite: bool = False  # inside a one-line suite (``if x: a = b``)
-    path: tuple = ()  # see _walk
+    path: tuple = ()  # see statements.walk
 
 
 @dataclass
@@ -90,69 +90,6 @@ def _target_name(target: cst.BaseExpression) -> Optional[str]:
     return None
 
 
-def _walk(body, scope: Scope, function, path: tuple = ()) -> Iterator[tuple]:
-    """Yield (kind, node, scope, function, in_suite, path) for every statement, in order.
-
-    ``path`` says where a statement is: one ``(id of a statement list, index,
-    runs whenever its parent does)`` per level of nesting, from the module's
-    body down; the last is true for the bodies of ``try`` and ``with``.
-    """
-    for index, statement in enumerate(body):
-        here = path[:-1] + ((path[-1][0] if path else id(body), index, path[-1][2] if path else True),)
-        if isinstance(statement, cst.SimpleStatementLine):
-            yield ("line", statement, scope, function, False, here)
-        elif isinstance(statement, cst.FunctionDef):
-            yield ("def", statement, scope, function, False, here)
-            yield from _walk_suite(statement.body, statement, statement, here, False)
-        elif isinstance(statement, cst.ClassDef):
-            yield from _walk_suite(statement.body, statement, None, here, False)
-        elif isinstance(statement, cst.BaseCompoundStatement):
-            always = isinstance(statement, (cst.Try, cst.TryStar, cst.With))
-            for suite in _suites(statement):
-                yield from _walk_suite(suite, scope, function, here, always)
-
-
-def _walk_suite(suite, scope: Scope, function, path: tuple, always: bool) -> Iterator[tuple]:
-    inner = path + ((id(suite), 0, always),)
-    if isinstance(suite, cst.SimpleStatementSuite):
-        fake = cst.SimpleStatementLine(body=suite.body)
-        yield ("suite", fake, scope, function, True, inner)
-    else:
-        yield from _walk(suite.body, scope, function, inner)
-
-
-def _suites(statement: cst.BaseCompoundStatement) -> Iterator:
-    if not isinstance(statement, cst.Match):  # a match has only its cases' bodies
-        yield statement.body
-    for name in ("orelse", "finalbody"):
-        extra = getattr(statement, name, None)
-        while extra is not None:
-            yield extra.body
-            extra = getattr(extra, "orelse", None) if isinstance(extra, cst.If) else None
-    for handler in getattr(statement, "handlers", ()):
-        yield handler.body
-    for case in getattr(statement, "cases", ()):
-        yield case.body
-
-
-def _runs_before(earlier: tuple, later: tuple) -> bool:
-    """Has the statement at path ``earlier`` surely run when the one at ``later`` runs?
-
-    True when it comes first in the same statement list, or in the list of
-    a statement that encloses ``later``, and only ``try``/``with`` bodies
-    (which run whenever their statement does) stand between.
-    """
-    while len(earlier) > 1 and earlier[-1][2]:
-        earlier = earlier[:-1]  # inside a try/with: stands for the try/with itself
-    if len(earlier) > len(later):
-        return False
-    *outer, last = earlier
-    if any((a[0], a[1]) != (b[0], b[1]) for a, b in zip(outer, later)):
-        return False
-    there = later[len(earlier) - 1]
-    return last[0] == there[0] and last[1] < there[1]
-
-
 class _Analyzer:
     """Which parser each parse call uses, and where its result gets a name.
 
@@ -169,7 +106,7 @@ class _Analyzer:
         self.functions: dict[str, cst.FunctionDef] = {}
         self.enclosing: dict[int, Scope] = {}  # id(function) -> the scope it is defined in
         self.names: set[str] = set()
-        for kind, node, scope, function, in_suite, path in _walk(module.body, None, None):
+        for kind, node, scope, function, in_suite, path in walk(module.body, None, None):
             if kind == "def":
                 self.enclosing[id(node)] = scope
                 self.functions.setdefault(node.name.value, node)
@@ -289,7 +226,7 @@ class _Analyzer:
                 continue
             if self.imports.qualified_name(s.value.func) not in {f"{c}.get_context" for c in RUN_CLASSES}:
                 continue
-            if not _runs_before(s.path, anchor.path):
+            if not runs_before(s.path, anchor.path):
                 continue
             if s.scope is anchor.scope:
                 return s.target
