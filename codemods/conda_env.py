@@ -57,6 +57,8 @@ def _load(text: str) -> Any:
 def _dependencies(data: Any) -> CommentedSeq:
     if isinstance(data, CommentedMap) and isinstance(data.get("dependencies"), CommentedSeq):
         return data["dependencies"]
+    if isinstance(data, CommentedMap) and "dependencies" in data and data["dependencies"] is None:
+        raise EnvError(f"`dependencies:` is empty; add `- pip:` with {DEBUGPY} by hand")
     raise EnvError("not a conda environment file (no `dependencies:` list)")
 
 
@@ -94,6 +96,8 @@ def add(source: str, options: object = None) -> str:
     except markers.MarkerError as exc:
         raise EnvError(str(exc)) from None
     dependencies = _dependencies(_load(clean))
+    if any(requirement_name(d) == DEBUGPY for d in dependencies):
+        return clean  # a conda package (`- debugpy`, `- conda-forge::debugpy`) is enough
     lines = markers.split_lines(clean)
     entry = _pip_entry(dependencies)
     if entry is None:

@@ -146,33 +146,62 @@ def _ambiguous(line: int, star: str, value: cst.BaseExpression, name: str) -> In
 
 
 def _argument_index(
-    call: cst.Call, name: str, parameters: Sequence[str], line: int, required: bool = True
+    call: cst.Call, name: str, parameters: Sequence[str], line: int, required: bool = True,
+    through_mapping: bool = False,
 ) -> Optional[int]:
     """Index in ``call.args`` of the argument for parameter ``name``, or None.
 
     With ``required``, an argument that ``*args``/``**kwargs`` may or may not
-    pass is an error: adding it again would fail at run time.
+    pass is an error: adding it again would fail at run time. With
+    ``through_mapping``, a ``**kwargs`` that may pass it gives None instead
+    (the caller merges into the mapping).
     """
     position = parameters.index(name)
     for index, arg in enumerate(call.args):
         if arg.keyword is not None and arg.keyword.value == name:
-            return index
-        if arg.star and index <= position and arg.keyword is None:
+            return index  # wherever it stands, even after a **mapping
+    for index, arg in enumerate(call.args):
+        if arg.star == "*" and index <= position:
             if required:
                 raise _ambiguous(line, arg.star, arg.value, name)
             return None
     positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
     if len(positional) > position:
         return call.args.index(positional[position])
-    double_star = next((arg for arg in call.args if arg.star == "**"), None)
-    if required and double_star is not None:
+    double_star = _double_star(call)
+    if required and not through_mapping and double_star is not None:
         raise _ambiguous(line, "**", double_star.value, name)
     return None
 
 
+def _double_star(call: cst.Call) -> Optional[cst.Arg]:
+    return next((arg for arg in call.args if arg.star == "**"), None)
+
+
+def _merged_into_mapping(args: list[cst.Arg], items: list[tuple[str, str]], line: int, quote: str) -> list[cst.Arg]:
+    """``**kw`` -> ``**{**kw, "arguments": list(kw.get("arguments") or []) + [...], ...}``.
+
+    Whether ``kw`` holds the parameter is only known at run time; the merged
+    mapping is right either way (a keyword next to it would be passed twice).
+    ``kw`` is read twice, so it must be a plain name or attribute.
+    """
+    stars = [i for i, arg in enumerate(args) if arg.star == "**"]
+    mapping = args[stars[0]].value
+    if len(stars) > 1 or not m.matches(mapping, m.Name() | m.Attribute()):
+        raise _ambiguous(line, "**", mapping, items[0][0])
+    source = _code(mapping)
+    entries = [f"**{source}"]
+    for key, value in items:
+        if key == "arguments":
+            value = f"list({source}.get({_string(key, quote)}) or []) + {value}"
+        entries.append(f"{_string(key, quote)}: {value}")
+    args[stars[0]] = args[stars[0]].with_changes(value=cst.parse_expression("{" + ", ".join(entries) + "}"))
+    return args
+
+
 def _strings(value: cst.BaseExpression) -> list[str]:
-    """The string literals directly inside a list literal."""
-    elements = value.elements if isinstance(value, cst.List) else ()
+    """The string literals directly inside a list or tuple literal."""
+    elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else ()
     return [e.value.evaluated_value for e in elements if isinstance(e.value, cst.SimpleString)]
 
 
@@ -194,16 +223,31 @@ def _with_keywords(call: cst.Call, new: list[tuple[str, str]], arg_indent: str) 
     if not args:
         return call.with_changes(args=_chained(added, cst.MaybeSentinel.DEFAULT, " "))
     last = args[-1]
-    if not isinstance(last.comma, cst.Comma):  # `f(a)` -> `f(a, x=1)`
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))
-        return call.with_changes(args=args + _chained(added, cst.MaybeSentinel.DEFAULT, " "))
+    indent = cst.SimpleWhitespace(arg_indent)
+    line_start = cst.ParenthesizedWhitespace(indent=False, last_line=indent)
+    if not isinstance(last.comma, cst.Comma):
+        before_close = last.whitespace_after_arg
+        if not isinstance(before_close, cst.ParenthesizedWhitespace):
+            previous = args[-2].comma if len(args) > 1 else None
+            if isinstance(previous, cst.Comma) and isinstance(previous.whitespace_after, cst.ParenthesizedWhitespace):
+                # One argument per line, `)` after the last: one line each.
+                args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=line_start))
+                return call.with_changes(args=args + _chained(added, cst.MaybeSentinel.DEFAULT, line_start))
+            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))  # `f(a, x=1)`
+            return call.with_changes(args=args + _chained(added, cst.MaybeSentinel.DEFAULT, " "))
+        # `)` on a line of its own after the last argument, no trailing comma:
+        # the new arguments go on lines of their own before it.
+        to_next = before_close.with_changes(indent=False, last_line=indent)
+        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=to_next), whitespace_after_arg=cst.SimpleWhitespace(""))
+        added = _chained(added, cst.MaybeSentinel.DEFAULT, line_start)
+        closing = before_close.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
+        added[-1] = added[-1].with_changes(whitespace_after_arg=closing)
+        return call.with_changes(args=args + added)
     trailing = last.comma
     after = trailing.whitespace_after
     if isinstance(after, cst.ParenthesizedWhitespace):
         # One argument per line: the new ones get lines of their own, a comment
         # after the last argument stays on its line.
-        indent = cst.SimpleWhitespace(arg_indent)
-        line_start = cst.ParenthesizedWhitespace(indent=False, last_line=indent)
         to_next = after.with_changes(indent=False, last_line=indent)
         args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=to_next))
         closing = cst.Comma(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
@@ -247,10 +291,10 @@ class _Rewriter(cst.CSTTransformer):
 
     def _step(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
         debug = debug_arguments(self.analysis.options, _preferred_quote(call, self.quote))
-        args, new = list(call.args), []
-        index = _argument_index(call, "arguments", STEP_PARAMETERS, line)
+        args, new, through_mapping = list(call.args), [], []
+        index = _argument_index(call, "arguments", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
-            new.append(("arguments", debug))
+            (through_mapping if _double_star(call) else new).append(("arguments", debug))
         else:
             value = args[index].value
             if set(DEBUG_FLAGS) & set(_strings(value)):
@@ -258,12 +302,16 @@ class _Rewriter(cst.CSTTransformer):
                     f"line {line}: the step already passes --remote_debug flags (hand-written remote "
                     "debugging); remove them before running instrument add"
                 )
+            if isinstance(value, cst.Tuple):  # a tuple literal takes a tuple: (...) + [...] fails
+                debug = f"({debug[1:-1]})"
             args[index] = args[index].with_changes(value=_append(value, debug))
-        index = _argument_index(call, "allow_reuse", STEP_PARAMETERS, line)
+        index = _argument_index(call, "allow_reuse", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
-            new.append(("allow_reuse", "False"))
+            (through_mapping if _double_star(call) else new).append(("allow_reuse", "False"))
         elif not m.matches(args[index].value, m.Name("False")):
             args[index] = args[index].with_changes(value=cst.Name("False"))
+        if through_mapping:
+            args = _merged_into_mapping(args, through_mapping, line, _preferred_quote(call, self.quote))
         call = call.with_changes(args=args)
         return _with_keywords(call, new, arg_indent) if new else call
 
@@ -278,15 +326,18 @@ class _Rewriter(cst.CSTTransformer):
             return _with_keywords(call, [("pip_packages", created)], arg_indent)
         if m.matches(value, m.Name("None")):
             new_value = cst.parse_expression(created)
-        elif isinstance(value, cst.List):
+        elif isinstance(value, cst.List) or (isinstance(value, cst.Tuple) and value.lpar):
             if DEBUGPY in {requirement_name(s) for s in _strings(value)}:
                 return call
             # 'debugpy' goes first, as in the seed, on a line of its own in a one-per-line list.
-            after = value.lbracket.whitespace_after
+            opening = value.lbracket if isinstance(value, cst.List) else value.lpar[0]
+            after = opening.whitespace_after
             separator = cst.SimpleWhitespace(" ")
             if isinstance(after, cst.ParenthesizedWhitespace):
                 separator = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
             comma = cst.Comma(whitespace_after=separator) if value.elements else cst.MaybeSentinel.DEFAULT
+            if isinstance(value, cst.Tuple) and not value.elements:
+                comma = cst.Comma()  # ('debugpy',): without the comma it is a string
             new_value = value.with_changes(elements=[cst.Element(cst.parse_expression(debugpy), comma=comma), *value.elements])
         else:
             new_value = _append(value, f"[{debugpy}]")

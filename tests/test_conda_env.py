@@ -100,6 +100,7 @@ ERRORS = [
     pytest.param("name: x\nchannels: [defaults]\n", "not a conda environment file (no `dependencies:` list)", id="no_dependencies"),
     pytest.param("dependencies: numpy\n", "not a conda environment file (no `dependencies:` list)", id="dependencies_not_a_list"),
     pytest.param("- a\n- b\n", "not a conda environment file (no `dependencies:` list)", id="top_level_list"),
+    pytest.param("name: x\ndependencies:\n", "`dependencies:` is empty", id="empty_dependencies"),
     pytest.param("dependencies: [\n", "cannot parse YAML:", id="broken_yaml"),
     pytest.param("dependencies:\n  - pip: debugpy\n", "line 2: `pip:` is not a list", id="pip_not_a_list"),
     pytest.param("dependencies: [python, numpy]\n", "`dependencies:` is written in [...] style", id="flow_dependencies"),
@@ -160,3 +161,16 @@ def test_add_writes_only_fenced_lines():
     assert len(blocks) == 1
     lines = markers.split_lines(result)
     assert [line.strip() for line in lines[blocks[0].begin + 1 : blocks[0].end]] == ["- debugpy"]
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "dependencies:\n  - python=3.8\n  - debugpy\n",
+        "dependencies:\n  - conda-forge::debugpy=1.8\n  - pip:\n      - numpy\n",
+        "dependencies:\n  - pip:\n      - numpy\n      - debugpy>=1.6  # pinned\n",
+    ],
+    ids=["conda_package", "conda_package_from_a_channel", "pip_package_with_comment"],
+)
+def test_noop_when_debugpy_is_already_a_dependency(source):
+    assert conda_env.add(source) == source

@@ -199,9 +199,9 @@ ERRORS = [
         id="hand_written_flags",
     ),
     pytest.param(
-        "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(script_name='a.py', **common)\n",
-        "line 2: cannot tell whether **common passes arguments",
-        id="double_star_kwargs",
+        "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(script_name='a.py', **common())\n",
+        "line 2: cannot tell whether **common() passes arguments",
+        id="double_star_kwargs_from_a_call",
     ),
     pytest.param(
         "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(*positional)\n",
@@ -254,7 +254,7 @@ def test_cli_error_is_one_line_and_the_file_is_untouched(tmp_path, capsys):
     path.write_bytes(source)
     assert main(["add", "--kind", "pipeline", str(path)]) == 123
     err = capsys.readouterr().err.splitlines()
-    assert err[0] == f"{path}: line 2: cannot tell whether **common passes arguments; pass arguments= explicitly"
+    assert err[0] == f"{path}: line 2: cannot tell whether **common() passes arguments; pass arguments= explicitly"
     assert path.read_bytes() == source
 
 
