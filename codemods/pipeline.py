@@ -17,14 +17,23 @@ the original lines behind ``#:`` so strip restores them byte for byte.
 
 from __future__ import annotations
 
-from typing import Optional, Sequence
-
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 from codemods import markers
 from codemods.errors import CodemodError
+from codemods.call_arguments import (
+    appended,
+    argument_index,
+    code_of,
+    double_star,
+    merged_into_mapping,
+    preferred_quote,
+    quoted,
+    string_items,
+    with_keywords,
+)
 from codemods.conda_env import DEBUGPY, requirement_name
 from codemods.parsing import parse_clean, verify
 from codemods.templates import DEBUG_FLAGS, DebugOptions
@@ -39,28 +48,10 @@ SDK_DEFAULT_PIP_PACKAGE = "azureml-defaults"  # what CondaDependencies.create in
 CREATE_PARAMETERS = ("pip_indexurl", "pip_packages", "conda_packages", "python_version", "pin_sdk_version")
 LABEL_STEP = "debug arguments and allow_reuse=False for this step"
 LABEL_CONDA = "debugpy in this step environment"
-# Expressions that can stand left of `+` without parentheses.
-_ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple() | m.BinaryOperation(m.Add())
 
 
 class InstrumentError(CodemodError):
     """The pipeline definition cannot be instrumented; the message says why."""
-
-
-def _string(value: str, quote: str) -> str:
-    text = repr(value)
-    if quote == '"' and text.startswith("'") and '"' not in value:
-        text = f'"{text[1:-1]}"'
-    return text
-
-
-def _preferred_quote(node: cst.CSTNode, default: str) -> str:
-    """The quote style of the strings in ``node`` (the call or list we add to)."""
-    strings = m.findall(node, m.SimpleString())
-    if not strings:
-        return default
-    double = sum(1 for s in strings if s.quote.endswith('"'))
-    return '"' if double > len(strings) - double else "'"
 
 
 def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
@@ -71,7 +62,7 @@ def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
     items += ["--remote_debug_port", int(options.port)]
     if options.ranks is not None:  # validated: "all" or digits and commas
         items += ["--remote_debug_ranks", options.ranks]
-    return "[" + ", ".join(str(i) if isinstance(i, int) else _string(i, quote) for i in items) + "]"
+    return "[" + ", ".join(str(i) if isinstance(i, int) else quoted(i, quote) for i in items) + "]"
 
 
 class _Analysis(cst.CSTVisitor):
@@ -110,12 +101,12 @@ class _Analysis(cst.CSTVisitor):
         elif m.matches(node.func, m.Attribute(attr=m.Name("add_pip_package") | m.Name("add_conda_package"))):
             first = node.args[0].value if node.args else None
             if isinstance(first, cst.SimpleString) and requirement_name(first.evaluated_value) == DEBUGPY:
-                self.with_debugpy.add(_code(node.func.value))
+                self.with_debugpy.add(code_of(node.func.value))
 
     def _selected(self, call: cst.Call) -> bool:
         if not self.options.steps:
             return True
-        index = _argument_index(call, "name", STEP_PARAMETERS, self.line(call), required=False)
+        index = argument_index(call, "name", STEP_PARAMETERS, self.line(call), required=False)
         value = call.args[index].value if index is not None else None
         name = value.evaluated_value if isinstance(value, (cst.SimpleString, cst.ConcatenatedString)) else None
         return name in self.options.steps
@@ -129,138 +120,12 @@ class _Analysis(cst.CSTVisitor):
         if not m.matches(target, m.Name() | m.Attribute()):
             return
         if not isinstance(statement, cst.SimpleStatementLine):
-            raise InstrumentError(_own_line(self.line(call), _code(target)))
-        self.constructed.append((statement, _code(target)))
-
-
-def _code(node: cst.CSTNode) -> str:
-    return cst.Module([]).code_for_node(node)
+            raise InstrumentError(_own_line(self.line(call), code_of(target)))
+        self.constructed.append((statement, code_of(target)))
 
 
 def _own_line(line: int, target: str) -> str:
     return f"line {line}: put `{target} = CondaDependencies()` on a line of its own"
-
-
-def _ambiguous(line: int, star: str, value: cst.BaseExpression, name: str) -> InstrumentError:
-    return InstrumentError(f"line {line}: cannot tell whether {star}{_code(value)} passes {name}; pass {name}= explicitly")
-
-
-def _argument_index(
-    call: cst.Call, name: str, parameters: Sequence[str], line: int, required: bool = True,
-    through_mapping: bool = False,
-) -> Optional[int]:
-    """Index in ``call.args`` of the argument for parameter ``name``, or None.
-
-    With ``required``, an argument that ``*args``/``**kwargs`` may or may not
-    pass is an error: adding it again would fail at run time. With
-    ``through_mapping``, a ``**kwargs`` that may pass it gives None instead
-    (the caller merges into the mapping).
-    """
-    position = parameters.index(name)
-    for index, arg in enumerate(call.args):
-        if arg.keyword is not None and arg.keyword.value == name:
-            return index  # wherever it stands, even after a **mapping
-    for index, arg in enumerate(call.args):
-        if arg.star == "*" and index <= position:
-            if required:
-                raise _ambiguous(line, arg.star, arg.value, name)
-            return None
-    positional = [arg for arg in call.args if arg.keyword is None and not arg.star]
-    if len(positional) > position:
-        return call.args.index(positional[position])
-    double_star = _double_star(call)
-    if required and not through_mapping and double_star is not None:
-        raise _ambiguous(line, "**", double_star.value, name)
-    return None
-
-
-def _double_star(call: cst.Call) -> Optional[cst.Arg]:
-    return next((arg for arg in call.args if arg.star == "**"), None)
-
-
-def _merged_into_mapping(args: list[cst.Arg], items: list[tuple[str, str]], line: int, quote: str) -> list[cst.Arg]:
-    """``**kw`` -> ``**{**kw, "arguments": list(kw.get("arguments") or []) + [...], ...}``.
-
-    Whether ``kw`` holds the parameter is only known at run time; the merged
-    mapping is right either way (a keyword next to it would be passed twice).
-    ``kw`` is read twice, so it must be a plain name or attribute.
-    """
-    stars = [i for i, arg in enumerate(args) if arg.star == "**"]
-    mapping = args[stars[0]].value
-    if len(stars) > 1 or not m.matches(mapping, m.Name() | m.Attribute()):
-        raise _ambiguous(line, "**", mapping, items[0][0])
-    source = _code(mapping)
-    entries = [f"**{source}"]
-    for key, value in items:
-        if key == "arguments":
-            value = f"list({source}.get({_string(key, quote)}) or []) + {value}"
-        entries.append(f"{_string(key, quote)}: {value}")
-    args[stars[0]] = args[stars[0]].with_changes(value=cst.parse_expression("{" + ", ".join(entries) + "}"))
-    return args
-
-
-def _strings(value: cst.BaseExpression) -> list[str]:
-    """The string literals directly inside a list or tuple literal."""
-    elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else ()
-    return [e.value.evaluated_value for e in elements if isinstance(e.value, cst.SimpleString)]
-
-
-def _append(left: cst.BaseExpression, right: str) -> cst.BaseExpression:
-    """``left + right``, the original expression kept recognisable in front."""
-    if m.matches(left, m.Name("None")):
-        return cst.parse_expression(right)
-    if not m.matches(left, _ATOM) and not left.lpar:
-        left = left.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
-    return cst.BinaryOperation(left, cst.Add(), cst.parse_expression(right))
-
-
-def _with_keywords(call: cst.Call, new: list[tuple[str, str]], arg_indent: str) -> cst.Call:
-    """The call with ``keyword=value`` arguments appended in the call's own layout."""
-    args = list(call.args)
-    tight = cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace(""))
-    equal = next((a.equal for a in args if a.keyword is not None), tight)  # `x=1` or `x = 1`, as the call
-    added = [cst.Arg(cst.parse_expression(v), keyword=cst.Name(k), equal=equal) for k, v in new]
-    if not args:
-        return call.with_changes(args=_chained(added, cst.MaybeSentinel.DEFAULT, " "))
-    last = args[-1]
-    indent = cst.SimpleWhitespace(arg_indent)
-    line_start = cst.ParenthesizedWhitespace(indent=False, last_line=indent)
-    if not isinstance(last.comma, cst.Comma):
-        before_close = last.whitespace_after_arg
-        if not isinstance(before_close, cst.ParenthesizedWhitespace):
-            previous = args[-2].comma if len(args) > 1 else None
-            if isinstance(previous, cst.Comma) and isinstance(previous.whitespace_after, cst.ParenthesizedWhitespace):
-                # One argument per line, `)` after the last: one line each.
-                args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=line_start))
-                return call.with_changes(args=args + _chained(added, cst.MaybeSentinel.DEFAULT, line_start))
-            args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=cst.SimpleWhitespace(" ")))  # `f(a, x=1)`
-            return call.with_changes(args=args + _chained(added, cst.MaybeSentinel.DEFAULT, " "))
-        # `)` on a line of its own after the last argument, no trailing comma:
-        # the new arguments go on lines of their own before it.
-        to_next = before_close.with_changes(indent=False, last_line=indent)
-        args[-1] = last.with_changes(comma=cst.Comma(whitespace_after=to_next), whitespace_after_arg=cst.SimpleWhitespace(""))
-        added = _chained(added, cst.MaybeSentinel.DEFAULT, line_start)
-        closing = before_close.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
-        added[-1] = added[-1].with_changes(whitespace_after_arg=closing)
-        return call.with_changes(args=args + added)
-    trailing = last.comma
-    after = trailing.whitespace_after
-    if isinstance(after, cst.ParenthesizedWhitespace):
-        # One argument per line: the new ones get lines of their own, a comment
-        # after the last argument stays on its line.
-        to_next = after.with_changes(indent=False, last_line=indent)
-        args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=to_next))
-        closing = cst.Comma(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
-        return call.with_changes(args=args + _chained(added, closing, line_start))
-    args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=cst.SimpleWhitespace(" ")))
-    return call.with_changes(args=args + _chained(added, cst.Comma(whitespace_after=after), " "))
-
-
-def _chained(args: list[cst.Arg], last_comma, separator) -> list[cst.Arg]:
-    if isinstance(separator, str):
-        separator = cst.SimpleWhitespace(separator)
-    commas = [cst.Comma(whitespace_after=separator)] * (len(args) - 1) + [last_comma]
-    return [arg.with_changes(comma=comma) for arg, comma in zip(args, commas)]
 
 
 class _Rewriter(cst.CSTTransformer):
@@ -290,44 +155,44 @@ class _Rewriter(cst.CSTTransformer):
         return text[: len(text) - len(text.lstrip(" \t\f"))]
 
     def _step(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
-        debug = debug_arguments(self.analysis.options, _preferred_quote(call, self.quote))
+        debug = debug_arguments(self.analysis.options, preferred_quote(call, self.quote))
         args, new, through_mapping = list(call.args), [], []
-        index = _argument_index(call, "arguments", STEP_PARAMETERS, line, through_mapping=True)
+        index = argument_index(call, "arguments", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
-            (through_mapping if _double_star(call) else new).append(("arguments", debug))
+            (through_mapping if double_star(call) else new).append(("arguments", debug))
         else:
             value = args[index].value
-            if set(DEBUG_FLAGS) & set(_strings(value)):
+            if set(DEBUG_FLAGS) & set(string_items(value)):
                 raise InstrumentError(
                     f"line {line}: the step already passes --remote_debug flags (hand-written remote "
                     "debugging); remove them before running instrument add"
                 )
             if isinstance(value, cst.Tuple):  # a tuple literal takes a tuple: (...) + [...] fails
                 debug = f"({debug[1:-1]})"
-            args[index] = args[index].with_changes(value=_append(value, debug))
-        index = _argument_index(call, "allow_reuse", STEP_PARAMETERS, line, through_mapping=True)
+            args[index] = args[index].with_changes(value=appended(value, debug))
+        index = argument_index(call, "allow_reuse", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
-            (through_mapping if _double_star(call) else new).append(("allow_reuse", "False"))
+            (through_mapping if double_star(call) else new).append(("allow_reuse", "False"))
         elif not m.matches(args[index].value, m.Name("False")):
             args[index] = args[index].with_changes(value=cst.Name("False"))
         if through_mapping:
-            args = _merged_into_mapping(args, through_mapping, line, _preferred_quote(call, self.quote))
+            args = merged_into_mapping(args, through_mapping, line, preferred_quote(call, self.quote))
         call = call.with_changes(args=args)
-        return _with_keywords(call, new, arg_indent) if new else call
+        return with_keywords(call, new, arg_indent) if new else call
 
     def _create(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
-        index = _argument_index(call, "pip_packages", CREATE_PARAMETERS, line)
+        index = argument_index(call, "pip_packages", CREATE_PARAMETERS, line)
         value = call.args[index].value if index is not None else call
-        quote = _preferred_quote(value, self.quote)
-        debugpy = _string(DEBUGPY, quote)
+        quote = preferred_quote(value, self.quote)
+        debugpy = quoted(DEBUGPY, quote)
         # Without pip_packages the SDK installs azureml-defaults; keep it so.
-        created = f"[{debugpy}, {_string(SDK_DEFAULT_PIP_PACKAGE, quote)}]"
+        created = f"[{debugpy}, {quoted(SDK_DEFAULT_PIP_PACKAGE, quote)}]"
         if index is None:
-            return _with_keywords(call, [("pip_packages", created)], arg_indent)
+            return with_keywords(call, [("pip_packages", created)], arg_indent)
         if m.matches(value, m.Name("None")):
             new_value = cst.parse_expression(created)
         elif isinstance(value, cst.List) or (isinstance(value, cst.Tuple) and value.lpar):
-            if DEBUGPY in {requirement_name(s) for s in _strings(value)}:
+            if DEBUGPY in {requirement_name(s) for s in string_items(value)}:
                 return call
             # 'debugpy' goes first, as in the seed, on a line of its own in a one-per-line list.
             opening = value.lbracket if isinstance(value, cst.List) else value.lpar[0]
@@ -340,7 +205,7 @@ class _Rewriter(cst.CSTTransformer):
                 comma = cst.Comma()  # ('debugpy',): without the comma it is a string
             new_value = value.with_changes(elements=[cst.Element(cst.parse_expression(debugpy), comma=comma), *value.elements])
         else:
-            new_value = _append(value, f"[{debugpy}]")
+            new_value = appended(value, f"[{debugpy}]")
         args = list(call.args)
         args[index] = args[index].with_changes(value=new_value)
         return call.with_changes(args=args)
@@ -392,7 +257,7 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
         return clean  # none of the named steps is defined here
     positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
     lines = markers.split_lines(clean)
-    quote = _preferred_quote(module, "'")
+    quote = preferred_quote(module, "'")
     rewriter = _Rewriter(analysis, lines, positions, quote)
     new_module = module.visit(rewriter)
     new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
@@ -424,7 +289,7 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
             raise InstrumentError(_own_line(first, target))
         text = lines[first - 1]
         indent = text[: len(text) - len(text.lstrip(" \t\f"))]
-        call = f"{target}.add_pip_package({_string(DEBUGPY, quote)})"
+        call = f"{target}.add_pip_package({quoted(DEBUGPY, quote)})"
         insertions.append(markers.Insertion(after, indent, LABEL_CONDA, [call]))
     if not insertions:
         return clean

@@ -137,7 +137,7 @@ def test_debug_block_runs_and_times_out(case, tmp_path):
     lines = result.stdout.splitlines()
     assert lines.count("Timeout for debug connection: 1") == 1
     assert any(line.startswith("ip_address: ") for line in lines)
-    assert f"Remote debugging: listening on" in result.stdout and f":{port}" in result.stdout
+    assert "Remote debugging: listening on" in result.stdout and f":{port}" in result.stdout
     assert lines.count("Debugger attached = False") == 1
     # apart from the debug lines, the script printed exactly what it always did
     own = [line for line in lines if not line.startswith(DEBUG_LINES)]
