@@ -63,6 +63,46 @@ DEBUG_FLAGS = (
     "--remote_debug_ranks",
 )
 
+# Shared by the training helper and the scoring block (each is self-contained
+# in the file it goes to, so the text is repeated there, written once here).
+NODE_ADDRESS = """\
+    ip = host
+    if host in ("0.0.0.0", "::", ""):
+        # The node's own address, for the log: the first one of its name that is
+        # not loopback (Debian-style hosts map their name to 127.0.1.1 first).
+        import socket
+
+        try:
+            addresses = [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+        except OSError:
+            addresses = []
+        ip = next((a for a in addresses if not a.startswith("127.")), addresses[0] if addresses else "127.0.0.1")
+"""
+
+WAIT_FOR_CLIENT = """\
+    waited = threading.Event()
+
+    def cancel_wait():
+        while not waited.is_set():
+            try:
+                debugpy.wait_for_client.cancel()
+                return
+            except RuntimeError:  # the wait has not started yet
+                waited.wait(0.05)
+
+    timer = threading.Timer(timeout, cancel_wait) if timeout > 0 else None
+    if timer is not None:
+        timer.daemon = True
+        timer.start()
+    try:
+        debugpy.wait_for_client()
+    finally:
+        waited.set()
+        if timer is not None:
+            timer.cancel()
+    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+"""
+
 FLAGS = Template(
     """\
 $parser.add_argument("--remote_debug", action="store_true", help="wait for a VS Code debugger (debugpy) to attach")
@@ -101,7 +141,6 @@ $flags
     import io
     import json
     import os
-    import socket
     import threading
 
     def rank_from(variables):
@@ -139,12 +178,7 @@ $flags
     # rank reaches its own port of a VS Code that listens.
     port = args.remote_debug_port + (rank if client_ip else local_rank)
     print(f"Timeout for debug connection: {timeout}", flush=True)
-    ip = host
-    if host in ("0.0.0.0", "::", ""):
-        try:
-            ip = socket.gethostbyname(socket.gethostname())
-        except OSError:
-            ip = "127.0.0.1"
+$node_address
     print(f"ip_address: {ip}", flush=True)
     if run is None:
         try:
@@ -184,27 +218,7 @@ $flags
         print(f"Remote debugging: cannot {where}: {exc}", file=sys.stderr, flush=True)
         print("Debugger attached = False", flush=True)
         return
-    waited = threading.Event()
-
-    def cancel_wait():
-        while not waited.is_set():
-            try:
-                debugpy.wait_for_client.cancel()
-                return
-            except RuntimeError:  # the wait has not started yet
-                waited.wait(0.05)
-
-    timer = threading.Timer(timeout, cancel_wait) if timeout > 0 else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        debugpy.wait_for_client()
-    finally:
-        waited.set()
-        if timer is not None:
-            timer.cancel()
-    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+$wait_for_client
 '''
 )
 
@@ -339,6 +353,8 @@ def helper_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str
 def helper_lines_uncached(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
     flags = "".join("        " + line + "\n" for line in _flags("parser", options).splitlines()).rstrip("\n")
     text = HELPER.substitute(
+        node_address=NODE_ADDRESS.rstrip("\n"),
+        wait_for_client=WAIT_FOR_CLIENT.rstrip("\n"),
         name=validate_identifier(name),
         host=string_literal(options.host),
         flags=flags,
@@ -408,14 +424,7 @@ def $name():
     port = setting($port_variable_literal, $port, 1, 65535)
     timeout = setting($timeout_variable_literal, $timeout, 0, 10**9)
     print(f"Timeout for debug connection: {timeout}", flush=True)
-    ip = host
-    if host in ("0.0.0.0", "::", ""):
-        import socket
-
-        try:
-            ip = socket.gethostbyname(socket.gethostname())
-        except OSError:
-            ip = "127.0.0.1"
+$node_address
     print(f"ip_address: {ip}", flush=True)
     try:
         import debugpy
@@ -431,27 +440,7 @@ def $name():
         print("Debugger attached = False", flush=True)
         return
     print(f"Remote debugging: listening on {ip}:{port} (process {os.getpid()})", flush=True)
-    waited = threading.Event()
-
-    def cancel_wait():
-        while not waited.is_set():
-            try:
-                debugpy.wait_for_client.cancel()
-                return
-            except RuntimeError:  # the wait has not started yet
-                waited.wait(0.05)
-
-    timer = threading.Timer(timeout, cancel_wait) if timeout > 0 else None
-    if timer is not None:
-        timer.daemon = True
-        timer.start()
-    try:
-        debugpy.wait_for_client()
-    finally:
-        waited.set()
-        if timer is not None:
-            timer.cancel()
-    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+$wait_for_client
 
 $name()
 '''
@@ -461,6 +450,8 @@ $name()
 def score_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
     """The block at the start of init(): the nested helper and its call."""
     text = SCORE_BLOCK.substitute(
+        node_address=NODE_ADDRESS.rstrip("\n"),
+        wait_for_client=WAIT_FOR_CLIENT.rstrip("\n"),
         name=validate_identifier(name),
         host=string_literal(options.host),
         port=validate_port(options.port),

@@ -350,3 +350,33 @@ def test_form_feed_before_the_parse_stays_out_of_the_block():
     result = train_script.add(source)
     assert "\n    _instrument_remote_debug(a)\n" in result
     assert kinds.strip(result, "train") == source
+
+
+@pytest.mark.parametrize(
+    ("addresses", "expected"),
+    [
+        (["127.0.1.1", "10.1.2.3"], "10.1.2.3"),  # Debian-style hosts file first, then the node's address
+        (["127.0.1.1"], "127.0.1.1"),
+        ([], "127.0.0.1"),  # the name does not resolve
+    ],
+)
+def test_logged_ip_address_is_the_nodes_own(addresses, expected, tmp_path):
+    # The machine's resolver cannot be changed from a test: the script itself
+    # replaces socket.getaddrinfo before the helper asks it.
+    script = tmp_path / "train.py"
+    patch = (
+        "import socket\n"
+        "real = socket.getaddrinfo\n"
+        "def fake(host, port, family=0, *rest, **options):\n"
+        "    if host != socket.gethostname():  # debugpy's own lookups stay real\n"
+        "        return real(host, port, family, *rest, **options)\n"
+        f"    if not {addresses!r}:\n        raise socket.gaierror('no such name')\n"
+        f"    return [(family, 1, 6, '', (a, 0)) for a in {addresses!r}]\n"
+        "socket.getaddrinfo = fake\n"
+    )
+    parse = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_args()\n"  # the call follows the patch
+    script.write_text(train_script.add(patch + parse))
+    port = _free_port()
+    result = _run(script, ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)])
+    assert result.returncode == 0, result.stderr
+    assert f"ip_address: {expected}" in result.stdout.splitlines()
