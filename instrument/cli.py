@@ -52,6 +52,8 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
     if paths == ("-",):
         data = sys.stdin.buffer.read()
         outcome = process.process_bytes(job, data, "-")
+        for note in () if quiet else outcome.notes:
+            click.echo(note, err=True)
         if outcome.error:
             click.echo(outcome.error, err=True)
             return EXIT_FAILED
@@ -63,6 +65,9 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
         return EXIT_WOULD_CHANGE if check and outcome.changed else EXIT_OK
     for outcome in process.process_paths(job, process.select_files(job, paths), jobs):
         path = outcome.path
+        if not quiet:
+            for note in outcome.notes:
+                click.echo(note, err=True)
         if outcome.error:
             failed += 1
             click.echo(outcome.error, err=True)

@@ -43,6 +43,7 @@ class Outcome:
     error: Optional[str] = None
     diff: str = ""
     output: Optional[bytes] = None  # the new bytes (for stdin/stdout)
+    notes: tuple = ()  # one-line remarks that are not failures (hand-written debug code)
 
 
 def _is_yaml(name: str) -> bool:
@@ -107,14 +108,32 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
         return Outcome(name, error=f"{name}: internal error: {type(exc).__name__}: {exc}")
     if kind is None:
         return Outcome(name, skipped=True)
+    notes = _hand_written_notes(job, source.text, name, kind)
     if new_text == source.text:
-        return Outcome(name, output=data)
+        return Outcome(name, output=data, notes=notes)
     try:
         output = files.encode(source, new_text, name)
     except files.FileError as exc:
         return Outcome(name, error=str(exc))
     diff = unified_diff(source.text, new_text, name) if job.diff else ""
-    return Outcome(name, changed=True, diff=diff, output=output)
+    return Outcome(name, changed=True, diff=diff, output=output, notes=notes)
+
+
+def _hand_written_notes(job: Job, text: str, name: str, kind: str) -> tuple:
+    """``add`` leaves hand-written debugpy/ptvsd code alone, and says so."""
+    from codemods import check, kinds
+
+    if job.action != ADD or kind not in kinds.PYTHON_KINDS:
+        return ()
+    try:
+        found = check.find_debug_calls(text)
+    except ValueError:
+        return ()
+    return tuple(
+        f"{name}:{f.line}:{f.col}: note: hand-written remote debugging ({f.name}) left as it is; "
+        "`instrument check` reports it"
+        for f in found
+    )
 
 
 #: Files from which on each worker process gets a share of ``add``/``strip``:
@@ -159,7 +178,7 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
             files.write_atomic(path, outcome.output)
         except files.FileError as exc:
             return Outcome(str(path), error=str(exc))
-    return Outcome(outcome.path, outcome.changed, outcome.skipped, outcome.error, outcome.diff)
+    return Outcome(outcome.path, outcome.changed, outcome.skipped, outcome.error, outcome.diff, notes=outcome.notes)
 
 
 def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tuple[Path, Optional[str]]]:

@@ -156,3 +156,22 @@ def test_verbose_names_skipped_and_unchanged_files(tmp_path, capsys):
     err = capsys.readouterr().err
     assert f"skipped {tmp_path / 'utils.py'}: not an entry script" in err
     assert f"skipped {tmp_path / 'config.yml'}: not a conda environment" in err
+
+
+def test_add_notes_hand_written_debug_code_and_leaves_it(tmp_path, capsys):
+    legacy = (
+        "import os\n"
+        "import ptvsd as p\n"
+        "if os.environ.get('DEBUG'):\n"
+        "    p.enable_attach(address=('0.0.0.0', 3000))\n"
+        "print('training')\n"
+    )
+    path = tmp_path / "train.py"
+    path.write_text(legacy)
+    assert main(["add", str(path)]) == EXIT_OK
+    err = capsys.readouterr().err.splitlines()
+    assert f"{path}:4:5: note: hand-written remote debugging (ptvsd.enable_attach) left as it is; " \
+        "`instrument check` reports it" in err
+    assert "    p.enable_attach(address=('0.0.0.0', 3000))\n" in path.read_text()
+    assert main(["add", "-q", str(path)]) == EXIT_OK
+    assert capsys.readouterr().err == ""
