@@ -10,11 +10,9 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -27,47 +25,14 @@ if str(ROOT) not in sys.path:
 from codemods.templates import DebugOptions  # noqa: E402
 from codemods.train_script import add  # noqa: E402
 from tests.dap import DapClient, DapClosed, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
+from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
+from tests.processes import Proc  # noqa: E402
 
 PYTHON = [sys.executable, "-Xfrozen_modules=off"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY"))}
 ENV["PYTHONUNBUFFERED"] = "1"
 WAIT = 20  # seconds: the bound on any single wait; a passing test takes 0.1-4 s
 
-# A plain script: the helper runs in standalone mode and reads sys.argv.
-STANDALONE = '''\
-import sys
-
-
-def train():
-    learning_rate = 0.125
-    epochs = 3
-    result = learning_rate * epochs  # BREAK
-    return result
-
-
-print("argv", sys.argv[1:])
-print("final result", train())
-'''
-
-# An argparse script: the flags join its parser and the helper gets ``args``.
-WITH_PARSER = '''\
-import argparse
-
-
-def train(args):
-    learning_rate = args.learning_rate
-    epochs = 3
-    result = learning_rate * epochs  # BREAK
-    return result
-
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--learning_rate", type=float, default=0.125)
-args = parser.parse_args()
-print("final result", train(args))
-'''
-
-FINAL = "final result 0.375"
 
 
 def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1") -> tuple[Path, int]:
@@ -85,85 +50,13 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-class Proc:
-    """A subprocess whose stdout and stderr lines are collected as they come."""
-
-    def __init__(self, args: list[str], cwd: Path) -> None:
-        self.args = args
-        self.started = time.monotonic()
-        self.popen = subprocess.Popen(
-            args, cwd=cwd, env=ENV, text=True, stdin=subprocess.DEVNULL,
-            stdout=subprocess.PIPE, stderr=subprocess.PIPE, start_new_session=True,
-        )
-        self.out: list[str] = []
-        self.err: list[str] = []
-        self._cond = threading.Condition()
-        self._readers = [
-            threading.Thread(target=self._read, args=(self.popen.stdout, self.out), daemon=True),
-            threading.Thread(target=self._read, args=(self.popen.stderr, self.err), daemon=True),
-        ]
-        for reader in self._readers:
-            reader.start()
-
-    def _read(self, stream, lines: list[str]) -> None:
-        for line in stream:
-            with self._cond:
-                lines.append(line.rstrip("\n"))
-                self._cond.notify_all()
-        with self._cond:
-            self._cond.notify_all()
-
-    @property
-    def stdout(self) -> str:
-        return "\n".join(self.out)
-
-    @property
-    def stderr(self) -> str:
-        return "\n".join(self.err)
-
-    def report(self) -> str:
-        return f"{self.args}\n--- stdout\n{self.stdout}\n--- stderr\n{self.stderr}"
-
-    def wait_for_line(self, text: str, timeout: float = WAIT) -> str:
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            while True:
-                found = [line for line in self.out if text in line]
-                if found:
-                    return found[0]
-                if self.popen.poll() is not None and not any(r.is_alive() for r in self._readers):
-                    raise AssertionError(f"exited without printing {text!r}\n{self.report()}")
-                if time.monotonic() >= deadline:
-                    raise AssertionError(f"no {text!r} within {timeout} s\n{self.report()}")
-                self._cond.wait(0.1)
-
-    def finish(self, timeout: float = WAIT) -> int:
-        """Wait for the exit and for all output; the return code."""
-        try:
-            code = self.popen.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.kill()
-            raise AssertionError(f"still running after {timeout} s\n{self.report()}") from None
-        for reader in self._readers:
-            reader.join(timeout)
-        return code
-
-    def kill(self) -> None:
-        """Kill the process and anything it started (its own session)."""
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.popen.wait(10)
-
-
 @pytest.fixture
 def start(tmp_path):
     """start(*args, python=PYTHON) runs a process in tmp_path; all are killed after the test."""
     procs: list[Proc] = []
 
     def _start(*args, python=PYTHON) -> Proc:
-        proc = Proc([*python, *map(str, args)], tmp_path)
+        proc = Proc([*python, *map(str, args)], tmp_path, ENV, wait=WAIT)
         procs.append(proc)
         return proc
 

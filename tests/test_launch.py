@@ -31,6 +31,7 @@ from instrument import jsonc, launch  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from instrument.driver_log import LogError, Node, read_nodes  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
+from tests.debuggees import WITH_PARSER  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "launch"
 LOGS = FIXTURES / "logs"
@@ -314,22 +315,7 @@ def test_usage_errors(args, tmp_path, monkeypatch):
 
 # -- end to end: the written configuration, a DAP client and a real debugpy ---------
 
-SCRIPT = '''\
-import argparse
-
-
-def train(args):
-    learning_rate = args.learning_rate
-    epochs = 3
-    result = learning_rate * epochs  # BREAK
-    return result
-
-
-parser = argparse.ArgumentParser()
-parser.add_argument("--learning_rate", type=float, default=0.125)
-args = parser.parse_args()
-print("final result", train(args))
-'''
+SCRIPT = WITH_PARSER  # an argparse script: the flags join its parser
 WAIT = 30
 
 

@@ -13,12 +13,9 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
 import socket
 import subprocess
 import sys
-import threading
-import time
 from pathlib import Path
 
 import pytest
@@ -32,6 +29,7 @@ from codemods.train_script import add  # noqa: E402
 from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
+from tests.processes import Proc  # noqa: E402
 
 PYTHON = [sys.executable, "-Xfrozen_modules=off"]
 # No launcher's variables leak in from the machine running the tests.
@@ -202,51 +200,12 @@ def test_add_ranks_option_is_the_flags_default(tmp_path, capsys):
 # -- end to end: two processes on one machine ----------------------------------------
 
 
-class Proc:
-    """A subprocess whose output lines are collected as they come (own session, killed at the end)."""
-
-    def __init__(self, args: list[str], cwd: Path, env: dict) -> None:
-        self.popen = subprocess.Popen(args, cwd=cwd, env={**BASE_ENV, **env}, text=True, stdin=subprocess.DEVNULL,
-                                      stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-        self.lines: list[str] = []
-        self._reader = threading.Thread(target=self._read, daemon=True)
-        self._reader.start()
-
-    def _read(self) -> None:
-        for line in self.popen.stdout:
-            self.lines.append(line.rstrip("\n"))
-
-    def wait_for(self, pattern: str, timeout: float = WAIT) -> re.Match:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            for line in list(self.lines):
-                match = re.search(pattern, line)
-                if match:
-                    return match
-            if self.popen.poll() is not None and not self._reader.is_alive():
-                break
-            time.sleep(0.05)
-        raise AssertionError(f"no {pattern!r} within {timeout} s:\n" + "\n".join(self.lines))
-
-    def finish(self, timeout: float = WAIT) -> int:
-        code = self.popen.wait(timeout)
-        self._reader.join(timeout)
-        return code
-
-    def kill(self) -> None:
-        try:
-            os.killpg(self.popen.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        self.popen.wait(10)
-
-
 @pytest.fixture
 def start(tmp_path):
     procs: list[Proc] = []
 
     def _start(args: list[str], env: dict, cwd: Path = tmp_path) -> Proc:
-        procs.append(Proc([str(a) for a in args], cwd, env))
+        procs.append(Proc([str(a) for a in args], cwd, {**BASE_ENV, **env}, merge_stderr=True, wait=WAIT))
         return procs[-1]
 
     yield _start
