@@ -307,6 +307,16 @@ def _leading_statements(module: cst.Module) -> tuple[Optional[cst.CSTNode], Opti
     return last, None
 
 
+def _blank_lines_before(statement: Optional[cst.CSTNode]) -> int:
+    """How many blank lines open the lines LibCST attaches above ``statement``."""
+    count = 0
+    for line in getattr(statement, "leading_lines", ()):
+        if line.comment is not None:
+            break
+        count += 1
+    return count
+
+
 def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:
     """Instrument a training script; instrumenting twice gives the same text."""
     if module is None or markers.has_markers(source):
@@ -340,11 +350,20 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
     indent_unit = module.default_indent
     name = free_name(templates.HELPER_NAME, analyzer.names | analyzer.imports.bound_names)
 
-    helper_body = templates.helper_lines(name, options, indent_unit)
+    # The block goes after the imports and the blank lines that follow them,
+    # above any comment of the next statement, with the blank lines a
+    # formatter (black, ruff format) wants around a definition inside the
+    # fences: a formatter run on the instrumented file then adds none outside
+    # them, where strip would leave them behind. After one blank line the
+    # opening fence stands alone (two blank lines follow it); after two it
+    # leads the definition.
+    blank = _blank_lines_before(first_body) if last_head is not None else 0
+    helper_body = ["", ""] if blank == 1 else []
+    helper_body += templates.helper_lines(name, options, indent_unit) + ["", ""]
     if standalone:
-        helper_body += templates.call_lines(name, None)
+        helper_body += templates.call_lines(name, None) + ["", ""]
     if last_head is not None:
-        helper_at = lines_of[id(last_head)][1]
+        helper_at = lines_of[id(last_head)][1] + blank
     else:  # no imports: above the first statement, its decorators and comments
         helper_at = first_line_above(module, first_body, clean)
     insertions = [markers.Insertion(helper_at, "", templates.LABEL_HELPER, helper_body)]

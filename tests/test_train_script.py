@@ -380,3 +380,13 @@ def test_logged_ip_address_is_the_nodes_own(addresses, expected, tmp_path):
     result = _run(script, ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)])
     assert result.returncode == 0, result.stderr
     assert f"ip_address: {expected}" in result.stdout.splitlines()
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_a_formatter_run_after_add_leaves_nothing_behind(case):
+    # black (or ruff format) on an instrumented file may reformat the blocks
+    # but must find no reason to add blank lines outside them.
+    import black
+    formatted = black.format_str(files.decode(case.before).text, mode=black.Mode())
+    instrumented = train_script.add(formatted)
+    assert kinds.strip(black.format_str(instrumented, mode=black.Mode()), "train") == formatted
