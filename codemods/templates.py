@@ -79,6 +79,15 @@ NODE_ADDRESS = """\
         ip = next((a for a in addresses if not a.startswith("127.")), addresses[0] if addresses else "127.0.0.1")
 """
 
+IMPORT_DEBUGPY = """\
+    try:
+        import debugpy
+    except ImportError:
+        print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
+        print("Debugger attached = False", flush=True)
+        return
+"""
+
 WAIT_FOR_CLIENT = """\
     waited = threading.Event()
 
@@ -192,12 +201,7 @@ $node_address
             run.log("ip_address", ip)
         except Exception:
             pass
-    try:
-        import debugpy
-    except ImportError:
-        print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
-        print("Debugger attached = False", flush=True)
-        return
+$import_debugpy
     try:
         if client_ip:
             print(f"Remote debugging: connecting to VS Code at {client_ip}:{port}", flush=True)
@@ -354,6 +358,7 @@ def helper_lines_uncached(name: str, options: DebugOptions, indent_unit: str) ->
     flags = "".join("        " + line + "\n" for line in _flags("parser", options).splitlines()).rstrip("\n")
     text = HELPER.substitute(
         node_address=NODE_ADDRESS.rstrip("\n"),
+        import_debugpy=IMPORT_DEBUGPY.rstrip("\n"),
         wait_for_client=WAIT_FOR_CLIENT.rstrip("\n"),
         name=validate_identifier(name),
         host=string_literal(options.host),
@@ -426,12 +431,7 @@ def $name():
     print(f"Timeout for debug connection: {timeout}", flush=True)
 $node_address
     print(f"ip_address: {ip}", flush=True)
-    try:
-        import debugpy
-    except ImportError:
-        print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
-        print("Debugger attached = False", flush=True)
-        return
+$import_debugpy
     try:
         debugpy.listen((host, port))
     except Exception as exc:
@@ -451,6 +451,7 @@ def score_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]
     """The block at the start of init(): the nested helper and its call."""
     text = SCORE_BLOCK.substitute(
         node_address=NODE_ADDRESS.rstrip("\n"),
+        import_debugpy=IMPORT_DEBUGPY.rstrip("\n"),
         wait_for_client=WAIT_FOR_CLIENT.rstrip("\n"),
         name=validate_identifier(name),
         host=string_literal(options.host),
