@@ -41,3 +41,12 @@ def load_cases(kind: str) -> list:
         case = Case(folder.name, before.read_bytes(), after.read_bytes(), before.suffix, meta)
         params.append(pytest.param(case, id=folder.name))
     return params
+
+
+def transformed(job, data: bytes, name: str) -> bytes:
+    """The bytes ``job`` turns ``data`` into; the test fails on an error outcome."""
+    from instrument.process import process_bytes
+
+    outcome = process_bytes(job, data, name)
+    assert outcome.error is None, outcome.error
+    return outcome.output

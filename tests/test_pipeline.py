@@ -16,8 +16,8 @@ from codemods.errors import CodemodError
 from codemods import markers, pipeline
 from codemods.templates import DebugOptions, TemplateError
 from instrument.cli import main
-from instrument.process import ADD, STRIP, Job, process_bytes
-from tests.fixture_cases import load_cases
+from instrument.process import ADD, STRIP, Job
+from tests.fixture_cases import load_cases, transformed
 
 CASES = load_cases("pipeline")
 SEED = next(p.values[0] for p in CASES if p.values[0].name == "seed_single_step")
@@ -31,9 +31,7 @@ def job_for(case, action: str = ADD, kind="pipeline") -> Job:
 
 
 def run(job: Job, data: bytes, name: str = "pipeline.py") -> bytes:
-    outcome = process_bytes(job, data, name)
-    assert outcome.error is None, outcome.error
-    return outcome.output
+    return transformed(job, data, name)
 
 
 def test_there_are_enough_cases():

@@ -25,7 +25,7 @@ from codemods.templates import DebugOptions
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes
-from tests.fixture_cases import load_cases
+from tests.fixture_cases import load_cases, transformed
 
 CASES = load_cases("score")
 ADD_JOB = Job(ADD, kind="score")
@@ -38,9 +38,7 @@ ENV["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # no frozen-modules warning on stde
 
 
 def transform(job: Job, data: bytes) -> bytes:
-    outcome = process_bytes(job, data, "score.py")
-    assert outcome.error is None, outcome.error
-    return outcome.output
+    return transformed(job, data, "score.py")
 
 
 def text_of(data: bytes) -> str:

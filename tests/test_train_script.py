@@ -13,7 +13,7 @@ from codemods import kinds, markers, train_script
 from codemods.templates import DebugOptions, TemplateError
 from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
-from tests.fixture_cases import load_cases
+from tests.fixture_cases import load_cases, transformed
 
 CASES = load_cases("train")
 ADD_JOB = Job(ADD, kind="train")
@@ -21,15 +21,11 @@ STRIP_JOB = Job(STRIP, kind="train")
 
 
 def add_bytes(data: bytes, name: str = "train.py") -> bytes:
-    outcome = process_bytes(ADD_JOB, data, name)
-    assert outcome.error is None, outcome.error
-    return outcome.output
+    return transformed(ADD_JOB, data, name)
 
 
 def strip_bytes(data: bytes, name: str = "train.py") -> bytes:
-    outcome = process_bytes(STRIP_JOB, data, name)
-    assert outcome.error is None, outcome.error
-    return outcome.output
+    return transformed(STRIP_JOB, data, name)
 
 
 def test_there_are_enough_cases():
