@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from codemods.errors import CodemodError
+from instrument.codemods.errors import CodemodError
 
 # Expressions that can stand left of `+` without parentheses.
 _ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple() | m.BinaryOperation(m.Add())

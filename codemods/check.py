@@ -2,7 +2,7 @@
 
 Two kinds of finding, each a :class:`Finding` at a 1-based line and column:
 
-* an instrument block (the fences of :mod:`codemods.markers`), in Python and in
+* an instrument block (the fences of :mod:`instrument.codemods.markers`), in Python and in
   conda YAML: exactly what ``instrument strip`` would remove, reported once at
   its ``# >>> instrument`` line however many debug calls it holds;
 * a hand-written call that opens, waits on or breaks into a remote debugger
@@ -35,8 +35,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from codemods import markers
-from codemods.errors import CodemodError
+from instrument.codemods import markers
+from instrument.codemods.errors import CodemodError
 
 #: The calls that make a process reachable by (or reach out to) a debugger,
 #: with why each one is dangerous in production.

@@ -4,7 +4,7 @@
 ``dependencies:`` list, creating the sub-list (and the ``pip`` package
 itself) when absent. ruamel.yaml's round-trip loader says where the nodes are
 (line and column); the edit itself is fenced whole lines from
-:mod:`codemods.markers` (YAML comments also start with ``#``), so comments,
+:mod:`instrument.codemods.markers` (YAML comments also start with ``#``), so comments,
 indentation style and order stay byte for byte and strip removes exactly what
 add wrote.
 """
@@ -18,8 +18,8 @@ from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from ruamel.yaml.error import YAMLError
 
-from codemods import markers
-from codemods.errors import CodemodError
+from instrument.codemods import markers
+from instrument.codemods.errors import CodemodError
 
 DEBUGPY = "debugpy"
 LABEL = "debugpy for remote debugging (remove with `instrument strip`)"

@@ -12,10 +12,10 @@ from typing import Optional
 
 import libcst as cst
 
-from codemods import markers
-from codemods.errors import CodemodError
-from codemods.parsing import parse_module
-from codemods.templates import DebugOptions
+from instrument.codemods import markers
+from instrument.codemods.errors import CodemodError
+from instrument.codemods.parsing import parse_module
+from instrument.codemods.templates import DebugOptions
 
 TRAIN = "train"
 SCORE = "score"
@@ -90,7 +90,7 @@ def detect_python_kind(source: str, module: Optional[cst.Module] = None) -> Opti
 
 def is_conda_env(source: str) -> bool:
     """Whether a YAML text is a conda environment (met while walking: else skipped)."""
-    from codemods import conda_env
+    from instrument.codemods import conda_env
 
     return conda_env.is_conda_env(source)
 
@@ -103,7 +103,7 @@ def add(source: str, kind: str, options: DebugOptions, module: Optional[cst.Modu
     """Instrument ``source`` as ``kind``; ``module``: its parse, when already at hand."""
     if kind not in CODEMODS:
         raise TransformError(f"unknown kind {kind!r}")
-    codemod = importlib.import_module(f"codemods.{CODEMODS[kind]}")  # only what is used
+    codemod = importlib.import_module(f"instrument.codemods.{CODEMODS[kind]}")  # only what is used
     if kind == TRAIN:
         return codemod.add(source, options, module)
     return codemod.add(source, options)

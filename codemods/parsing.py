@@ -12,8 +12,8 @@ import ast
 
 import libcst as cst
 
-from codemods import markers
-from codemods.errors import CodemodError
+from instrument.codemods import markers
+from instrument.codemods.errors import CodemodError
 
 
 def parse_module(source: str) -> cst.Module:

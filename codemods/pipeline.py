@@ -21,9 +21,9 @@ import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
-from codemods import markers
-from codemods.errors import CodemodError
-from codemods.call_arguments import (
+from instrument.codemods import markers
+from instrument.codemods.errors import CodemodError
+from instrument.codemods.call_arguments import (
     appended,
     argument_index,
     code_of,
@@ -34,9 +34,9 @@ from codemods.call_arguments import (
     string_items,
     with_keywords,
 )
-from codemods.conda_env import DEBUGPY, requirement_name
-from codemods.parsing import parse_clean, verify
-from codemods.templates import DEBUG_FLAGS, DebugOptions
+from instrument.codemods.conda_env import DEBUGPY, requirement_name
+from instrument.codemods.parsing import parse_clean, verify
+from instrument.codemods.templates import DEBUG_FLAGS, DebugOptions
 
 STEP_CLASS = "PythonScriptStep"
 # Positional parameters, as in azureml-pipeline-steps and azureml-core.

@@ -17,13 +17,13 @@ from typing import Optional
 import libcst as cst
 import libcst.matchers as m
 
-from codemods import markers, templates
-from codemods.check import find_debug_calls
-from codemods.errors import CodemodError
-from codemods.names import free_name
-from codemods.parsing import parse_clean, verify
-from codemods.positions import first_line_above, statement_lines
-from codemods.templates import DebugOptions
+from instrument.codemods import markers, templates
+from instrument.codemods.check import find_debug_calls
+from instrument.codemods.errors import CodemodError
+from instrument.codemods.names import free_name
+from instrument.codemods.parsing import parse_clean, verify
+from instrument.codemods.positions import first_line_above, statement_lines
+from instrument.codemods.templates import DebugOptions
 
 #: Calls that mean the script already has hand-written remote debugging.
 HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from string import Template
 from typing import Optional
 
-from codemods.errors import CodemodError
+from instrument.codemods.errors import CodemodError
 
 #: Function name of the injected helper (a suffix is added on a clash).
 HELPER_NAME = "_instrument_remote_debug"

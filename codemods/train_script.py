@@ -13,10 +13,10 @@ script parses its arguments and then:
   ``sys.argv``.
 
 The helper itself is defined once, after the module's leading imports. All
-inserted text is fenced whole lines (see :mod:`codemods.markers`).
+inserted text is fenced whole lines (see :mod:`instrument.codemods.markers`).
 
 The analysis walks statements, not every expression node, and resolves
-names through the module's imports (:mod:`codemods.names`): a full
+names through the module's imports (:mod:`instrument.codemods.names`): a full
 metadata pass would cost several parses per file. It tests nodes with
 isinstance rather than LibCST matchers because it runs on every file of a
 tree, and importing ``libcst.matchers`` alone costs more than 100 ms.
@@ -30,13 +30,13 @@ from typing import Optional
 
 import libcst as cst
 
-from codemods import markers, templates
-from codemods.errors import CodemodError
-from codemods.names import ImportTable, binds_locally, free_name
-from codemods.parsing import parse_clean, verify
-from codemods.positions import first_line_above, statement_lines
-from codemods.statements import Scope, runs_before, walk
-from codemods.templates import DEBUG_FLAGS, DebugOptions
+from instrument.codemods import markers, templates
+from instrument.codemods.errors import CodemodError
+from instrument.codemods.names import ImportTable, binds_locally, free_name
+from instrument.codemods.parsing import parse_clean, verify
+from instrument.codemods.positions import first_line_above, statement_lines
+from instrument.codemods.statements import Scope, runs_before, walk
+from instrument.codemods.templates import DEBUG_FLAGS, DebugOptions
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
 RUN_CLASSES = ("azureml.core.Run", "azureml.core.run.Run")

@@ -22,7 +22,7 @@ KIND_CHOICES = ("train", "score", "pipeline", "env")
 
 
 def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from codemods.templates import TemplateError, validate_host
+    from instrument.codemods.templates import TemplateError, validate_host
 
     try:
         return validate_host(value)
@@ -31,7 +31,7 @@ def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 def _validate_ranks(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
-    from codemods.templates import TemplateError, validate_ranks
+    from instrument.codemods.templates import TemplateError, validate_ranks
 
     try:
         return None if value is None else validate_ranks(value)

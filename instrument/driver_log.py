@@ -27,7 +27,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Optional
 
-from codemods.templates import TemplateError, validate_port
+from instrument.codemods.templates import TemplateError, validate_port
 
 
 @dataclass(frozen=True)

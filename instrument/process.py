@@ -52,8 +52,8 @@ def _is_yaml(name: str) -> bool:
 
 def transform_text(job: Job, text: str, name: str, explicit: bool) -> tuple[str, Optional[str]]:
     """(new text, kind) for one decoded source; kind None means skipped."""
-    from codemods import kinds, markers
-    from codemods.templates import DebugOptions
+    from instrument.codemods import kinds, markers
+    from instrument.codemods.templates import DebugOptions
 
     if job.action == STRIP:
         kind = job.kind or (kinds.ENV if _is_yaml(name) else kinds.TRAIN)
@@ -95,7 +95,7 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Outcome:
     """Transform file contents; never raises for bad input."""
-    from codemods.errors import CodemodError
+    from instrument.codemods.errors import CodemodError
 
     try:
         source = files.decode_text(data, name) if _is_yaml(name) else files.decode(data, name)
@@ -121,7 +121,7 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
 
 def _hand_written_notes(job: Job, text: str, name: str, kind: str) -> tuple:
     """``add`` leaves hand-written debugpy/ptvsd code alone, and says so."""
-    from codemods import check, kinds
+    from instrument.codemods import check, kinds
 
     if job.action != ADD or kind not in kinds.PYTHON_KINDS:
         return ()
@@ -188,7 +188,7 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
     and searched for the bytes every finding needs, so most files of a tree
     are never decoded, let alone parsed.
     """
-    from codemods.check import could_have_findings
+    from instrument.codemods.check import could_have_findings
 
     for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
         if any(PurePath(path).match(pattern) for pattern in allow):
@@ -207,8 +207,8 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
 
     The file is read again here so that only its name travels to a worker.
     """
-    from codemods import check
-    from codemods.errors import CodemodError
+    from instrument.codemods import check
+    from instrument.codemods.errors import CodemodError
 
     try:
         data = files.read_bytes(Path(name))

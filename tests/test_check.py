@@ -1,4 +1,4 @@
-"""``instrument check``: the findings of :mod:`codemods.check` and the command.
+"""``instrument check``: the findings of :mod:`instrument.codemods.check` and the command.
 
 Tables of small sources first (what is found, what is not, what is allowed),
 then the command on the tree in ``fixtures/check/tree`` (expected output in
@@ -11,8 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from codemods import check, kinds, markers
-from codemods.check import BLOCK_MESSAGE, Finding
+from instrument.codemods import check, kinds, markers
+from instrument.codemods.check import BLOCK_MESSAGE, Finding
 from instrument import cli, files
 from instrument.cli import main
 

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from codemods import check
+from instrument.codemods import check
 
 
 @pytest.mark.parametrize(

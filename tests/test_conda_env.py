@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ruamel.yaml import YAML
 
-from codemods import conda_env, markers
+from instrument.codemods import conda_env, markers
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes
 from tests.fixture_cases import load_cases

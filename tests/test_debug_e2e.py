@@ -1,6 +1,6 @@
 """End to end: the injected debug code against a real debugpy, no mocks.
 
-Each test instruments a small training script with ``codemods.train_script.add``,
+Each test instruments a small training script with ``instrument.codemods.train_script.add``,
 runs it in a subprocess and, where a debugger is involved, drives it with the
 DAP client in :mod:`tests.dap` the way VS Code does: break in ``train()``,
 read a local variable, continue, and check the script finishes normally.
@@ -22,8 +22,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from codemods.templates import DebugOptions  # noqa: E402
-from codemods.train_script import add  # noqa: E402
+from instrument.codemods.templates import DebugOptions  # noqa: E402
+from instrument.codemods.train_script import add  # noqa: E402
 from tests.dap import DapClient, DapClosed, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
 from tests.processes import Proc  # noqa: E402

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from codemods.markers import BEGIN, END, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
+from instrument.codemods.markers import BEGIN, END, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
 
 
 def block(label="x", body=("pass",), before=0, indent="", replaces=0):

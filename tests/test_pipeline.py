@@ -12,9 +12,9 @@ import json
 
 import pytest
 
-from codemods.errors import CodemodError
-from codemods import markers, pipeline
-from codemods.templates import DebugOptions, TemplateError
+from instrument.codemods.errors import CodemodError
+from instrument.codemods import markers, pipeline
+from instrument.codemods.templates import DebugOptions, TemplateError
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job
 from tests.fixture_cases import load_cases, transformed

@@ -24,8 +24,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from codemods.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
-from codemods.train_script import add  # noqa: E402
+from instrument.codemods.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
+from instrument.codemods.train_script import add  # noqa: E402
 from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402

@@ -19,9 +19,9 @@ from pathlib import Path
 
 import pytest
 
-from codemods.errors import CodemodError
-from codemods import kinds, markers, score_script, templates
-from codemods.templates import DebugOptions
+from instrument.codemods.errors import CodemodError
+from instrument.codemods import kinds, markers, score_script, templates
+from instrument.codemods.templates import DebugOptions
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes

@@ -23,8 +23,8 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from codemods.score_script import add
-from codemods.templates import DebugOptions
+from instrument.codemods.score_script import add
+from instrument.codemods.templates import DebugOptions
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 
 WAIT = 60  # seconds: the bound on any single wait; a passing test takes a few seconds

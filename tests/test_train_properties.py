@@ -7,7 +7,7 @@ import keyword
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from codemods import kinds, templates, train_script
+from instrument.codemods import kinds, templates, train_script
 
 identifiers = st.text(
     alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzéçπ_"), min_size=1, max_size=8

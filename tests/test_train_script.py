@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from codemods import kinds, markers, train_script
-from codemods.templates import DebugOptions, TemplateError
+from instrument.codemods import kinds, markers, train_script
+from instrument.codemods.templates import DebugOptions, TemplateError
 from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
 from tests.fixture_cases import load_cases, transformed
@@ -62,7 +62,7 @@ def test_mode_follows_the_scripts_parser(case):
 
 
 def templates_label(which: str) -> str:
-    from codemods import templates
+    from instrument.codemods import templates
 
     return {"flags": templates.LABEL_FLAGS, "call": templates.LABEL_CALL}[which]
 
