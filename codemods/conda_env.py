@@ -30,8 +30,7 @@ _ITEM_PREFIX_RE = re.compile(r"([ \t]*)(-[ \t]+)")
 _EMPTY_PIP_RE = re.compile(r"[ \t]*-[ \t]+pip[ \t]*:[ \t]*(#.*)?")
 
 
-class EnvError(CodemodError):
-    """The file cannot be given debugpy; the message says why."""
+EnvError = CodemodError
 
 
 def requirement_name(spec: Any) -> Optional[str]:

@@ -1,5 +1,16 @@
-"""The one error every codemod raises for input it cannot handle."""
+"""The one exception root of the tool.
+
+Every error a user can cause (a file that cannot be read, decoded, parsed or
+transformed, an option value that cannot be placed into generated code, a
+launch.json or run log that cannot be read) is an :class:`InstrumentError`;
+``str()`` is the one-line reason, without the file name (the caller adds it).
+Anything else that escapes is a bug, reported as an internal error.
+"""
 
 
-class CodemodError(ValueError):
-    """A source that cannot be transformed; str() is the one-line reason."""
+class InstrumentError(ValueError):
+    """Input the tool refuses; ``str()`` is the one-line reason."""
+
+
+#: The name the codemods have always raised; the same class.
+CodemodError = InstrumentError

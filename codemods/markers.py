@@ -34,6 +34,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Sequence
 
+from instrument.codemods.errors import InstrumentError
+
 BEGIN = "# >>> instrument"
 END = "# <<< instrument"
 SAVED = "#:"
@@ -46,7 +48,7 @@ _END_RE = re.compile(r"^[ \t\f]*# <<< instrument[ \t]*$")
 _SAVED_RE = re.compile(r"^[ \t\f]*#:")
 
 
-class MarkerError(ValueError):
+class MarkerError(InstrumentError):
     """The markers in a file are broken (an unterminated or nested block)."""
 
 

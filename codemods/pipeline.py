@@ -50,8 +50,7 @@ LABEL_STEP = "debug arguments and allow_reuse=False for this step"
 LABEL_CONDA = "debugpy in this step environment"
 
 
-class InstrumentError(CodemodError):
-    """The pipeline definition cannot be instrumented; the message says why."""
+InstrumentError = CodemodError
 
 
 def debug_arguments(options: DebugOptions, quote: str = "'") -> str:

@@ -31,8 +31,7 @@ HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
 _DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
 
 
-class InstrumentError(CodemodError):
-    """The script cannot be instrumented; the message says why."""
+InstrumentError = CodemodError
 
 
 def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionDef]:

@@ -26,21 +26,24 @@ the others print one line and run on without a listener.
 from __future__ import annotations
 
 import functools
-import ipaddress
-import re
-from dataclasses import dataclass
 from string import Template
-from typing import Optional
 
-from instrument.codemods.errors import CodemodError
+from instrument.codemods.options import (  # noqa: F401  (re-exported: the codemods' names)
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    DEFAULT_RANKS,
+    DEFAULT_TIMEOUT,
+    DebugOptions,
+    TemplateError,
+    validate_host,
+    validate_identifier,
+    validate_port,
+    validate_ranks,
+    validate_timeout,
+)
 
 #: Function name of the injected helper (a suffix is added on a clash).
 HELPER_NAME = "_instrument_remote_debug"
-
-DEFAULT_PORT = 5678
-DEFAULT_TIMEOUT = 300
-DEFAULT_HOST = "0.0.0.0"
-DEFAULT_RANKS = "all"
 
 #: Where each launcher puts the process's rank on its node (torchrun, Open MPI,
 #: Intel MPI / MPICH) and in the whole job (torchrun, Open MPI, TensorFlow's
@@ -228,84 +231,6 @@ $wait_for_client
 
 STANDALONE_CALL = Template("$name()\n")
 CALL = Template("$name($arguments)\n")
-
-
-class TemplateError(CodemodError):
-    """An option value that cannot be placed into generated code."""
-
-
-_HOSTNAME_RE = re.compile(
-    r"^(?=.{1,253}$)(?!-)[A-Za-z0-9-]{1,63}(?<!-)(\.(?!-)[A-Za-z0-9-]{1,63}(?<!-))*\.?$"
-)
-
-
-def validate_host(host: str) -> str:
-    """An IP address or an RFC 1123 host name; anything else is refused."""
-    try:
-        return str(ipaddress.ip_address(host))
-    except ValueError:
-        pass
-    if _HOSTNAME_RE.match(host):
-        return host
-    raise TemplateError(f"not an IP address or host name: {host!r}")
-
-
-def validate_port(port: int) -> int:
-    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
-        raise TemplateError(f"port must be an integer from 1 to 65535, not {port!r}")
-    return port
-
-
-def validate_timeout(timeout: int) -> int:
-    if isinstance(timeout, bool) or not isinstance(timeout, int) or timeout < 0:
-        raise TemplateError(f"timeout must be a whole number of seconds >= 0, not {timeout!r}")
-    return timeout
-
-
-def validate_ranks(spec: str) -> str:
-    """``all`` or comma-separated global ranks (``0``, ``0,3``), normalised: ``0, 3`` -> ``0,3``."""
-    if not isinstance(spec, str):
-        raise TemplateError(f"ranks must be 'all' or a list like 0,3, not {spec!r}")
-    if spec.strip().lower() == "all":
-        return DEFAULT_RANKS
-    parts = [part.strip() for part in spec.split(",")]
-    if not all(part and part.strip("0123456789") == "" for part in parts):
-        raise TemplateError(f"ranks must be 'all' or whole numbers >= 0 separated by commas (0,3), not {spec!r}")
-    return ",".join(dict.fromkeys(str(int(part)) for part in parts))
-
-
-def validate_identifier(name: str) -> str:
-    if not name.isidentifier():
-        raise TemplateError(f"not a Python identifier: {name!r}")
-    return name
-
-
-@dataclass(frozen=True)
-class DebugOptions:
-    """What the user chose at add time; validated on construction."""
-
-    port: int = DEFAULT_PORT
-    timeout: int = DEFAULT_TIMEOUT
-    host: str = DEFAULT_HOST
-    #: Pipeline steps: the VS Code address passed as --remote_debug_client_ip.
-    client_ip: Optional[str] = None
-    #: Pipeline steps: only the steps with these names (empty: all).
-    steps: tuple = ()
-    #: Which global ranks wait for the debugger (``all`` or ``0,3``); None: not
-    #: given (training scripts default to all; pipelines pass nothing).
-    ranks: Optional[str] = None
-
-    def __post_init__(self) -> None:
-        validate_port(self.port)
-        validate_timeout(self.timeout)
-        object.__setattr__(self, "host", validate_host(self.host))
-        if self.client_ip is not None:
-            object.__setattr__(self, "client_ip", validate_host(self.client_ip))
-        if isinstance(self.steps, str) or not all(isinstance(s, str) and s for s in self.steps):
-            raise TemplateError(f"step names must be non-empty strings, not {self.steps!r}")
-        object.__setattr__(self, "steps", tuple(self.steps))
-        if self.ranks is not None:
-            object.__setattr__(self, "ranks", validate_ranks(self.ranks))
 
 
 def string_literal(value: str) -> str:

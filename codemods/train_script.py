@@ -52,8 +52,7 @@ _AS_MAPPING_TEXT = re.compile(r"\bvars\s*\(\s*([\w.]+)|([\w.]+)\s*\.\s*__dict__\
 _FLAG_TEXT = re.compile("[\"'](?:%s)[\"']" % "|".join(map(re.escape, DEBUG_FLAGS)))
 
 
-class InstrumentError(CodemodError):
-    """The script cannot be instrumented; the message says why."""
+InstrumentError = CodemodError
 
 
 

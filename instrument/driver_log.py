@@ -27,6 +27,7 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Optional
 
+from instrument.codemods.errors import InstrumentError
 from instrument.codemods.templates import TemplateError, validate_port
 
 
@@ -42,7 +43,7 @@ class Node:
     local_rank: Optional[int] = None
 
 
-class LogError(ValueError):
+class LogError(InstrumentError):
     """A log that names no address; str() is the reason."""
 
 

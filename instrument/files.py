@@ -17,6 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterable, Iterator
 
+from instrument.codemods.errors import InstrumentError
+
 #: Folders never walked into.
 SKIP_DIRS = frozenset(
     {
@@ -41,7 +43,7 @@ PYTHON_SUFFIXES = (".py",)
 YAML_SUFFIXES = (".yml", ".yaml")
 
 
-class FileError(Exception):
+class FileError(InstrumentError):
     """A file that cannot be read or written; str() is the one-line reason."""
 
 

@@ -21,10 +21,12 @@ import json5
 from json5 import model
 from json5.loader import ModelLoader
 
+from instrument.codemods.errors import InstrumentError
+
 DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
 
 
-class JsoncError(ValueError):
+class JsoncError(InstrumentError):
     """Text that is not a launch.json this module can edit; str() is one line."""
 
 

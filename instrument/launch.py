@@ -22,6 +22,7 @@ from typing import Optional, Sequence
 import jsonschema
 
 from instrument import files, jsonc
+from instrument.codemods.errors import InstrumentError
 from instrument.driver_log import Node
 
 DEFAULT_PORT = 5678
@@ -31,7 +32,7 @@ LISTEN_HOST = "0.0.0.0"  # VS Code must be reachable from the compute node
 WORKSPACE = "${workspaceFolder}"
 
 
-class LaunchError(ValueError):
+class LaunchError(InstrumentError):
     """A configuration or launch.json that cannot be written; str() is one line."""
 
 

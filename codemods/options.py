@@ -1,0 +1,144 @@
+"""What the user chose at ``add`` time: one record, every default once.
+
+Every value here can end up in generated code or in a job's command line, so
+each is validated on construction and refused with one line if it cannot be
+placed there as a literal. The click layer only parses; it builds an
+:class:`Options` and reports an :class:`~instrument.codemods.errors.InstrumentError`
+as a usage error (exit 2) before any file is touched.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+from dataclasses import dataclass, field
+from typing import Optional
+
+from instrument.codemods.errors import InstrumentError
+
+DEFAULT_PORT = 5678
+#: Seconds to wait for the debugger when --timeout is not given; each kind
+#: may have its own (a scoring service must answer soon, see its kind module).
+DEFAULT_TIMEOUT = 300
+DEFAULT_HOST = "0.0.0.0"
+DEFAULT_RANKS = "all"
+#: Longest timeout accepted: a day. Longer waits are mistakes on billed compute,
+#: and threading.Timer refuses values past threading.TIMEOUT_MAX.
+MAX_TIMEOUT = 24 * 60 * 60
+#: Longest list of ranks (characters): a job has at most a few thousand processes.
+MAX_RANKS_TEXT = 4096
+MAX_RANK = 1_000_000
+
+TemplateError = InstrumentError
+
+_HOSTNAME_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
+
+
+def validate_host(host: str) -> str:
+    """An IP address (v4 or v6, no scope id) or an RFC 1123 host name; anything else is refused."""
+    if not isinstance(host, str) or not host.isascii() or not host.isprintable():
+        raise InstrumentError(f"not an IP address or host name: {host!r}")
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        address = None
+    if address is not None:
+        if getattr(address, "scope_id", None):
+            raise InstrumentError(f"IPv6 scope ids are not supported: {host!r}")
+        return str(address)
+    name = host[:-1] if host.endswith(".") else host
+    labels = name.split(".")
+    if (
+        0 < len(host) <= 253
+        and all(_HOSTNAME_RE.fullmatch(label) for label in labels)
+        # 999.999.999.999 is a malformed address, not a host name: a name's
+        # last label is never all digits (RFC 1123 section 2.1, RFC 3696).
+        and not labels[-1].isdigit()
+    ):
+        return host
+    raise InstrumentError(f"not an IP address or host name: {host!r}")
+
+
+def validate_port(port: int) -> int:
+    if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
+        raise InstrumentError(f"port must be an integer from 1 to 65535, not {port!r}")
+    return port
+
+
+def validate_timeout(timeout: int) -> int:
+    if isinstance(timeout, bool) or not isinstance(timeout, int) or not 0 <= timeout <= MAX_TIMEOUT:
+        raise InstrumentError(
+            f"timeout must be a whole number of seconds from 0 to {MAX_TIMEOUT}, not {timeout!r}"
+        )
+    return timeout
+
+
+def validate_ranks(spec: str) -> str:
+    """``all`` or comma-separated global ranks (``0``, ``0,3``), normalised: ``0, 3`` -> ``0,3``."""
+    if not isinstance(spec, str) or len(spec) > MAX_RANKS_TEXT:
+        raise InstrumentError("ranks must be 'all' or a list like 0,3")
+    if spec.strip().lower() == "all":
+        return DEFAULT_RANKS
+    parts = [part.strip() for part in spec.split(",")]
+    if not all(part and part.isascii() and part.isdigit() and len(part) <= 7 for part in parts):
+        raise InstrumentError(f"ranks must be 'all' or whole numbers >= 0 separated by commas (0,3), not {spec!r}")
+    if any(int(part) > MAX_RANK for part in parts):
+        raise InstrumentError(f"ranks must be at most {MAX_RANK}, not {spec!r}")
+    return ",".join(dict.fromkeys(str(int(part)) for part in parts))
+
+
+def validate_identifier(name: str) -> str:
+    if not name.isidentifier():
+        raise InstrumentError(f"not a Python identifier: {name!r}")
+    return name
+
+
+def validate_step(name: str) -> str:
+    if not isinstance(name, str) or not name.strip() or not name.isprintable():
+        raise InstrumentError(f"step names must be non-empty printable strings, not {name!r}")
+    return name
+
+
+@dataclass(frozen=True)
+class Options:
+    """What the user chose at add time; validated on construction.
+
+    ``timeout`` None means "the kind's default" (see :func:`Options.for_kind`).
+    """
+
+    port: int = DEFAULT_PORT
+    timeout: Optional[int] = DEFAULT_TIMEOUT
+    host: str = DEFAULT_HOST
+    #: Job definitions: the VS Code address passed as --remote_debug_client_ip.
+    client_ip: Optional[str] = None
+    #: Job definitions: only the steps / nodes with these names (empty: all).
+    steps: tuple = ()
+    #: Which global ranks wait for the debugger (``all`` or ``0,3``); None: not
+    #: given (training scripts default to all; job definitions pass nothing).
+    ranks: Optional[str] = None
+    #: Which options the user gave explicitly (names of the fields above), so
+    #: that an option that does not apply to a file's kind is reported.
+    given: frozenset = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        validate_port(self.port)
+        if self.timeout is not None:
+            validate_timeout(self.timeout)
+        object.__setattr__(self, "host", validate_host(self.host))
+        if self.client_ip is not None:
+            object.__setattr__(self, "client_ip", validate_host(self.client_ip))
+        if isinstance(self.steps, str):
+            raise InstrumentError(f"step names must be a sequence of names, not {self.steps!r}")
+        object.__setattr__(self, "steps", tuple(validate_step(s) for s in self.steps))
+        if self.ranks is not None:
+            object.__setattr__(self, "ranks", validate_ranks(self.ranks))
+
+    def for_kind(self, default_timeout: int) -> "Options":
+        """These options with the kind's default timeout where none was given."""
+        if self.timeout is not None:
+            return self
+        return Options(self.port, default_timeout, self.host, self.client_ip, self.steps, self.ranks, self.given)
+
+
+#: The name the codemods have always used; the same record.
+DebugOptions = Options
