@@ -12,14 +12,15 @@ add wrote.
 from __future__ import annotations
 
 import re
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
-from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
-from ruamel.yaml.error import YAMLError
 
 from instrument.codemods import markers
 from instrument.codemods.errors import CodemodError
+
+if TYPE_CHECKING:
+    from instrument.codemods.kinds.base import Plan
 
 DEBUGPY = "debugpy"
 LABEL = "debugpy for remote debugging (remove with `instrument strip`)"
@@ -46,11 +47,9 @@ def requirement_name(spec: Any) -> Optional[str]:
 
 
 def _load(text: str) -> Any:
-    try:
-        return YAML(typ="rt").load(text)
-    except YAMLError as exc:
-        first = " ".join(str(exc).split())
-        raise EnvError(f"cannot parse YAML: {first}") from None
+    from instrument.codemods.yaml_text import load
+
+    return load(text)
 
 
 def _dependencies(data: Any) -> CommentedSeq:
@@ -59,6 +58,35 @@ def _dependencies(data: Any) -> CommentedSeq:
     if isinstance(data, CommentedMap) and "dependencies" in data and data["dependencies"] is None:
         raise EnvError(f"`dependencies:` is empty; add `- pip:` with {DEBUGPY} by hand")
     raise EnvError("not a conda environment file (no `dependencies:` list)")
+
+
+#: The top-level keys of a conda environment file (conda's own spec, and
+#: what `conda env export` writes).
+CONDA_KEYS = frozenset({"name", "channels", "dependencies", "prefix", "variables", "platforms", "channel_priority"})
+
+
+def looks_like_conda_env(data: Any) -> bool:
+    """A conda environment, told apart from other YAML with ``dependencies:``.
+
+    Only conda's own top-level keys, and a dependency list of package specs
+    (strings) and ``pip:`` sub-lists: an Ansible role's ``meta/main.yml``
+    (``galaxy_info``) or a Helm ``Chart.yaml`` (``apiVersion``, dependencies
+    as mappings) is not one.
+    """
+    if not isinstance(data, CommentedMap) or not set(data) <= CONDA_KEYS:
+        return False
+    if "dependencies" not in data:
+        return "channels" in data  # an environment with nothing in it yet: plan() says so
+    dependencies = data["dependencies"]
+    if not isinstance(dependencies, CommentedSeq):
+        return True  # plan() says what is wrong with it
+    for item in dependencies:
+        if isinstance(item, str):
+            if requirement_name(item) is None:
+                return False
+        elif not (isinstance(item, CommentedMap) and set(item) == {"pip"}):
+            return False
+    return True
 
 
 def is_conda_env(source: str) -> bool:
@@ -88,15 +116,14 @@ def _newline(lines: list[str]) -> str:
     return "\r\n" if lines and lines[0].endswith("\r\n") else "\n"
 
 
-def add(source: str, options: object = None) -> str:
-    """``source`` with debugpy in its pip list; adding twice gives the same text."""
-    try:
-        clean = markers.remove_blocks(source)
-    except markers.MarkerError as exc:
-        raise EnvError(str(exc)) from None
-    dependencies = _dependencies(_load(clean))
+def plan(clean: str, data: Any, options: object = None) -> Plan:
+    """debugpy into the pip list of a conda environment (blocks already removed)."""
+    from instrument.codemods.kinds.base import Plan
+
+    dependencies = _dependencies(data)
     if any(requirement_name(d) == DEBUGPY for d in dependencies):
-        return clean  # a conda package (`- debugpy`, `- conda-forge::debugpy`) is enough
+        # a conda package (`- debugpy`, `- conda-forge::debugpy`) is enough
+        return Plan(reason="debugpy is already a dependency")
     lines = markers.split_lines(clean)
     entry = _pip_entry(dependencies)
     if entry is None:
@@ -104,11 +131,16 @@ def add(source: str, options: object = None) -> str:
     else:
         pip = entry["pip"]
         if isinstance(pip, CommentedSeq) and any(requirement_name(p) == DEBUGPY for p in pip):
-            return clean
+            return Plan(reason="debugpy is already in the pip list")
         insertion = _into_pip_list(entry, pip, lines)
-    result = markers.insert_blocks(clean, [insertion], _newline(lines))
-    _verify(result, clean)
-    return result
+    return Plan(insertions=[insertion])
+
+
+def add(source: str, options: object = None) -> str:
+    """``source`` with debugpy in its pip list; adding twice gives the same text."""
+    from instrument.codemods.kinds import base, env
+
+    return base.apply(env.KIND, source, base.Options()).text
 
 
 def _into_pip_list(entry: CommentedMap, pip: Any, lines: list[str]) -> markers.Insertion:
@@ -145,7 +177,7 @@ def _new_pip_section(dependencies: CommentedSeq, lines: list[str]) -> markers.In
     return markers.Insertion(line + 1, indent, LABEL, body)
 
 
-def _verify(result: str, original: str) -> None:
+def verify(result: str, original: str, plan: object = None) -> None:
     """Refuse to hand back YAML that lost its meaning or does not strip back."""
     try:
         entry = _pip_entry(_dependencies(_load(result)))

@@ -23,6 +23,7 @@ from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvide
 
 from instrument.codemods import markers
 from instrument.codemods.errors import CodemodError
+from instrument.codemods.kinds.base import Plan
 from instrument.codemods.call_arguments import (
     appended,
     argument_index,
@@ -246,14 +247,14 @@ def _block_indent(body: list[str]) -> str:
     return ""
 
 
-def add(source: str, options: DebugOptions = DebugOptions()) -> str:
-    """Instrument a pipeline definition; instrumenting twice gives the same text."""
-    clean, module = parse_clean(source)
+def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+    """Debug arguments and allow_reuse=False for each step, debugpy for each environment."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     analysis = _Analysis(options)
     wrapper.visit(analysis)
     if options.steps and not analysis.steps:
-        return clean  # none of the named steps is defined here
+        names = ", ".join(options.steps)
+        return Plan(reason=f"no step named {names} is defined here", warnings=[f"--step {names}: no such step here"])
     positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
     lines = markers.split_lines(clean)
     quote = preferred_quote(module, "'")
@@ -261,7 +262,6 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
     new_module = module.visit(rewriter)
     new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
     new_lines = markers.split_lines(new_module.code)
-    newline = module.default_newline
     insertions: list[markers.Insertion] = []
     ranges = _merged([_statement_lines(call, parents, positions) for call in rewriter.changed])
     shift = 0
@@ -291,11 +291,16 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
         call = f"{target}.add_pip_package({quoted(DEBUGPY, quote)})"
         insertions.append(markers.Insertion(after, indent, LABEL_CONDA, [call]))
     if not insertions:
-        return clean
-    insertions.sort(key=lambda insertion: (insertion.before, insertion.replaces))
-    result = markers.insert_blocks(clean, insertions, newline)
-    _verify(result, clean, new_module.code)
-    return result
+        return Plan(reason="no PythonScriptStep or step environment to instrument")
+    return Plan(insertions=insertions, expected=new_module.code)
+
+
+def add(source: str, options: DebugOptions = DebugOptions()) -> str:
+    """Instrument a pipeline definition; instrumenting twice gives the same text."""
+    from instrument.codemods.kinds import base
+    from instrument.codemods.kinds import pipeline as kind
+
+    return base.apply(kind.KIND, source, options).text
 
 
 def _rewritten_lines(result: str) -> list[str]:
@@ -309,8 +314,8 @@ def _rewritten_lines(result: str) -> list[str]:
     return [line.rstrip("\r\n") for i, line in enumerate(lines) if i not in dropped]
 
 
-def _verify(result: str, original: str, expected: str) -> None:
+def verify_rewritten(result: str, original: str, plan: Plan) -> None:
     """Refuse to hand back text that does not parse, run the rewritten calls or strip back."""
-    if _rewritten_lines(result) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
+    if _rewritten_lines(result) != [line.rstrip("\r\n") for line in markers.split_lines(plan.expected)]:
         raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     verify(result, original)

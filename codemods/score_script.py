@@ -20,6 +20,7 @@ import libcst.matchers as m
 from instrument.codemods import markers, templates
 from instrument.codemods.check import find_debug_calls
 from instrument.codemods.errors import CodemodError
+from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import free_name
 from instrument.codemods.parsing import parse_clean, verify
 from instrument.codemods.positions import first_line_above, statement_lines
@@ -51,9 +52,8 @@ def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> i
     return first_line_above(module, first, source)
 
 
-def add(source: str, options: DebugOptions = DebugOptions()) -> str:
-    """Instrument a scoring script; instrumenting twice gives the same text."""
-    clean, module = parse_clean(source)
+def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+    """The block at the start of ``init()`` (blocks already removed)."""
     init = _top_level_function(module, "init")
     if init is None or _top_level_function(module, "run") is None:
         raise InstrumentError("not a scoring script: it needs top-level init() and run() functions")
@@ -77,6 +77,11 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
         templates.LABEL_SCORE,
         templates.score_lines(name, options, indent),
     )
-    result = markers.insert_blocks(clean, [block], module.default_newline)
-    verify(result, clean)
-    return result
+    return Plan(insertions=[block])
+
+
+def add(source: str, options: DebugOptions = DebugOptions()) -> str:
+    """Instrument a scoring script; instrumenting twice gives the same text."""
+    from instrument.codemods.kinds import base, score
+
+    return base.apply(score.KIND, source, options).text

@@ -32,6 +32,7 @@ import libcst as cst
 
 from instrument.codemods import markers, templates
 from instrument.codemods.errors import CodemodError
+from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import ImportTable, binds_locally, free_name
 from instrument.codemods.parsing import parse_clean, verify
 from instrument.codemods.positions import first_line_above, statement_lines
@@ -316,14 +317,10 @@ def _blank_lines_before(statement: Optional[cst.CSTNode]) -> int:
     return count
 
 
-def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:
-    """Instrument a training script; instrumenting twice gives the same text."""
-    if module is None or markers.has_markers(source):
-        clean, module = parse_clean(source)
-    else:
-        clean = source
+def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+    """The helper, the flags and the calls for a training script (blocks already removed)."""
     if not module.body:
-        return clean
+        return Plan(reason="the file is empty")
     flag = _FLAG_TEXT.search(clean)
     if flag:
         line = clean.count("\n", 0, flag.start()) + 1
@@ -390,6 +387,11 @@ def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cs
                         templates.call_lines(name, namespace, run),
                     )
                 )
-    result = markers.insert_blocks(clean, insertions, module.default_newline)
-    verify(result, clean)
-    return result
+    return Plan(insertions=insertions)
+
+
+def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:
+    """Instrument a training script; instrumenting twice gives the same text."""
+    from instrument.codemods.kinds import base, train
+
+    return base.apply(train.KIND, source, options, module).text

@@ -14,15 +14,22 @@ from typing import Optional, Sequence
 import click
 
 from instrument import __version__
+from instrument.codemods.options import MAX_TIMEOUT
 
 EXIT_OK = 0
 EXIT_WOULD_CHANGE = 1
 EXIT_FAILED = 123
-KIND_CHOICES = ("train", "score", "pipeline", "env")
+def _kind_choices() -> tuple[str, ...]:
+    from instrument.codemods.kinds import NAMES
+
+    return NAMES
+
+
+KIND_CHOICES = _kind_choices()
 
 
 def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from instrument.codemods.templates import TemplateError, validate_host
+    from instrument.codemods.options import TemplateError, validate_host
 
     try:
         return validate_host(value)
@@ -31,7 +38,7 @@ def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 def _validate_ranks(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
-    from instrument.codemods.templates import TemplateError, validate_ranks
+    from instrument.codemods.options import TemplateError, validate_ranks
 
     try:
         return None if value is None else validate_ranks(value)
@@ -39,64 +46,48 @@ def _validate_ranks(ctx: click.Context, param: click.Parameter, value: Optional[
         raise click.BadParameter(str(exc)) from None
 
 
-def _plural(count: int, word: str) -> str:
-    return f"{count} file{'s' if count != 1 else ''} {word}"
-
-
 def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, jobs: Optional[int] = None) -> int:
-    from instrument import files, process
+    from instrument import process
+    from instrument.report import Progress, Report
 
-    done = "instrumented" if job.action == process.ADD else "stripped"
-    would = "would be " + done
-    changed = unchanged = failed = 0
+    report = Report(job.action, check=check, diff=job.diff, quiet=quiet, verbose=verbose)
     if paths == ("-",):
-        data = sys.stdin.buffer.read()
-        outcome = process.process_bytes(job, data, "-")
+        outcome = process.process_bytes(job, sys.stdin.buffer.read(), "-")
+        report.quiet = True  # stdout carries the file; stderr only what matters
         for note in () if quiet else outcome.notes:
             click.echo(note, err=True)
+        report.outcome(outcome)
+        if outcome.companions:
+            report.warn(f"-: warning: {len(outcome.companions)} other file(s) it names were not changed (stdin)")
         if outcome.error:
-            click.echo(outcome.error, err=True)
-            return EXIT_FAILED
+            return report.exit_code
         if job.diff:
             click.echo(outcome.diff, nl=False)
         elif not check:
             sys.stdout.buffer.write(outcome.output)
             sys.stdout.buffer.flush()
-        return EXIT_WOULD_CHANGE if check and outcome.changed else EXIT_OK
-    for outcome in process.process_paths(job, process.select_files(job, paths), jobs):
-        path = outcome.path
-        if not quiet:
-            for note in outcome.notes:
-                click.echo(note, err=True)
-        if outcome.error:
-            failed += 1
-            click.echo(outcome.error, err=True)
-        elif outcome.skipped:
-            if verbose:
-                what = "a conda environment" if path.endswith(files.YAML_SUFFIXES) else "an entry script"
-                click.echo(f"skipped {path}: not {what}", err=True)
-        elif outcome.changed:
-            changed += 1
-            if job.diff:
+        return report.exit_code
+    entries = process.select_files(job, paths)
+    progress = Progress(len(entries))
+    seen = {str(path) for path, _ in entries}
+
+    def consume(outcomes) -> list:
+        companions = []
+        for outcome in outcomes:
+            progress.step()
+            if outcome.diff:
+                progress.clear()
                 click.echo(outcome.diff, nl=False)
-            if not quiet:
-                click.echo(f"{would if check or job.diff else done} {path}", err=True)
-        else:
-            unchanged += 1
-            if verbose:
-                click.echo(f"{path} already {'clean' if job.action == process.STRIP else 'instrumented'}", err=True)
-    if not quiet:
-        parts = [_plural(changed, would if check or job.diff else done)]
-        if unchanged:
-            parts.append(_plural(unchanged, "left unchanged"))
-        if failed:
-            parts.append(_plural(failed, "failed"))
-        click.echo(", ".join(parts) + ".", err=True)
-    if failed:
-        return EXIT_FAILED
-    if check and changed:
-        return EXIT_WOULD_CHANGE
-    return EXIT_OK
+            progress.clear()
+            report.outcome(outcome)
+            companions.extend(process.companion_entries(outcome, seen))
+        return companions
+
+    pending = consume(process.process_paths(job, entries, jobs))
+    while pending:  # files the first ones named (a job's conda file), each once
+        pending = consume(process.process_companions(job, pending))
+    progress.clear()
+    return report.finish()
 
 
 def _jobs_option(function):
@@ -142,7 +133,7 @@ def cli() -> None:
 @click.option("--port", type=click.IntRange(1, 65535), default=5678, show_default=True, help="Debug port.")
 @click.option(
     "--timeout",
-    type=click.IntRange(min=0),
+    type=click.IntRange(min=0, max=MAX_TIMEOUT),
     default=None,
     help="Seconds to wait for the debugger (0: no limit). [default: 300, score scripts 30]",
 )
@@ -176,11 +167,23 @@ def cli() -> None:
 )
 def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
+    from instrument.codemods.errors import InstrumentError
+    from instrument.codemods.options import Options
     from instrument.process import ADD, Job
 
+    context = click.get_current_context()
+    given = frozenset(
+        name
+        for name in ("port", "timeout", "host", "client_ip", "steps", "ranks")
+        if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    )
+    try:  # every value checked once, up front, before any file is touched
+        Options(port=port, timeout=timeout, host=host, client_ip=client_ip, steps=tuple(steps), ranks=ranks)
+    except InstrumentError as exc:
+        raise click.UsageError(str(exc)) from None
     job = Job(
         ADD, kind=kind, port=port, timeout=timeout, host=host, write=not (diff or check), diff=diff,
-        client_ip=client_ip, steps=tuple(steps), ranks=ranks,
+        client_ip=client_ip, steps=tuple(steps), ranks=ranks, given=given,
     )
     raise SystemExit(_run(job, paths, check, quiet, verbose, jobs))
 

@@ -7,6 +7,7 @@ terminal and run in worker processes.
 
 from __future__ import annotations
 
+import dataclasses
 import difflib
 import functools
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ class Job:
     client_ip: Optional[str] = None  # pipeline steps: --remote_debug_client_ip
     steps: tuple = ()  # pipeline steps: only these names (empty: all)
     ranks: Optional[str] = None  # global ranks that wait ("all", "0,3"); None: not given
+    given: frozenset = frozenset()  # the add options given on the command line
 
 
 @dataclass(frozen=True)
@@ -44,42 +46,102 @@ class Outcome:
     diff: str = ""
     output: Optional[bytes] = None  # the new bytes (for stdin/stdout)
     notes: tuple = ()  # one-line remarks that are not failures (hand-written debug code)
+    kind: Optional[str] = None
+    reason: Optional[str] = None  # why the file was skipped or did not change
+    warnings: tuple = ()  # an option that selected nothing or does not apply: exit non-zero
+    companions: tuple = ()  # (path relative to the file, kind) of other files to instrument
 
 
 def _is_yaml(name: str) -> bool:
-    return name.endswith(files.YAML_SUFFIXES)
+    from instrument.codemods import kinds
+    from instrument.codemods.kinds.base import YAML
+
+    return kinds.language_of(name) == YAML
 
 
-def transform_text(job: Job, text: str, name: str, explicit: bool) -> tuple[str, Optional[str]]:
-    """(new text, kind) for one decoded source; kind None means skipped."""
-    from instrument.codemods import kinds, markers
-    from instrument.codemods.templates import DebugOptions
+@dataclass(frozen=True)
+class Transformed:
+    """One source through one action: the new text and what was decided."""
 
-    if job.action == STRIP:
-        kind = job.kind or (kinds.ENV if _is_yaml(name) else kinds.TRAIN)
-        if not markers.has_markers(text):
-            return text, kind  # clean: nothing to parse
-        return kinds.strip(text, kind), kind
-    kind = job.kind
-    module = None
-    if kind is None:
-        if _is_yaml(name):
-            kind = kinds.ENV
-        else:
-            module = kinds.parse(text)  # parsed once, for detection and the codemod
-            kind = kinds.detect_python_kind(text, module)
-            if kind is None:
-                if not explicit:
-                    return text, None  # a library module met while walking
-                kind = kinds.TRAIN
-    if kind == kinds.ENV and not explicit and not kinds.is_conda_env(text):
-        return text, None  # some other YAML file met while walking
-    timeout = job.timeout if job.timeout is not None else kinds.DEFAULT_TIMEOUTS.get(kind, 300)
-    options = DebugOptions(
-        port=job.port, timeout=timeout, host=job.host, client_ip=job.client_ip, steps=job.steps,
-        ranks=job.ranks,
+    text: str
+    kind: Optional[str] = None  # None: skipped (not a file of any kind)
+    reason: Optional[str] = None  # why it was skipped or did not change
+    notes: tuple = ()  # (line, col, message)
+    warnings: tuple = ()
+    companions: tuple = ()  # (path, kind)
+
+
+def _language(name: str) -> Optional[str]:
+    from instrument.codemods import kinds
+
+    return kinds.language_of(name)
+
+
+def _language_of_kind(kind: str) -> str:
+    from instrument.codemods import kinds
+
+    return kinds.get(kind).language
+
+
+def _options(job: Job):
+    from instrument.codemods.options import Options
+
+    return Options(
+        port=job.port, timeout=job.timeout, host=job.host, client_ip=job.client_ip, steps=job.steps,
+        ranks=job.ranks, given=job.given,
     )
-    return kinds.add(text, kind, options, module), kind
+
+
+def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transformed:
+    """One decoded source through the job's action."""
+    from instrument.codemods import kinds, markers
+    from instrument.codemods.kinds import base
+
+    language = kinds.language_of(name) or kinds.PYTHON
+    if job.kind is not None:
+        language = kinds.get(job.kind).language
+    if job.action == STRIP:
+        if not markers.has_markers(text):
+            return Transformed(text, job.kind or language, reason="no instrument blocks")
+        return Transformed(base.strip(language, text), job.kind or language)
+    clean = base.remove_blocks(text)
+    if job.kind is not None:
+        kind = kinds.get(job.kind)
+        tree = kind.parse(clean)
+        if not kind.detect(clean, tree):
+            found = kinds.detect(clean, tree, kind.language)
+            if found is not None or kind.name != "train":  # any Python file may be forced to be an entry script
+                looks = f"; it looks like {found.summary}" if found else ""
+                raise base.InstrumentError(f"not {kind.summary}{looks} (--kind {kind.name})")
+    else:
+        try:
+            tree = kinds.get_language_parser(language)(clean)
+        except base.InstrumentError as exc:
+            if explicit or language == kinds.PYTHON:
+                raise
+            return Transformed(text, None, reason=str(exc).split(":")[0])  # templated YAML met while walking
+        kind = kinds.detect(clean, tree, language)
+        if kind is None:
+            if language == kinds.PYTHON:
+                if not explicit:
+                    return Transformed(text, None, reason="not an entry script")
+                kind = kinds.get("train")  # a file named explicitly is run as a script
+            elif explicit:
+                raise base.InstrumentError(f"not a file of any known kind ({kinds.described(language)})")
+            else:
+                return Transformed(text, None, reason="not a file of any known kind")
+    options = _options(job)
+    result = base.apply(kind, text, options, tree if clean == text else None)
+    plan = result.plan
+    ignored = sorted(option for option in job.given if option not in kind.options)
+    warnings = tuple(plan.warnings) + tuple(
+        f"--{option.replace('_', '-')} does not apply to {kind.name} files; ignored" for option in ignored
+    )
+    notes = tuple((n.line, n.col, n.message) for n in plan.notes)
+    return Transformed(
+        result.text, kind.name, reason=plan.reason, notes=notes, warnings=warnings,
+        companions=tuple((c.path, c.kind) for c in plan.companions),
+    )
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
@@ -95,35 +157,39 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Outcome:
     """Transform file contents; never raises for bad input."""
-    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.errors import InstrumentError
 
     try:
         source = files.decode_text(data, name) if _is_yaml(name) else files.decode(data, name)
-        new_text, kind = transform_text(job, source.text, name, explicit)
+        done = transform_text(job, source.text, name, explicit)
     except files.FileError as exc:
         return Outcome(name, error=str(exc))
-    except CodemodError as exc:
+    except InstrumentError as exc:
         return Outcome(name, error=f"{name}: {exc}")
+    except RecursionError:
+        return Outcome(name, error=f"{name}: nested too deeply to analyse")
     except Exception as exc:  # a bug: report it on one line, go on with the other files
         return Outcome(name, error=f"{name}: internal error: {type(exc).__name__}: {exc}")
-    if kind is None:
-        return Outcome(name, skipped=True)
-    notes = _hand_written_notes(job, source.text, name, kind)
-    if new_text == source.text:
-        return Outcome(name, output=data, notes=notes)
+    if done.kind is None:
+        return Outcome(name, skipped=True, reason=done.reason)
+    notes = tuple(f"{name}:{line}:{col}: note: {message}" for line, col, message in done.notes)
+    notes += _hand_written_notes(job, source.text, name, done.kind)
+    extra = dict(notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions)
+    if done.text == source.text:
+        return Outcome(name, output=data, reason=done.reason, **extra)
     try:
-        output = files.encode(source, new_text, name)
+        output = files.encode(source, done.text, name)
     except files.FileError as exc:
         return Outcome(name, error=str(exc))
-    diff = unified_diff(source.text, new_text, name) if job.diff else ""
-    return Outcome(name, changed=True, diff=diff, output=output, notes=notes)
+    diff = unified_diff(source.text, done.text, name) if job.diff else ""
+    return Outcome(name, changed=True, diff=diff, output=output, **extra)
 
 
 def _hand_written_notes(job: Job, text: str, name: str, kind: str) -> tuple:
     """``add`` leaves hand-written debugpy/ptvsd code alone, and says so."""
     from instrument.codemods import check, kinds
 
-    if job.action != ADD or kind not in kinds.PYTHON_KINDS:
+    if job.action != ADD or kinds.get(kind).language != kinds.PYTHON:
         return ()
     try:
         found = check.find_debug_calls(text)
@@ -144,9 +210,11 @@ FILES_PER_WORKER = 16
 def select_files(job: Job, paths: Sequence[str]) -> list[tuple[Path, bool]]:
     """(path, named explicitly) for every file the job should look at."""
     selected = []
-    for path, explicit in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
-        # While walking, YAML files can only be conda environments (kind env).
-        if not explicit and _is_yaml(path.name) and job.action == ADD and job.kind not in (None, "env"):
+    from instrument.codemods import kinds
+
+    for path, explicit in files.iter_files(paths, kinds.suffixes()):
+        # While walking with --kind, only files of that kind's language.
+        if not explicit and job.kind is not None and _language(path.name) != _language_of_kind(job.kind):
             continue
         selected.append((path, explicit))
     return selected
@@ -178,7 +246,29 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
             files.write_atomic(path, outcome.output)
         except files.FileError as exc:
             return Outcome(str(path), error=str(exc))
-    return Outcome(outcome.path, outcome.changed, outcome.skipped, outcome.error, outcome.diff, notes=outcome.notes)
+    return dataclasses.replace(outcome, output=None)
+
+
+def companion_entries(outcome: Outcome, seen: set) -> list:
+    """(path, kind) of the other files an outcome names that this run has not had yet."""
+    entries = []
+    folder = Path(outcome.path).parent
+    for relative, kind in outcome.companions:
+        path = folder / relative
+        key = str(path)
+        if key not in seen:
+            seen.add(key)
+            entries.append((path, kind))
+    return entries
+
+
+def process_companions(job: Job, entries: Sequence[tuple[Path, str]]) -> Iterator[Outcome]:
+    """Each companion file (a job's local conda file) as the kind its job said."""
+    for path, kind in entries:
+        if not path.is_file():
+            yield Outcome(str(path), error=f"{path}: named by a job definition, but there is no such file")
+            continue
+        yield process_path(dataclasses.replace(job, kind=kind, given=frozenset()), path, True)
 
 
 def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tuple[Path, Optional[str]]]:

@@ -33,7 +33,7 @@ def test_add_then_strip_in_place(tree, capsys):
     assert (tree / "src" / "utils.py").read_text() == LIBRARY  # not an entry script
     assert (tree / ".venv" / "site.py").read_text() == TRAIN  # virtualenvs are skipped
     err = capsys.readouterr().err
-    assert f"instrumented {train}" in err and "1 file instrumented." in err
+    assert f"instrumented {train}" in err and "1 file instrumented, 1 file skipped (not an entry script)." in err
     assert main(["strip", str(tree)]) == EXIT_OK
     assert train.read_text() == TRAIN
 
@@ -151,11 +151,11 @@ def test_verbose_names_skipped_and_unchanged_files(tmp_path, capsys):
     (tmp_path / "train.py").write_text(TRAIN)
     assert main(["strip", "-v", str(tmp_path)]) == EXIT_OK
     err = capsys.readouterr().err
-    assert f"{tmp_path / 'train.py'} already clean" in err
+    assert f"unchanged {tmp_path / 'train.py'}: no instrument blocks" in err
     assert main(["add", "-v", str(tmp_path)]) == EXIT_OK
     err = capsys.readouterr().err
     assert f"skipped {tmp_path / 'utils.py'}: not an entry script" in err
-    assert f"skipped {tmp_path / 'config.yml'}: not a conda environment" in err
+    assert f"skipped {tmp_path / 'config.yml'}: not a file of any known kind" in err
 
 
 def test_add_notes_hand_written_debug_code_and_leaves_it(tmp_path, capsys):

@@ -96,10 +96,12 @@ def test_requirement_name(spec, name):
     assert conda_env.requirement_name(spec) == name
 
 
+KNOWN = "a conda environment file (dependencies: with a pip list)"
+
 ERRORS = [
     pytest.param("name: x\nchannels: [defaults]\n", "not a conda environment file (no `dependencies:` list)", id="no_dependencies"),
     pytest.param("dependencies: numpy\n", "not a conda environment file (no `dependencies:` list)", id="dependencies_not_a_list"),
-    pytest.param("- a\n- b\n", "not a conda environment file (no `dependencies:` list)", id="top_level_list"),
+    pytest.param("- a\n- b\n", "not a file of any known kind", id="top_level_list"),
     pytest.param("name: x\ndependencies:\n", "`dependencies:` is empty", id="empty_dependencies"),
     pytest.param("dependencies: [\n", "cannot parse YAML:", id="broken_yaml"),
     pytest.param("dependencies:\n  - pip: debugpy\n", "line 2: `pip:` is not a list", id="pip_not_a_list"),
@@ -150,7 +152,7 @@ def test_a_named_yaml_that_is_not_an_environment_is_an_error(tmp_path, capsys):
     path.write_bytes(b"on: push\n")
     assert main(["add", str(path)]) == 123
     assert capsys.readouterr().err.splitlines()[0] == (
-        f"{path}: not a conda environment file (no `dependencies:` list)"
+        f"{path}: not a file of any known kind ({KNOWN})"
     )
     assert path.read_bytes() == b"on: push\n"
 

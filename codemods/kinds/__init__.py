@@ -1,0 +1,102 @@
+"""The registry of target kinds: every module here that defines ``KIND``.
+
+The CLI's ``--kind`` choices, the file walker's suffixes, the runner's
+detection and the README's table of kinds all read :data:`NAMES` and
+:func:`get`; adding a kind is adding its module to :data:`MODULES`.
+"""
+
+from __future__ import annotations
+
+import importlib
+from functools import lru_cache
+from typing import Any, Optional
+
+from instrument.codemods.errors import InstrumentError
+from instrument.codemods.kinds.base import PYTHON, YAML, Kind
+
+#: Kind modules, in the order of the README's table.
+MODULES = ("train", "score", "pipeline", "env")
+
+
+@lru_cache(maxsize=None)
+def all_kinds() -> tuple[Kind, ...]:
+    return tuple(importlib.import_module(f"{__name__}.{module}").KIND for module in MODULES)
+
+
+#: Kind names; each module is named after its kind.
+NAMES = MODULES
+
+
+def get(name: str) -> Kind:
+    for kind in all_kinds():
+        if kind.name == name:
+            return kind
+    raise InstrumentError(f"unknown kind {name!r} (known: {', '.join(NAMES)})")
+
+
+@lru_cache(maxsize=None)
+def suffixes(language: Optional[str] = None) -> tuple[str, ...]:
+    """File suffixes some kind is looked for in (of one language, or all)."""
+    found: dict[str, None] = {}
+    for kind in all_kinds():
+        if language is None or kind.language == language:
+            found.update(dict.fromkeys(kind.suffixes))
+    return tuple(found)
+
+
+def language_of(name: str) -> Optional[str]:
+    """The language a file name says (by suffix), or None."""
+    lowered = name.lower()
+    if lowered.endswith(suffixes(YAML)):
+        return YAML
+    if lowered.endswith(suffixes(PYTHON)) or name == "-":
+        return PYTHON
+    return None
+
+
+def by_priority(language: str) -> list[Kind]:
+    return sorted((k for k in all_kinds() if k.language == language), key=lambda k: k.priority)
+
+
+def detect(text: str, tree: Any, language: str) -> Optional[Kind]:
+    """The first kind of the language whose ``detect`` accepts the file, or None."""
+    for kind in by_priority(language):
+        if kind.detect(text, tree):
+            return kind
+    return None
+
+
+# The names the tests and the runner use for Python sources.
+TransformError = InstrumentError
+
+
+def parse(source: str) -> Any:
+    """A Python source's LibCST tree (one-line error)."""
+    from instrument.codemods.parsing import parse_module
+
+    return parse_module(source)
+
+
+def detect_python_kind(source: str, module: Any = None) -> Optional[str]:
+    """``score``, ``pipeline``, ``train`` (an entry script) or None (a library module)."""
+    kind = detect(source, module if module is not None else parse(source), PYTHON)
+    return kind.name if kind is not None else None
+
+
+def strip(source: str, kind: str) -> str:
+    """Remove every instrument block; a Python result must still parse."""
+    from instrument.codemods.kinds import base
+
+    return base.strip(get(kind).language, source)
+
+
+def get_language_parser(language: str):
+    """The parse function of a language (one parse per file, shared by detection and plan)."""
+    from instrument.codemods.kinds.base import _parse_python, _parse_yaml
+
+    return _parse_python if language == PYTHON else _parse_yaml
+
+
+def described(language: str) -> str:
+    """The kinds of a language, for a message: ``a conda environment ..., a job ...``."""
+    return "; ".join(kind.summary for kind in by_priority(language))

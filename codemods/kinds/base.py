@@ -1,0 +1,183 @@
+"""What a target kind is, and the outer steps every kind shares.
+
+A kind is one module under ``codemods/kinds/`` that defines ``KIND = Kind(...)``:
+its name, the file suffixes it is looked for in, its default timeout, which
+``add`` options apply to it, ``detect(text, tree)`` and ``plan(text, tree,
+options)``. :func:`apply` does the rest for every kind alike: remove the old
+blocks, parse once, plan, insert the fenced blocks, verify. A plan is data (the
+insertions, the notes, the other files the kind needs changed), so the
+transform stays pure: text in, text out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Optional, Sequence
+
+from instrument.codemods import markers
+from instrument.codemods.errors import InstrumentError
+from instrument.codemods.options import Options
+
+PYTHON = "python"
+YAML = "yaml"
+
+#: Option names (fields of :class:`Options`) that every kind that injects a
+#: listener uses; kinds list any others they take in ``Kind.options``.
+LISTENER_OPTIONS = frozenset({"port", "timeout", "host", "ranks"})
+
+
+@dataclass(frozen=True)
+class Note:
+    """A remark about the file that is not a failure: ``path:line:col: note: message``."""
+
+    line: int
+    col: int
+    message: str
+
+
+@dataclass(frozen=True)
+class Companion:
+    """Another file that must change with this one (a job's local conda file).
+
+    ``path`` is as written in the file (relative to the file's folder);
+    ``kind`` names the kind that instruments it.
+    """
+
+    path: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What ``add`` will do to one file.
+
+    With no insertions, ``reason`` says truthfully why the file does not
+    change (reported with ``-v``); ``warnings`` are problems the user must see
+    (an option that selected nothing), and make the run exit non-zero.
+    """
+
+    insertions: Sequence[markers.Insertion] = ()
+    notes: Sequence[Note] = ()
+    companions: Sequence[Companion] = ()
+    reason: Optional[str] = None
+    warnings: Sequence[str] = ()
+    #: Extra data for the kind's own ``verify`` (e.g. the rewritten code it expects).
+    expected: Any = None
+
+
+def _verify_python(result: str, clean: str, plan: Plan) -> None:
+    from instrument.codemods.parsing import verify
+
+    verify(result, clean)
+
+
+def _verify_yaml(result: str, clean: str, plan: Plan) -> None:
+    from instrument.codemods.yaml_text import verify
+
+    verify(result, clean)
+
+
+def _parse_python(text: str) -> Any:
+    from instrument.codemods.parsing import parse_module
+
+    return parse_module(text)
+
+
+def _parse_yaml(text: str) -> Any:
+    from instrument.codemods.yaml_text import load
+
+    return load(text)
+
+
+@dataclass(frozen=True)
+class Kind:
+    """One target kind; each kind module defines one as ``KIND``."""
+
+    name: str
+    language: str  # PYTHON or YAML
+    #: One line for ``--help`` and the README's table of kinds.
+    summary: str
+    #: ``detect(text, tree)``: whether a file (blocks removed, parsed once) is of this kind.
+    detect: Callable[[str, Any], bool]
+    #: ``plan(text, tree, options)``: the :class:`Plan` for a file of this kind.
+    plan: Callable[[str, Any, Options], Plan]
+    #: Seconds to wait for the debugger when --timeout is not given (None: no listener).
+    default_timeout: Optional[int] = 300
+    #: The ``add`` options that mean something for this kind.
+    options: frozenset = field(default=LISTENER_OPTIONS)
+    #: Looked at while walking folders (explicitly named files are always tried).
+    suffixes: tuple = ()
+    #: Detection order among kinds of one language: lower is tried first.
+    priority: int = 100
+    #: ``verify(result, clean, plan)``: raise unless the result is sound.
+    verify: Optional[Callable[[str, str, Plan], None]] = None
+
+    def parse(self, text: str) -> Any:
+        return _parse_python(text) if self.language == PYTHON else _parse_yaml(text)
+
+    def check(self, result: str, clean: str, plan: Plan) -> None:
+        if self.verify is not None:
+            self.verify(result, clean, plan)
+        elif self.language == PYTHON:
+            _verify_python(result, clean, plan)
+        else:
+            _verify_yaml(result, clean, plan)
+
+
+@dataclass(frozen=True)
+class Result:
+    """The outcome of :func:`apply`: the new text and what the plan said."""
+
+    text: str
+    plan: Plan
+    kind: Kind
+
+
+def remove_blocks(source: str) -> str:
+    try:
+        return markers.remove_blocks(source)
+    except markers.MarkerError as exc:
+        raise InstrumentError(str(exc)) from None
+
+
+def newline_of(text: str) -> str:
+    """The file's own line ending (that of its first line), ``\\n`` for none."""
+    index = text.find("\n")
+    if index > 0 and text[index - 1] == "\r":
+        return "\r\n"
+    if index < 0 and "\r" in text:
+        return "\r"
+    return "\n"
+
+
+def apply(kind: Kind, source: str, options: Options, tree: Any = None) -> Result:
+    """Instrument ``source`` as ``kind``; ``tree``: its parse, when already at hand.
+
+    Instrumenting twice gives the same text. When the plan changes nothing,
+    the source comes back as it was (old blocks included): ``add`` never
+    removes a block it does not put back, and says why.
+    """
+    clean = remove_blocks(source)
+    if tree is None or clean != source:
+        tree = kind.parse(clean)
+    plan = kind.plan(clean, tree, options.for_kind(kind.default_timeout or 0))
+    if not plan.insertions:
+        return Result(source, plan, kind)
+    newline = getattr(tree, "default_newline", None) or newline_of(clean)
+    insertions = sorted(plan.insertions, key=lambda insertion: (insertion.before, insertion.replaces))
+    result = markers.insert_blocks(clean, insertions, newline)
+    kind.check(result, clean, plan)
+    return Result(result, plan, kind)
+
+
+def strip(kind_language: str, source: str) -> str:
+    """Remove every instrument block; the result must still parse."""
+    import ast
+
+    result = remove_blocks(source)
+    if result != source and kind_language == PYTHON:
+        try:
+            compile(result, "<stripped>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+        except (SyntaxError, ValueError):
+            _parse_python(result)  # LibCST knows more grammars; it raises if the result is broken
+    return result

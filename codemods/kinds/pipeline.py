@@ -1,0 +1,43 @@
+"""Azure ML SDK v1 pipeline definitions (``PythonScriptStep``, ``CondaDependencies``).
+
+SDK v1's support ended on 2026-06-30; its pipelines still run. Each step gets
+the debug arguments and ``allow_reuse=False``, each step environment debugpy;
+see :mod:`instrument.codemods.pipeline`.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
+from instrument.codemods.syntax_kinds import uses_v1_pipeline_sdk
+
+
+def detect(text: str, module: cst.Module) -> bool:
+    return uses_v1_pipeline_sdk(module)
+
+
+def plan(text, module, options):
+    from instrument.codemods import pipeline
+
+    return pipeline.plan(text, module, options)
+
+
+def verify(result, clean, plan):
+    from instrument.codemods import pipeline
+
+    pipeline.verify_rewritten(result, clean, plan)
+
+
+KIND = Kind(
+    name="pipeline",
+    language=PYTHON,
+    summary="an SDK v1 pipeline definition (PythonScriptStep, CondaDependencies)",
+    detect=detect,
+    plan=plan,
+    verify=verify,
+    default_timeout=300,
+    options=LISTENER_OPTIONS | {"client_ip", "steps"},
+    suffixes=(".py",),
+    priority=20,
+)

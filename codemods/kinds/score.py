@@ -1,0 +1,35 @@
+"""Scoring scripts: ``init()`` and ``run()`` hosted by azmlinfsrv in a deployment.
+
+A block at the start of ``init()`` waits for VS Code when the service starts
+with ``INSTRUMENT_DEBUG=1``; see :mod:`instrument.codemods.score_script`.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from instrument.codemods.kinds.base import PYTHON, Kind
+from instrument.codemods.syntax_kinds import top_level_functions
+
+
+def detect(text: str, module: cst.Module) -> bool:
+    return {"init", "run"} <= top_level_functions(module)
+
+
+def plan(text, module, options):
+    from instrument.codemods import score_script
+
+    return score_script.plan(text, module, options)
+
+
+KIND = Kind(
+    name="score",
+    language=PYTHON,
+    summary="a scoring script (top-level init() and run(), served by azmlinfsrv)",
+    detect=detect,
+    plan=plan,
+    # A scoring service must answer its health probe soon: wait less.
+    default_timeout=30,
+    suffixes=(".py",),
+    priority=10,
+)

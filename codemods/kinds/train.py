@@ -1,0 +1,34 @@
+"""Training scripts: an entry script that a job or a pipeline step runs.
+
+The flags join the script's own argparse parser (or a standalone helper parses
+them), and the helper waits for VS Code; see :mod:`instrument.codemods.train_script`.
+"""
+
+from __future__ import annotations
+
+import libcst as cst
+
+from instrument.codemods.kinds.base import PYTHON, Kind
+from instrument.codemods.syntax_kinds import is_entry_script
+
+
+def detect(text: str, module: cst.Module) -> bool:
+    return is_entry_script(module)
+
+
+def plan(text, module, options):
+    from instrument.codemods import train_script
+
+    return train_script.plan(text, module, options)
+
+
+KIND = Kind(
+    name="train",
+    language=PYTHON,
+    summary="a training script (an entry script with top-level code or a __main__ guard)",
+    detect=detect,
+    plan=plan,
+    default_timeout=300,
+    suffixes=(".py",),
+    priority=90,
+)
