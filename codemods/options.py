@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Optional
 
 from instrument.codemods.errors import InstrumentError
@@ -93,6 +93,22 @@ def validate_identifier(name: str) -> str:
     return name
 
 
+#: Interactive services a v2 job can carry (the azure-ai-ml ``type`` values).
+SERVICES = ("vs_code", "ssh")
+_SSH_KEY_RE = re.compile(
+    r"(?:ssh-(?:rsa|ed25519|dss)|ecdsa-sha2-nistp(?:256|384|521)|sk-(?:ssh-ed25519|ecdsa-sha2-nistp256)@openssh\.com)"
+    r" [A-Za-z0-9+/]{16,16384}={0,3}(?: [\x20-\x7e]{0,256})?"
+)
+
+
+def validate_ssh_public_key(key: str) -> str:
+    """One OpenSSH public key line (type, base64, optional comment), trailing newline dropped."""
+    key = key.strip() if isinstance(key, str) else key
+    if not isinstance(key, str) or "\n" in key or not _SSH_KEY_RE.fullmatch(key):
+        raise InstrumentError("not an OpenSSH public key line (ssh-ed25519 AAAA... comment)")
+    return key
+
+
 def validate_step(name: str) -> str:
     if not isinstance(name, str) or not name.strip() or not name.isprintable():
         raise InstrumentError(f"step names must be non-empty printable strings, not {name!r}")
@@ -116,6 +132,18 @@ class Options:
     #: Which global ranks wait for the debugger (``all`` or ``0,3``); None: not
     #: given (training scripts default to all; job definitions pass nothing).
     ranks: Optional[str] = None
+    #: Job definitions whose environment is a reference (cannot be edited
+    #: here): make the command ``pip install debugpy`` before the entry runs.
+    install_debugpy: bool = False
+    #: v2 jobs: add an interactive service (``vs_code`` or ``ssh``) and make the
+    #: script listen on the loopback interface only (``--remote_debug_host
+    #: 127.0.0.1``): VS Code reaches it through Azure ML's tunnel, no VNet.
+    service: Optional[str] = None
+    #: ``service="ssh"``: the public key (one line, as in ``id_ed25519.pub``).
+    ssh_public_key: Optional[str] = None
+    #: Replace hand-written debugging (the guide's recipe, ptvsd/debugpy blocks,
+    #: debug arguments in steps and commands) instead of refusing the file.
+    take_over: bool = False
     #: Which options the user gave explicitly (names of the fields above), so
     #: that an option that does not apply to a file's kind is reported.
     given: frozenset = field(default=frozenset(), compare=False)
@@ -132,12 +160,18 @@ class Options:
         object.__setattr__(self, "steps", tuple(validate_step(s) for s in self.steps))
         if self.ranks is not None:
             object.__setattr__(self, "ranks", validate_ranks(self.ranks))
+        if self.service is not None and self.service not in SERVICES:
+            raise InstrumentError(f"service must be one of {', '.join(SERVICES)}, not {self.service!r}")
+        if self.ssh_public_key is not None:
+            object.__setattr__(self, "ssh_public_key", validate_ssh_public_key(self.ssh_public_key))
+        if self.service == "ssh" and self.ssh_public_key is None:
+            raise InstrumentError("--service ssh needs --ssh-public-key (the .pub file of the key you connect with)")
 
     def for_kind(self, default_timeout: int) -> "Options":
         """These options with the kind's default timeout where none was given."""
         if self.timeout is not None:
             return self
-        return Options(self.port, default_timeout, self.host, self.client_ip, self.steps, self.ranks, self.given)
+        return replace(self, timeout=default_timeout)
 
 
 #: The name the codemods have always used; the same record.

@@ -165,7 +165,19 @@ def cli() -> None:
     help="Distributed jobs: global ranks that wait for the debugger, 'all' or a list like 0,3 "
     "(pipelines: passed as --remote_debug_ranks). [default: all]",
 )
-def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks) -> None:
+@click.option("--install-debugpy", is_flag=True,
+              help="Job definitions whose environment is a registered or curated one (not editable here): "
+              "the command installs debugpy before the script starts.")
+@click.option("--service", type=click.Choice(("vs_code", "ssh")), default=None,
+              help="v2 jobs: add this interactive service and listen on 127.0.0.1 only; attach through "
+              "Azure ML's tunnel, no virtual network needed.")
+@click.option("--ssh-public-key", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE",
+              help="With --service ssh: the public key file (id_ed25519.pub) of the key you connect with.")
+@click.option("--take-over", is_flag=True,
+              help="Replace hand-written remote debugging (the guide's recipe, ptvsd/debugpy blocks, debug "
+              "arguments) with instrument's blocks instead of refusing the file.")
+def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks,
+        install_debugpy, service, ssh_public_key, take_over) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
     from instrument.codemods.errors import InstrumentError
     from instrument.codemods.options import Options
@@ -174,17 +186,19 @@ def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, cli
     context = click.get_current_context()
     given = frozenset(
         name
-        for name in ("port", "timeout", "host", "client_ip", "steps", "ranks")
-        if context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+        for name in Options.__dataclass_fields__
+        if name in context.params and context.get_parameter_source(name) == click.core.ParameterSource.COMMANDLINE
+    )
+    settings = dict(
+        port=port, timeout=timeout, host=host, client_ip=client_ip, steps=tuple(steps), ranks=ranks,
+        install_debugpy=install_debugpy, service=service,
+        ssh_public_key=ssh_public_key.read() if ssh_public_key is not None else None, take_over=take_over,
     )
     try:  # every value checked once, up front, before any file is touched
-        Options(port=port, timeout=timeout, host=host, client_ip=client_ip, steps=tuple(steps), ranks=ranks)
+        Options(**settings)
     except InstrumentError as exc:
         raise click.UsageError(str(exc)) from None
-    job = Job(
-        ADD, kind=kind, port=port, timeout=timeout, host=host, write=not (diff or check), diff=diff,
-        client_ip=client_ip, steps=tuple(steps), ranks=ranks, given=given,
-    )
+    job = Job(ADD, kind=kind, write=not (diff or check), diff=diff, given=given, **settings)
     raise SystemExit(_run(job, paths, check, quiet, verbose, jobs))
 
 

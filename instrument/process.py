@@ -34,6 +34,10 @@ class Job:
     client_ip: Optional[str] = None  # pipeline steps: --remote_debug_client_ip
     steps: tuple = ()  # pipeline steps: only these names (empty: all)
     ranks: Optional[str] = None  # global ranks that wait ("all", "0,3"); None: not given
+    install_debugpy: bool = False
+    service: Optional[str] = None
+    ssh_public_key: Optional[str] = None
+    take_over: bool = False
     given: frozenset = frozenset()  # the add options given on the command line
 
 
@@ -88,7 +92,8 @@ def _options(job: Job):
 
     return Options(
         port=job.port, timeout=job.timeout, host=job.host, client_ip=job.client_ip, steps=job.steps,
-        ranks=job.ranks, given=job.given,
+        ranks=job.ranks, install_debugpy=job.install_debugpy, service=job.service,
+        ssh_public_key=job.ssh_public_key, take_over=job.take_over, given=job.given,
     )
 
 
