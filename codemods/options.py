@@ -174,5 +174,13 @@ class Options:
         return replace(self, timeout=default_timeout)
 
 
+#: The command-line flag of each option (for messages: "--step does not apply").
+FLAGS = {
+    "port": "--port", "timeout": "--timeout", "host": "--host", "client_ip": "--client-ip", "steps": "--step",
+    "ranks": "--ranks", "install_debugpy": "--install-debugpy", "service": "--service",
+    "ssh_public_key": "--ssh-public-key", "take_over": "--take-over",
+}
+
+
 #: The name the codemods have always used; the same record.
 DebugOptions = Options

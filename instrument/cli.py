@@ -257,6 +257,7 @@ def check(paths, allow, jobs) -> None:
         else:
             candidates.append(str(path))
     found = 0
+    files_with_findings = 0
     for lines, error in parallel.map_in_order(
         functools.partial(process.check_path, allow=allow),
         candidates,
@@ -269,6 +270,11 @@ def check(paths, allow, jobs) -> None:
         for line in lines:
             click.echo(line)
         found += len(lines)
+        files_with_findings += bool(lines)
+    from instrument.report import plural
+
+    total = f"{plural(found, 'finding')} in {plural(files_with_findings)}" if found else "no findings"
+    click.echo(total + (f", {plural(failed)} failed." if failed else "."), err=True)
     raise SystemExit(EXIT_FAILED if failed else EXIT_WOULD_CHANGE if found else EXIT_OK)
 
 

@@ -101,6 +101,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     """One decoded source through the job's action."""
     from instrument.codemods import kinds, markers
     from instrument.codemods.kinds import base
+    from instrument.codemods.options import FLAGS
 
     language = kinds.language_of(name) or kinds.PYTHON
     if job.kind is not None:
@@ -140,7 +141,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     plan = result.plan
     ignored = sorted(option for option in job.given if option not in kind.options)
     warnings = tuple(plan.warnings) + tuple(
-        f"--{option.replace('_', '-')} does not apply to {kind.name} files; ignored" for option in ignored
+        f"{FLAGS[option]} does not apply to {kind.name} files; ignored" for option in ignored
     )
     notes = tuple((n.line, n.col, n.message) for n in plan.notes)
     return Transformed(

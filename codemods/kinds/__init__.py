@@ -100,3 +100,21 @@ def get_language_parser(language: str):
 def described(language: str) -> str:
     """The kinds of a language, for a message: ``a conda environment ..., a job ...``."""
     return "; ".join(kind.summary for kind in by_priority(language))
+
+
+def markdown_table() -> str:
+    """The README's table of kinds, from the registry (a test keeps the README in step)."""
+    rows = ["| kind | what | looked for in | default timeout | options beyond port, timeout, host, ranks |",
+            "| --- | --- | --- | --- | --- |"]
+    from instrument.codemods.kinds.base import LISTENER_OPTIONS
+    from instrument.codemods.options import FLAGS
+
+    for kind in all_kinds():
+        suffixes = ", ".join(f"`*{suffix}`" for suffix in kind.suffixes) or "named files only"
+        timeout = f"{kind.default_timeout} s" if kind.default_timeout else "—"
+        extra = sorted(kind.options - LISTENER_OPTIONS)
+        options = ", ".join(f"`{FLAGS[option]}`" for option in extra) or "—"
+        if not kind.options:
+            options = "none (no listener)"
+        rows.append(f"| `{kind.name}` | {kind.summary} | {suffixes} | {timeout} | {options} |")
+    return "\n".join(rows) + "\n"

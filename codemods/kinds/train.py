@@ -25,7 +25,7 @@ def plan(text, module, options):
 KIND = Kind(
     name="train",
     language=PYTHON,
-    summary="a training script (an entry script with top-level code or a __main__ guard)",
+    summary="a training script (an entry script: top-level code or a main guard)",
     detect=detect,
     plan=plan,
     default_timeout=300,

@@ -1,0 +1,129 @@
+"""The kind registry: one module per kind, read by the CLI, the walker and the README."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from instrument.cli import KIND_CHOICES, main
+from instrument.codemods import kinds
+from instrument.codemods.kinds import base
+from instrument.codemods.options import FLAGS, Options
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_every_kind_module_is_registered_once():
+    folder = Path(kinds.__file__).parent
+    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "base"))
+    assert sorted(kinds.MODULES) == modules
+    names = [kind.name for kind in kinds.all_kinds()]
+    assert len(set(names)) == len(names)
+    assert KIND_CHOICES == tuple(names)
+
+
+@pytest.mark.parametrize("kind", kinds.all_kinds(), ids=lambda kind: kind.name)
+def test_kind_declares_what_the_runner_needs(kind):
+    assert kind.language in (base.PYTHON, base.YAML)
+    assert kind.suffixes and all(suffix.startswith(".") for suffix in kind.suffixes)
+    assert kind.options <= set(FLAGS), "every option a kind takes has a command-line flag"
+    assert kind.summary and "\n" not in kind.summary
+
+
+def test_readme_table_of_kinds_is_the_registry():
+    text = README.read_text(encoding="utf-8")
+    assert kinds.markdown_table() in text, "README's table of kinds is stale: paste kinds.markdown_table()"
+
+
+# Mis-detections a text search made: a comment or a string is not code.
+DETECTION = [
+    ("# the old pipeline used PythonScriptStep here\nimport sys\nprint(sys.argv)\n", "train"),
+    ('"""Replaces CondaDependencies."""\nif __name__ == "__main__":\n    print(1)\n', "train"),
+    ("from azureml.pipeline.steps import PythonScriptStep as S\nstep = S(script_name='t.py')\n", "pipeline"),
+    ("import azureml.core.conda_dependencies as cd\nenv = cd.CondaDependencies()\n", "pipeline"),
+    ("def init():\n    pass\n\n\ndef run(data):\n    return data\n", "score"),
+    ("# parser.parse_args()\nX = 1\n", None),
+    ("import argparse\n\n\ndef build():\n    return argparse.ArgumentParser()\n", None),
+]
+
+
+@pytest.mark.parametrize(("source", "expected"), DETECTION)
+def test_detection_comes_from_the_syntax_tree(source, expected):
+    assert kinds.detect_python_kind(source) == expected
+
+
+def test_unknown_kind_is_one_line():
+    with pytest.raises(base.InstrumentError, match=r"^unknown kind 'nope' \(known: train, "):
+        kinds.get("nope")
+
+
+def test_apply_leaves_the_file_as_it_was_when_the_plan_changes_nothing():
+    source = "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(name='a', script_name='t.py')\n"
+    instrumented = base.apply(kinds.get("pipeline"), source, Options()).text
+    assert instrumented != source
+    # --step that matches nothing: the old blocks stay, and the plan says why
+    result = base.apply(kinds.get("pipeline"), instrumented, Options(steps=("nosuch",)))
+    assert result.text == instrumented
+    assert result.plan.warnings and "nosuch" in result.plan.reason
+
+
+def test_step_that_matches_nothing_warns_and_exits_non_zero(tmp_path, capsys):
+    path = tmp_path / "pipeline.py"
+    source = "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(name='a', script_name='t.py')\n"
+    path.write_text(source)
+    assert main(["add", "--step", "nosuch", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: warning: --step nosuch: no such step here" in err
+    assert "0 files instrumented, 1 file left unchanged, 1 warning." in err
+    assert path.read_text() == source
+
+
+def test_an_option_that_does_not_apply_is_reported(tmp_path, capsys):
+    path = tmp_path / "train.py"
+    path.write_text("import sys\nprint(sys.argv)\n")
+    assert main(["add", "--client-ip", "10.0.0.4", "--step", "x", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert f"{path}: warning: --client-ip does not apply to train files; ignored" in err
+    assert f"{path}: warning: --step does not apply to train files; ignored" in err
+    assert "_instrument_remote_debug" in path.read_text()
+
+
+@pytest.mark.parametrize(
+    ("kind", "source", "message"),
+    [
+        ("pipeline", "import sys\nprint(sys.argv)\n", "not an SDK v1 pipeline definition"),
+        ("env", "import sys\nprint(sys.argv)\n", "not a conda environment file"),
+        ("score", "import sys\nprint(sys.argv)\n", "not a scoring script"),
+        ("train", "from azureml.pipeline.steps import PythonScriptStep\n", "it looks like an SDK v1 pipeline"),
+    ],
+)
+def test_a_wrong_kind_is_one_clear_line(tmp_path, capsys, kind, source, message):
+    path = tmp_path / "file.py"
+    path.write_text(source)
+    assert main(["add", "--kind", kind, str(path)]) == 123
+    err = capsys.readouterr().err.splitlines()
+    assert err[0].startswith(f"{path}: ") and message in err[0]
+    assert path.read_text() == source
+
+
+def test_summary_counts_skipped_files_by_reason(tmp_path, capsys):
+    (tmp_path / "lib.py").write_text("def f():\n    return 1\n")
+    (tmp_path / "ci.yml").write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n")
+    (tmp_path / "train.py").write_text("print('hi')\n")
+    assert main(["add", str(tmp_path)]) == 0
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == (
+        "1 file instrumented, 1 file skipped (not a file of any known kind), 1 file skipped (not an entry script)."
+    )
+    assert main(["add", "-v", str(tmp_path)]) == 0
+    assert f"unchanged {tmp_path / 'train.py'}: already instrumented as asked" in capsys.readouterr().err
+
+
+def test_check_ends_with_a_total(tmp_path, capsys):
+    (tmp_path / "a.py").write_text("import debugpy\ndebugpy.listen(5678)\n")
+    assert main(["check", str(tmp_path)]) == 1
+    assert capsys.readouterr().err.splitlines()[-1] == "1 finding in 1 file."
+    (tmp_path / "a.py").write_text("print(1)\n")
+    assert main(["check", str(tmp_path)]) == 0
+    assert capsys.readouterr().err.splitlines()[-1] == "no findings."
