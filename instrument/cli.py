@@ -295,6 +295,9 @@ def _validate_optional_host(ctx: click.Context, param: click.Parameter, value: O
               help="With --from-log: use only this global rank of a distributed job. [default: every rank, and a compound]")
 @click.option("--docker", is_flag=True, help="A model deployed in a local Docker container (localhost, /var/azureml-app).")
 @click.option("--listen", is_flag=True, help='VS Code listens ("listen") for a script started with --remote_debug_client_ip.')
+@click.option("--tunnel", is_flag=True,
+              help="The job listens on its loopback (add --service): attach to localhost, through a port "
+              "forwarded over Azure ML's SSH service or from the VS Code connected to the job.")
 @click.option("--local-root", default=".", show_default=True, help="Local folder of the step's code.")
 @click.option("--remote-root", default=None, help='Folder of the code on the remote side. [default: ".", with --docker /var/azureml-app]')
 @click.option("--name", default=None, help="Configuration name. [default: says which step folder]")
@@ -304,7 +307,7 @@ def _validate_optional_host(ctx: click.Context, param: click.Parameter, value: O
 @click.option("--just-my-code/--all-code", default=True, show_default=True, help="Step through your code only, or libraries too.")
 @click.option("--legacy-type", is_flag=True, help='Write the deprecated "type": "python" for old VS Code Python extensions.')
 @click.argument("logs", nargs=-1, type=click.Path(path_type=str))
-def launch(host, port, from_log, node, rank, docker, listen, local_root, remote_root, name, launch_file, print_only,
+def launch(host, port, from_log, node, rank, docker, listen, tunnel, local_root, remote_root, name, launch_file, print_only,
            just_my_code, legacy_type, logs) -> None:
     """Add a VS Code attach configuration to .vscode/launch.json, keeping its comments and other configurations."""
     from instrument import launch as launching
@@ -313,13 +316,18 @@ def launch(host, port, from_log, node, rank, docker, listen, local_root, remote_
     if logs and not from_log:
         raise click.UsageError(f"unexpected argument {logs[0]!r}: log files follow --from-log")
     from_log = (*from_log, *logs) or None
-    situations = [option for option, given in (("--from-log", from_log), ("--docker", docker), ("--listen", listen)) if given]
+    situations = [option for option, given in (("--from-log", from_log), ("--docker", docker), ("--listen", listen),
+                                               ("--tunnel", tunnel)) if given]
+    if tunnel and from_log is not None:
+        situations.remove("--from-log")  # the log gives the ports; the tunnel gives the host
     if len(situations) > 1:
         raise click.UsageError(f"{situations[0]} and {situations[1]} cannot be combined")
     if from_log is not None and host is not None:
         raise click.UsageError("--host and --from-log cannot be combined: the log gives the address")
+    if tunnel and host is not None:
+        raise click.UsageError("--host and --tunnel cannot be combined: through the tunnel the host is localhost")
     if not situations and host is None:
-        raise click.UsageError("give --host, --from-log, --docker or --listen")
+        raise click.UsageError("give --host, --from-log, --docker, --listen or --tunnel")
     for option, value in (("--node", node), ("--rank", rank)):
         if value is not None and from_log is None:
             raise click.UsageError(f"{option} needs --from-log")
@@ -327,7 +335,8 @@ def launch(host, port, from_log, node, rank, docker, listen, local_root, remote_
         raise click.UsageError("--node and --rank cannot be combined")
     cwd = Path.cwd()
     root = launching.local_root_value(local_root, launching.workspace_folder(launch_file, cwd), cwd)
-    request = launching.Request(host, port, root, remote_root, name, docker, listen, node, legacy_type, just_my_code, rank)
+    request = launching.Request(host, port, root, remote_root, name, docker, listen, node, legacy_type, just_my_code, rank,
+                                tunnel)
     try:
         nodes = read_logs(from_log) if from_log is not None else None
         configurations, compounds, notes = launching.configurations_for(request, nodes)

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path, PurePath
@@ -29,6 +29,9 @@ DEFAULT_PORT = 5678
 DOCKER_HOST = "localhost"  # portable, unlike the guide's "0.0.0.0"
 DOCKER_REMOTE_ROOT = "/var/azureml-app"  # where the scoring image keeps score.py
 LISTEN_HOST = "0.0.0.0"  # VS Code must be reachable from the compute node
+#: Through a tunnel (a port forwarded over Azure ML's SSH service, or VS Code
+#: connected to the job) the listener is reached on this machine.
+TUNNEL_HOST = "localhost"
 WORKSPACE = "${workspaceFolder}"
 
 
@@ -70,8 +73,10 @@ def describe_root(local_root: str) -> str:
     return local_root[len(WORKSPACE) + 1:] if local_root.startswith(WORKSPACE + "/") else local_root
 
 
-def default_name(target: Target, docker: bool) -> str:
+def default_name(target: Target, docker: bool, tunnel: bool = False) -> str:
     step = describe_root(target.local_root)
+    if tunnel:
+        return "Azure ML job through a tunnel" + (f": {step}" if step else "")
     if docker:
         return "Azure ML deployment: Docker" + (f" ({step})" if step else "")
     name = "Azure ML compute" + (f": {step}" if step else "")
@@ -112,6 +117,7 @@ class Request:
     legacy_type: bool = False
     just_my_code: bool = True
     rank: Optional[int] = None  # a global rank the logs name
+    tunnel: bool = False  # the node listens on its loopback; the port is forwarded here
 
 
 def compound(name: str, configurations: list[dict]) -> dict:
@@ -123,11 +129,17 @@ def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> 
     """(configurations, compounds, notes for the user) for ``request``, or for each node read from logs."""
     if request.docker:
         host, remote_root = DOCKER_HOST, DOCKER_REMOTE_ROOT
+    elif request.tunnel:
+        host, remote_root = TUNNEL_HOST, "."
     else:
         host, remote_root = LISTEN_HOST if request.listen else None, "."
     target = Target(request.host or host, request.port or DEFAULT_PORT, request.local_root,
                     request.remote_root or remote_root, request.listen)
-    name = request.name or default_name(target, request.docker)
+    name = request.name or default_name(target, request.docker, request.tunnel)
+    if nodes is not None and request.tunnel:
+        # The log says which port each process listens on (on its loopback);
+        # through the forward, each is reached here.
+        nodes = [replace(node, address=TUNNEL_HOST) for node in nodes]
     if nodes is None:
         return [attach_configuration(name, target, request.legacy_type, request.just_my_code)], [], []
     if nodes and all(node.rank is not None for node in nodes):
