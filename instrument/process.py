@@ -180,15 +180,15 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
         return Outcome(name, skipped=True, reason=done.reason)
     notes = tuple(f"{name}:{line}:{col}: note: {message}" for line, col, message in done.notes)
     notes += _hand_written_notes(job, source.text, name, done.kind)
-    extra = dict(notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions)
+    outcome = Outcome(name, notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions)
     if done.text == source.text:
-        return Outcome(name, output=data, reason=done.reason, **extra)
+        return dataclasses.replace(outcome, output=data, reason=done.reason)
     try:
         output = files.encode(source, done.text, name)
     except files.FileError as exc:
         return Outcome(name, error=str(exc))
     diff = unified_diff(source.text, done.text, name) if job.diff else ""
-    return Outcome(name, changed=True, diff=diff, output=output, **extra)
+    return dataclasses.replace(outcome, changed=True, diff=diff, output=output)
 
 
 def _hand_written_notes(job: Job, text: str, name: str, kind: str) -> tuple:
@@ -247,7 +247,7 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
     except files.FileError as exc:
         return Outcome(str(path), error=str(exc))
     outcome = process_bytes(job, data, str(path), explicit)
-    if outcome.changed and job.write:
+    if outcome.changed and job.write and outcome.output is not None:
         try:
             files.write_atomic(path, outcome.output)
         except files.FileError as exc:
