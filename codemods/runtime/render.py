@@ -1,0 +1,192 @@
+"""Place a function of this package into a user's file.
+
+A function is read from its module's source file (positions from :mod:`ast`,
+read once per process) and copied as text, so what users get is exactly
+what is linted and tested here. Only names change: the module-level
+constants the function reads become literals (the chosen values passed in,
+else the module's own), and the function's name becomes the free name the
+codemod picked. Every literal is built from a validated value and checked
+to read back as that value. Indentation is re-expressed in the target file's
+unit (four spaces here; tabs stay tabs there).
+"""
+
+from __future__ import annotations
+
+import ast
+import functools
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+
+#: Values a constant may have: what ``repr`` writes back as a literal that
+#: ``ast.literal_eval`` reads as the same value.
+Constant = object
+
+
+def string_literal(value: str) -> str:
+    """A double-quoted Python literal for ``value`` (escapes everything needed)."""
+    literal = repr(value)
+    if literal.startswith("'") and '"' not in value:
+        literal = '"' + literal[1:-1].replace("\\'", "'") + '"'
+    return literal
+
+
+def literal(value: Constant) -> str:
+    """The Python literal for a constant's value: str, int, or a tuple of those."""
+    if isinstance(value, str):
+        text = string_literal(value)
+    elif isinstance(value, int) and not isinstance(value, bool):
+        text = str(value)
+    elif isinstance(value, tuple):
+        items = [literal(item) for item in value]
+        text = "(" + ", ".join(items) + ("," if len(items) == 1 else "") + ")"
+    else:
+        raise TypeError(f"no literal for a constant of type {type(value).__name__}")
+    if ast.literal_eval(text) != value:  # pragma: no cover - a bug in the lines above
+        raise AssertionError(f"{text} does not read back as {value!r}")
+    return text
+
+
+@dataclass(frozen=True)
+class _Name:
+    """A name to replace: 0-based line in the function, byte columns, the name."""
+
+    line: int
+    start: int
+    end: int
+    name: str
+
+
+@dataclass(frozen=True)
+class FunctionSource:
+    """One function's lines (as in its file) and where its replaceable names are."""
+
+    module: str
+    name: str
+    lines: tuple[bytes, ...]  # UTF-8: ast columns count bytes
+    names: tuple[_Name, ...]
+    #: (first line, last line, column) of each ``receiver.add_argument(...)`` statement.
+    arguments: tuple[tuple[int, int, int], ...]
+    #: The receiver name of those statements, by the statement's first line.
+    receivers: tuple[_Name, ...]
+
+
+def _module_constants(tree: ast.Module) -> set[str]:
+    found: set[str] = set()
+    for statement in tree.body:
+        if isinstance(statement, ast.Assign):
+            found.update(t.id for t in statement.targets if isinstance(t, ast.Name))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            found.add(statement.target.id)
+        elif isinstance(statement, ast.ImportFrom) and statement.module and statement.module.endswith(".log_lines"):
+            # The log lines are shared with the log reader: constants too.
+            found.update(alias.asname or alias.name for alias in statement.names)
+    return found
+
+
+@functools.lru_cache(maxsize=None)
+def function_source(module_name: str, function_name: str) -> FunctionSource:
+    """The function ``function_name`` of ``module_name`` (imported), read from its file."""
+    module = importlib.import_module(module_name)
+    text = Path(module.__file__ or "").read_text(encoding="utf-8")
+    tree = ast.parse(text)
+    constants = _module_constants(tree)
+    [function] = [s for s in tree.body if isinstance(s, ast.FunctionDef) and s.name == function_name]
+    first = function.lineno - 1
+    end = function.end_lineno or function.lineno
+    lines = tuple(line.encode("utf-8") for line in text.splitlines()[first:end])
+    if function.decorator_list or function.col_offset:
+        raise ValueError(f"{module_name}.{function_name} must be an undecorated top-level function")
+    def_line = lines[0]
+    start = def_line.index(b"def ") + len(b"def ")
+    names = [_Name(0, start, start + len(function_name.encode()), function_name)]
+    replaced = constants | {function_name}
+    arguments, receivers = [], []
+    for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id in replaced:
+            if not isinstance(node.ctx, ast.Load):
+                raise ValueError(f"{module_name}.{function_name} assigns the constant {node.id}")
+            names.append(_Name(node.lineno - 1 - first, node.col_offset, node.end_col_offset or 0, node.id))
+        elif (
+            isinstance(node, ast.Expr)
+            and isinstance(node.value, ast.Call)
+            and isinstance(node.value.func, ast.Attribute)
+            and node.value.func.attr == "add_argument"
+            and isinstance(node.value.func.value, ast.Name)
+        ):
+            receiver = node.value.func.value
+            arguments.append((node.lineno - 1 - first, (node.end_lineno or node.lineno) - 1 - first, node.col_offset))
+            receivers.append(_Name(receiver.lineno - 1 - first, receiver.col_offset, receiver.end_col_offset or 0, receiver.id))
+    return FunctionSource(
+        module_name,
+        function_name,
+        lines,
+        tuple(sorted(names, key=lambda n: (n.line, n.start))),
+        tuple(sorted(arguments)),
+        tuple(sorted(receivers, key=lambda n: (n.line, n.start))),
+    )
+
+
+def _substituted(source: FunctionSource, replacements: Mapping[str, str], extra: tuple[_Name, ...] = ()) -> list[bytes]:
+    """The function's lines with every replaceable name (and ``extra``) replaced."""
+    lines = list(source.lines)
+    names = sorted(source.names + extra, key=lambda n: (n.line, n.start), reverse=True)
+    for name in names:  # right to left, so earlier columns stay valid
+        line = lines[name.line]
+        lines[name.line] = line[: name.start] + replacements[name.name].encode("utf-8") + line[name.end :]
+    return lines
+
+
+def reindent(lines: list[str], indent_unit: str, dedent: int = 0) -> list[str]:
+    """Lines indented with four spaces per level, re-indented with ``indent_unit``."""
+    result = []
+    for original in lines:
+        line = original[dedent:] if original[:dedent].strip(" ") == "" else original
+        stripped = line.lstrip(" ")
+        depth = (len(line) - len(stripped)) // 4
+        result.append(indent_unit * depth + stripped if stripped else "")
+    return result
+
+
+def _replacements(source: FunctionSource, name: str, values: Mapping[str, Constant]) -> dict[str, str]:
+    module = importlib.import_module(source.module)
+    if not name.isidentifier():
+        raise ValueError(f"not a Python identifier: {name!r}")
+    replacements = {source.name: name}
+    for used in {n.name for n in source.names} - {source.name}:
+        replacements[used] = literal(values[used] if used in values else getattr(module, used))
+    unknown = set(values) - set(replacements)
+    if unknown:
+        raise ValueError(f"{source.module}.{source.name} reads no constant named {', '.join(sorted(unknown))}")
+    return replacements
+
+
+def function_lines(
+    module_name: str, function_name: str, name: str, values: Mapping[str, Constant], indent_unit: str
+) -> list[str]:
+    """The function, renamed ``name``, with ``values`` in place of its constants."""
+    source = function_source(module_name, function_name)
+    lines = _substituted(source, _replacements(source, name, values))
+    return reindent([line.decode("utf-8") for line in lines], indent_unit)
+
+
+def argument_lines(
+    module_name: str,
+    function_name: str,
+    receiver: str,
+    values: Mapping[str, Constant],
+    indent_unit: str,
+) -> list[str]:
+    """The function's ``parser.add_argument(...)`` statements, called on ``receiver``."""
+    source = function_source(module_name, function_name)
+    if not receiver.isidentifier():
+        raise ValueError(f"not a Python identifier: {receiver!r}")
+    replacements = _replacements(source, function_name, values)
+    receivers = tuple(_Name(r.line, r.start, r.end, "\0receiver") for r in source.receivers)
+    lines = _substituted(source, {**replacements, "\0receiver": receiver}, receivers)
+    result: list[str] = []
+    for first, last, column in source.arguments:
+        text = [line.decode("utf-8") for line in lines[first : last + 1]]
+        result += reindent(text, indent_unit, dedent=column)
+    return result
