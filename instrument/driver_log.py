@@ -1,6 +1,7 @@
 """Read where the debugger listens from a run's log.
 
-The injected helper (``codemods/templates.py``) prints, per process::
+The injected helper (``codemods/runtime/remote_debug.py``) prints, per process
+(the templates are in ``codemods/runtime/log_lines.py``)::
 
     Timeout for debug connection: 300
     ip_address: 10.3.0.5
@@ -28,6 +29,7 @@ from dataclasses import dataclass, fields, replace
 from typing import Callable, Optional
 
 from instrument.codemods.errors import InstrumentError
+from instrument.codemods.runtime import log_lines
 from instrument.codemods.templates import TemplateError, validate_port
 
 
@@ -119,15 +121,14 @@ def _on_attached(nodes: list[Node], pending: dict, match: re.Match) -> None:
 
 LineRule = Callable[[list, dict, re.Match], None]
 
-#: (pattern, what a matching line means), tried in order on every line.
+#: (pattern, what a matching line means), tried in order on every line. The
+#: patterns come from the templates the injected code prints with.
 LINE_RULES: list[tuple[re.Pattern, LineRule]] = [
-    (re.compile(r"Timeout for debug connection: (?P<seconds>\d+)\s*$"), _on_timeout),
-    (re.compile(r"\bip_address: (?P<address>\S+)\s*$"), _on_address),
-    # The address part is greedy so that an IPv6 address keeps its colons.
-    (re.compile(r"Remote debugging: listening on (?P<address>\S+):(?P<port>\d+)\s*$"), _on_listening),
-    (re.compile(r"Remote debugging: rank=(?P<rank>\d+) local_rank=(?P<local_rank>\d+) "
-                r"address=(?P<address>\S+) port=(?P<port>\d+)\s*$"), _on_rank),
-    (re.compile(r"Debugger attached = (?P<verdict>True|False)\b"), _on_attached),
+    (log_lines.pattern(log_lines.TIMEOUT_LINE), _on_timeout),
+    (log_lines.pattern(log_lines.ADDRESS_LINE, start=r"\b"), _on_address),
+    (log_lines.pattern(log_lines.LISTENING_LINE), _on_listening),
+    (log_lines.pattern(log_lines.RANK_LINE), _on_rank),
+    (log_lines.pattern(log_lines.ATTACHED_LINE, end=r"\b"), _on_attached),
 ]
 
 

@@ -18,6 +18,15 @@ listens on ``port + local rank`` (unique on its node; a reverse connection
 goes to ``port + rank``), and ``--remote_debug_ranks`` says which ranks wait.
 """
 
+from instrument.codemods.runtime.log_lines import (  # printed, and read back by `instrument launch --from-log`
+    ADDRESS_LINE,
+    ATTACHED_LINE,
+    CLIENT_RANK_LINE,
+    LISTENING_LINE,
+    RANK_LINE,
+    TIMEOUT_LINE,
+)
+
 #: Chosen at add time (``instrument add --host/--port/--timeout/--ranks``).
 HOST = "0.0.0.0"
 PORT = 5678
@@ -97,7 +106,7 @@ def _instrument_remote_debug(args=None, run=None):
     # One port per process: ranks on one node listen side by side, and each
     # rank reaches its own port of a VS Code that listens.
     port = args.remote_debug_port + (rank if client_ip else local_rank)
-    print(f"Timeout for debug connection: {timeout}", flush=True)
+    print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
     ip = host
     if host in ("0.0.0.0", "::", ""):
         # The node's own address, for the log: the first one of its name that is
@@ -109,7 +118,7 @@ def _instrument_remote_debug(args=None, run=None):
         except OSError:
             addresses = []
         ip = next((a for a in addresses if not a.startswith("127.")), addresses[0] if addresses else "127.0.0.1")
-    print(f"ip_address: {ip}", flush=True)
+    print(ADDRESS_LINE.format(address=ip), flush=True)
     if run is None:
         try:
             from azureml.core import Run
@@ -126,7 +135,7 @@ def _instrument_remote_debug(args=None, run=None):
         import debugpy
     except ImportError:
         print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
-        print("Debugger attached = False", flush=True)
+        print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     try:
         if client_ip:
@@ -138,15 +147,15 @@ def _instrument_remote_debug(args=None, run=None):
             finally:
                 sys.stderr = real_stderr
             real_stderr.write(held.getvalue())
-            print(f"Remote debugging: rank={rank} local_rank={local_rank} client={client_ip} port={port}", flush=True)
+            print(CLIENT_RANK_LINE.format(rank=rank, local_rank=local_rank, client=client_ip, port=port), flush=True)
         else:
             debugpy.listen((host, port))
-            print(f"Remote debugging: listening on {ip}:{port}", flush=True)
-            print(f"Remote debugging: rank={rank} local_rank={local_rank} address={ip} port={port}", flush=True)
+            print(LISTENING_LINE.format(address=ip, port=port), flush=True)
+            print(RANK_LINE.format(rank=rank, local_rank=local_rank, address=ip, port=port), flush=True)
     except Exception as exc:
         where = f"connect to {client_ip}:{port}" if client_ip else f"listen on {host}:{port} (is the port in use?)"
         print(f"Remote debugging: cannot {where}: {exc}", file=sys.stderr, flush=True)
-        print("Debugger attached = False", flush=True)
+        print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     waited = threading.Event()
 
@@ -168,4 +177,4 @@ def _instrument_remote_debug(args=None, run=None):
         waited.set()
         if timer is not None:
             timer.cancel()
-    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+    print(ATTACHED_LINE.format(verdict=debugpy.is_client_connected()), flush=True)

@@ -10,6 +10,13 @@ statement for it). The constants below are replaced by the values chosen at
 add time; the environment variables change them at run time.
 """
 
+from instrument.codemods.runtime.log_lines import (  # printed, and read back by `instrument launch --from-log`
+    ADDRESS_LINE,
+    ATTACHED_LINE,
+    LISTENING_LINE,
+    TIMEOUT_LINE,
+)
+
 #: Chosen at add time (``instrument add --host/--port/--timeout``).
 HOST = "0.0.0.0"
 PORT = 5678
@@ -53,7 +60,7 @@ def _instrument_remote_debug():
     host = HOST
     port = setting(ENV_PORT, PORT, 1, 65535)
     timeout = setting(ENV_TIMEOUT, TIMEOUT, 0, 10**9)
-    print(f"Timeout for debug connection: {timeout}", flush=True)
+    print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
     ip = host
     if host in ("0.0.0.0", "::", ""):
         # The node's own address, for the log: the first one of its name that is
@@ -65,21 +72,21 @@ def _instrument_remote_debug():
         except OSError:
             addresses = []
         ip = next((a for a in addresses if not a.startswith("127.")), addresses[0] if addresses else "127.0.0.1")
-    print(f"ip_address: {ip}", flush=True)
+    print(ADDRESS_LINE.format(address=ip), flush=True)
     try:
         import debugpy
     except ImportError:
         print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
-        print("Debugger attached = False", flush=True)
+        print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     try:
         debugpy.listen((host, port))
     except Exception as exc:
         reason = " ".join(str(exc).split())
         print(f"Remote debugging: cannot listen on {host}:{port} (is the port in use?): {reason}", file=sys.stderr, flush=True)
-        print("Debugger attached = False", flush=True)
+        print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
-    print(f"Remote debugging: listening on {ip}:{port} (process {os.getpid()})", flush=True)
+    print(LISTENING_LINE.format(address=ip, port=port) + f" (process {os.getpid()})", flush=True)
     waited = threading.Event()
 
     def cancel_wait():
@@ -100,4 +107,4 @@ def _instrument_remote_debug():
         waited.set()
         if timer is not None:
             timer.cancel()
-    print(f"Debugger attached = {debugpy.is_client_connected()}", flush=True)
+    print(ATTACHED_LINE.format(verdict=debugpy.is_client_connected()), flush=True)
