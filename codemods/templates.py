@@ -48,15 +48,9 @@ LABEL_FLAGS = "remote debugging flags"
 LABEL_CALL = "start remote debugging"
 LABEL_SCORE = "wait for VS Code at service start (remove with `instrument strip`)"
 
-#: The flags the injected code understands (the document's four, and ranks);
-#: the helper's own ``add_argument`` lines are the same list (tested).
-DEBUG_FLAGS = (
-    "--remote_debug",
-    "--remote_debug_connection_timeout",
-    "--remote_debug_client_ip",
-    "--remote_debug_port",
-    "--remote_debug_ranks",
-)
+#: The flags the injected code understands (the document's four, ranks, and
+#: the run-time host and worker-process switches).
+DEBUG_FLAGS = remote_debug.FLAGS
 
 #: Environment variables the injected scoring code reads at run time.
 ENV_SWITCH = score_debug.ENV_SWITCH

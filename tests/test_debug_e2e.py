@@ -35,9 +35,10 @@ WAIT = 20  # seconds: the bound on any single wait; a passing test takes 0.1-4 s
 
 
 
-def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1") -> tuple[Path, int]:
+def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1",
+                 timeout: int = 300) -> tuple[Path, int]:
     """Instrument ``body`` into tmp_path/train.py; returns (path, line of ``# BREAK``)."""
-    text = add(body, DebugOptions(host=host))
+    text = add(body, DebugOptions(host=host, timeout=timeout))
     path = (tmp_path / "train.py").resolve()
     path.write_text(text, encoding="utf-8")
     [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
@@ -226,3 +227,105 @@ def test_reverse_connection_refused_is_one_line(tmp_path, start):
     assert time.monotonic() - proc.started < 20
     assert len(proc.err) == 1, proc.report()
     assert f"cannot connect to 127.0.0.1:{port}" in proc.err[0], proc.report()
+
+
+# -- the debugging session at run time ------------------------------------------------
+
+
+def routing_address() -> str:
+    """The address this machine's routing table sends traffic out of."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("8.8.8.8", 9))  # UDP: no packet is sent
+        return probe.getsockname()[0]
+
+
+def attach_break_and_finish(proc: Proc, host: str, port: int, script: Path, line: int) -> None:
+    client = DapClient.connect(host, port, timeout=WAIT)
+    try:
+        local = attach_and_stop(client, {"connect": {"host": host, "port": port}}, script, line, timeout=WAIT)
+        assert (client.frame["name"], client.frame["line"]) == ("train", line)
+        assert local["learning_rate"] == "0.125"
+        continue_and_disconnect(client, timeout=WAIT)
+    finally:
+        client.close()
+    assert_ran_to_the_end(proc, attached=True)
+
+
+@pytest.mark.parametrize("body", [STANDALONE, WITH_PARSER], ids=["standalone", "argparse"])
+def test_a_misspelled_flag_stops_the_script_before_anything_listens(tmp_path, start, body):
+    script, _ = build_script(tmp_path, body)
+    proc = start(script, "--remote_debug", "--remote_debug_timeout", 2)
+    assert proc.finish() == 2, proc.report()
+    assert proc.out == [], proc.report()  # no timeout line, no address: nothing listened
+    if body is STANDALONE:
+        assert len(proc.err) == 1, proc.report()
+        assert proc.err[0].startswith("Remote debugging: unknown flag --remote_debug_timeout (the flags are --remote_debug ")
+    else:  # the script's own parse_args refuses it first, with its usage
+        assert proc.err[-1].endswith("error: unrecognized arguments: --remote_debug_timeout 2"), proc.report()
+        assert "[--remote_debug_connection_timeout REMOTE_DEBUG_CONNECTION_TIMEOUT]" in proc.stderr
+
+
+def test_the_log_is_quiet_without_frozen_modules_off(tmp_path, start):
+    """Python 3.11+ without -Xfrozen_modules=off: debugpy's warning block would be on stderr."""
+    probe = start("-c", "import debugpy; debugpy.listen(('127.0.0.1', 0)); print('up')", python=[sys.executable])
+    assert probe.finish() == 0, probe.report()
+    if sys.version_info >= (3, 11):
+        assert any("frozen modules" in line for line in probe.err), probe.report()  # what the helper avoids
+    script, _ = build_script(tmp_path, timeout=1)
+    proc = start(script, "--remote_debug", "--remote_debug_port", free_port(), python=[sys.executable])
+    assert_ran_to_the_end(proc, attached=False)
+    assert proc.err == [], proc.report()
+
+
+def test_all_interfaces_log_the_address_a_client_reaches(tmp_path, start):
+    script, line = build_script(tmp_path, host="0.0.0.0")
+    port = free_port()
+    proc = start(script, "--remote_debug", "--remote_debug_port", port, "--remote_debug_connection_timeout", 60)
+    listening = proc.wait_for_line("Remote debugging: listening on")
+    address = routing_address()
+    assert listening == f"Remote debugging: listening on {address}:{port}", proc.report()
+    assert f"ip_address: {address}" in proc.out
+    assert not address.startswith("127.")
+    attach_break_and_finish(proc, address, port, script, line)
+
+
+def test_the_host_flag_makes_a_script_listen_on_loopback_only(tmp_path, start):
+    script, line = build_script(tmp_path, host="0.0.0.0")
+    port = free_port()
+    proc = start(script, "--remote_debug", "--remote_debug_host", "127.0.0.1", "--remote_debug_port", port,
+                 "--remote_debug_connection_timeout", 60)
+    assert proc.wait_for_line("Remote debugging: listening on") == f"Remote debugging: listening on 127.0.0.1:{port}"
+    assert "ip_address: 127.0.0.1" in proc.out
+    proc.wait_for_line("is this node's loopback address")
+    with pytest.raises(OSError):  # not bound to the outward-facing interface
+        socket.create_connection((routing_address(), port), timeout=2).close()
+    attach_break_and_finish(proc, "127.0.0.1", port, script, line)
+
+
+def test_a_negative_timeout_waits_the_add_time_timeout_not_forever(tmp_path, start):
+    script, _ = build_script(tmp_path, timeout=2)
+    proc = start(script, "--remote_debug", "--remote_debug_port", free_port(),
+                 "--remote_debug_connection_timeout", -1)
+    assert_ran_to_the_end(proc, attached=False)
+    assert 2 <= time.monotonic() - proc.started < WAIT
+    assert "Timeout for debug connection: 2" in proc.out
+    assert proc.err == ["Remote debugging: --remote_debug_connection_timeout -1 is not from 0 to 86400 "
+                        "seconds: waiting 2"], proc.report()
+
+
+def test_reverse_connection_to_a_peer_that_never_answers_gives_up_after_the_timeout(tmp_path, start):
+    script, _ = build_script(tmp_path)
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()
+        silent.settimeout(WAIT)
+        port = silent.getsockname()[1]
+        proc = start(script, "--remote_debug", "--remote_debug_client_ip", "127.0.0.1",
+                     "--remote_debug_port", port, "--remote_debug_connection_timeout", 2)
+        accepted, _ = silent.accept()  # the TCP connection is made; then nothing is said
+        with accepted:
+            assert_ran_to_the_end(proc, attached=False)
+    elapsed = time.monotonic() - proc.started
+    assert 2 <= elapsed < WAIT, elapsed
+    assert proc.err == [f"Remote debugging: cannot connect to 127.0.0.1:{port}: no answer within 2 seconds"], \
+        proc.report()

@@ -256,7 +256,7 @@ def test_free_helper_name():
     ("options", "expected"),
     [
         (DebugOptions(port=6000), 'setting("INSTRUMENT_DEBUG_PORT", 6000, 1, 65535)'),
-        (DebugOptions(timeout=0), 'setting("INSTRUMENT_DEBUG_TIMEOUT", 0, 0, 10**9)'),
+        (DebugOptions(timeout=0), 'setting("INSTRUMENT_DEBUG_TIMEOUT", 0, 0, 86400)'),
         (DebugOptions(host="::1"), 'host = "::1"'),
         (DebugOptions(host="node-1.example"), 'host = "node-1.example"'),
     ],

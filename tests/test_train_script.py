@@ -160,9 +160,9 @@ SIMPLE = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.par
     [
         (DebugOptions(port=6000), 'type=int, default=6000, help="debug port"'),
         (DebugOptions(timeout=0), "type=int, default=0, help"),
-        (DebugOptions(host="127.0.0.1"), 'host = "127.0.0.1"'),
-        (DebugOptions(host="node-1.example.com"), 'host = "node-1.example.com"'),
-        (DebugOptions(host="::1"), 'host = "::1"'),
+        (DebugOptions(host="127.0.0.1"), '"--remote_debug_host", type=str, default="127.0.0.1"'),
+        (DebugOptions(host="node-1.example.com"), '"--remote_debug_host", type=str, default="node-1.example.com"'),
+        (DebugOptions(host="::1"), '"--remote_debug_host", type=str, default="::1"'),
     ],
 )
 def test_options_become_literals(options, expected):
@@ -352,16 +352,24 @@ def test_form_feed_before_the_parse_stays_out_of_the_block():
     ("addresses", "expected"),
     [
         (["127.0.1.1", "10.1.2.3"], "10.1.2.3"),  # Debian-style hosts file first, then the node's address
-        (["127.0.1.1"], "127.0.1.1"),
+        (["127.0.1.1"], "127.0.0.1"),  # loopback only: said as such
         ([], "127.0.0.1"),  # the name does not resolve
     ],
 )
-def test_logged_ip_address_is_the_nodes_own(addresses, expected, tmp_path):
-    # The machine's resolver cannot be changed from a test: the script itself
-    # replaces socket.getaddrinfo before the helper asks it.
+def test_without_a_route_the_logged_ip_address_is_the_names(addresses, expected, tmp_path):
+    # The machine's resolver and routes cannot be changed from a test: the
+    # script itself replaces socket.getaddrinfo and makes the routing-table
+    # question (a UDP connect) fail before the helper asks. With a route, the
+    # routing table's answer wins (tests/test_runtime_helper.py).
     script = tmp_path / "train.py"
     patch = (
         "import socket\n"
+        "def no_route(self, address):\n"
+        "    if self.type == socket.SOCK_DGRAM:\n"
+        "        raise OSError(101, 'Network is unreachable')\n"
+        "    return real_connect(self, address)\n"
+        "real_connect = socket.socket.connect\n"
+        "socket.socket.connect = no_route\n"
         "real = socket.getaddrinfo\n"
         "def fake(host, port, family=0, *rest, **options):\n"
         "    if host != socket.gethostname():  # debugpy's own lookups stay real\n"

@@ -16,6 +16,11 @@ Distributed jobs start the script once per process: the rank comes from the
 launcher's environment (first variable that holds one wins), a process
 listens on ``port + local rank`` (unique on its node; a reverse connection
 goes to ``port + rank``), and ``--remote_debug_ranks`` says which ranks wait.
+
+Run-time choices need no new ``instrument add``: ``--remote_debug_host``
+(``127.0.0.1`` listens for this node only, as behind Azure ML's VS Code
+service) and ``--remote_debug_subprocesses`` (debug worker processes too;
+off by default, so a multiprocessing ``DataLoader`` runs undisturbed).
 """
 
 from instrument.codemods.runtime.log_lines import (  # printed, and read back by `instrument launch --from-log`
@@ -33,6 +38,26 @@ PORT = 5678
 TIMEOUT = 300
 RANKS = "all"
 
+#: The flags the helper understands: its own parser's and the script's.
+FLAGS = (
+    "--remote_debug",
+    "--remote_debug_connection_timeout",
+    "--remote_debug_client_ip",
+    "--remote_debug_port",
+    "--remote_debug_ranks",
+    "--remote_debug_host",
+    "--remote_debug_subprocesses",
+)
+
+#: Longest wait for a debugger, in seconds: a day, as ``instrument add
+#: --timeout`` allows (well below threading.TIMEOUT_MAX everywhere).
+LONGEST_WAIT = 86400
+
+#: Public addresses the routing table is asked about to find the address
+#: other machines reach this node at (a UDP connect sends no packet).
+ROUTE_PROBE_V4 = "8.8.8.8"
+ROUTE_PROBE_V6 = "2001:4860:4860::8888"
+
 #: Where each launcher puts the process's rank on its node (torchrun, Open MPI,
 #: Intel MPI / MPICH) and in the whole job (torchrun, Open MPI, TensorFlow's
 #: TF_CONFIG task index, Azure ML's older task index); first match wins.
@@ -45,15 +70,24 @@ def _instrument_remote_debug(args=None, run=None):
 
     Added by `instrument add`, removed by `instrument strip`. With args None
     the --remote_debug* flags are read from sys.argv and taken out of it, so
-    the script's own command line keeps working.
+    the script's own command line keeps working. A misspelled --remote_debug*
+    flag stops the script (exit 2) before anything listens; any other failure
+    is one line, and the script goes on without a debugger.
     """
     import sys
 
+    argv = sys.argv[1:]
+    cut = argv.index("--") if "--" in argv else len(argv)
+    given = [arg.split("=", 1)[0] for arg in argv[:cut] if arg.startswith("--remote_debug")]
+    if args is None and not given:
+        return  # the common case costs no import
+    flags = FLAGS
+    for flag in given:
+        # The script's own parser also takes a flag's unambiguous abbreviation.
+        if flag not in flags and (args is None or len([known for known in flags if known.startswith(flag)]) != 1):
+            print("Remote debugging: unknown flag {} (the flags are {})".format(flag, " ".join(flags)), file=sys.stderr, flush=True)
+            sys.exit(2)
     if args is None:
-        argv = sys.argv[1:]
-        cut = argv.index("--") if "--" in argv else len(argv)
-        if not any(arg.startswith("--remote_debug") for arg in argv[:cut]):
-            return  # the common case costs no import
         import argparse
 
         parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
@@ -62,11 +96,13 @@ def _instrument_remote_debug(args=None, run=None):
         parser.add_argument("--remote_debug_client_ip", type=str, help="connect to a VS Code listening at this address instead of listening")
         parser.add_argument("--remote_debug_port", type=int, default=PORT, help="debug port")
         parser.add_argument("--remote_debug_ranks", type=str, default=RANKS, help="global ranks that wait for the debugger: all, or a list like 0,3")
+        parser.add_argument("--remote_debug_host", type=str, default=HOST, help="address to listen on (127.0.0.1: reachable from this node only)")
+        parser.add_argument("--remote_debug_subprocesses", action="store_true", help="debug the script's worker processes too (multiprocessing, DataLoader workers)")
         args, rest = parser.parse_known_args(argv[:cut])
         sys.argv[1:] = rest + argv[cut:]
-    if not getattr(args, "remote_debug", False) or getattr(_instrument_remote_debug, "started", False):
+    if not getattr(args, "remote_debug", False) or _instrument_remote_debug.__dict__.get("started"):
         return
-    _instrument_remote_debug.started = True
+    _instrument_remote_debug.__dict__["started"] = True
     import io
     import json
     import os
@@ -89,6 +125,40 @@ def _instrument_remote_debug(args=None, run=None):
             print(f"Remote debugging: ignoring {variable}={text!r}: not a rank", file=sys.stderr, flush=True)
         return 0
 
+    def reachable_address(host):
+        # The address a client uses to reach a listener on host. For all
+        # interfaces: the one the routing table sends traffic out of (also
+        # where the node's name resolves to loopback only), else the first
+        # address of the node's name that is not loopback.
+        import socket
+
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        if host not in ("0.0.0.0", "::", ""):
+            try:
+                return str(socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)[0][4][0])
+            except (OSError, IndexError):
+                return host
+        address = ""
+        try:
+            probe = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                probe.connect((ROUTE_PROBE_V6 if family == socket.AF_INET6 else ROUTE_PROBE_V4, 9))
+                address = str(probe.getsockname()[0])
+            finally:
+                probe.close()
+        except OSError:
+            pass
+        if address and not is_loopback(address) and address not in ("0.0.0.0", "::"):
+            return address
+        try:
+            addresses = [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, family)]
+        except OSError:
+            addresses = []
+        return next((a for a in addresses if not is_loopback(a)), "::1" if family == socket.AF_INET6 else "127.0.0.1")
+
+    def is_loopback(address):
+        return address.startswith("127.") or address in ("::1", "localhost")
+
     local_rank = rank_from(LOCAL_RANK_VARIABLES)
     rank = rank_from(RANK_VARIABLES)
     wanted = str(getattr(args, "remote_debug_ranks", None) or "all").strip()
@@ -100,24 +170,22 @@ def _instrument_remote_debug(args=None, run=None):
                 return
         else:
             print(f"Remote debugging: ignoring --remote_debug_ranks {wanted!r} (all, or ranks like 0,3): every rank waits", file=sys.stderr, flush=True)
-    host = HOST
-    timeout = args.remote_debug_connection_timeout
-    client_ip = args.remote_debug_client_ip
+    host = str(getattr(args, "remote_debug_host", None) or HOST).strip()
+    timeout = getattr(args, "remote_debug_connection_timeout", None)
+    if timeout is None:
+        timeout = TIMEOUT
+    elif not 0 <= timeout <= LONGEST_WAIT:
+        # A negative or huge wait is a mistake on billed compute: never wait forever for it.
+        chosen = LONGEST_WAIT if timeout > LONGEST_WAIT else TIMEOUT
+        print(f"Remote debugging: --remote_debug_connection_timeout {timeout} is not from 0 to {LONGEST_WAIT} seconds: waiting {chosen}", file=sys.stderr, flush=True)
+        timeout = chosen
+    client_ip = getattr(args, "remote_debug_client_ip", None)
     # One port per process: ranks on one node listen side by side, and each
     # rank reaches its own port of a VS Code that listens.
-    port = args.remote_debug_port + (rank if client_ip else local_rank)
+    port = getattr(args, "remote_debug_port", None)
+    port = (PORT if port is None else port) + (rank if client_ip else local_rank)
     print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
-    ip = host
-    if host in ("0.0.0.0", "::", ""):
-        # The node's own address, for the log: the first one of its name that is
-        # not loopback (Debian-style hosts map their name to 127.0.1.1 first).
-        import socket
-
-        try:
-            addresses = [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
-        except OSError:
-            addresses = []
-        ip = next((a for a in addresses if not a.startswith("127.")), addresses[0] if addresses else "127.0.0.1")
+    ip = reachable_address(host)
     print(ADDRESS_LINE.format(address=ip), flush=True)
     if run is None:
         try:
@@ -131,6 +199,9 @@ def _instrument_remote_debug(args=None, run=None):
             run.log("ip_address", ip)
         except Exception:
             pass
+    # debugpy warns about frozen modules on Python 3.11+ at import; the
+    # validation it skips only matters for the standard library's own code.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         import debugpy
     except ImportError:
@@ -138,23 +209,49 @@ def _instrument_remote_debug(args=None, run=None):
         print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     try:
+        if not 0 <= port <= 65535:
+            raise ValueError("the port must be from 0 to 65535")
+        # Worker processes (a DataLoader's, multiprocessing pools) would each
+        # wait for a debugger of their own: debugged only when asked for.
+        debugpy.configure(subProcess=bool(getattr(args, "remote_debug_subprocesses", False)))
         if client_ip:
             print(f"Remote debugging: connecting to VS Code at {client_ip}:{port}", flush=True)
+            outcome: list = []
+
+            def connect():
+                try:
+                    debugpy.connect((client_ip, port))
+                    outcome.append(None)
+                except Exception as exc:
+                    outcome.append(exc)
+
             real_stderr = sys.stderr
             sys.stderr = held = io.StringIO()  # a refused connect prints a traceback first
             try:
-                debugpy.connect((client_ip, port))
+                # A peer that accepts but never answers would hold debugpy.connect forever.
+                connecting = threading.Thread(target=connect, name="remote-debug-connect", daemon=True)
+                connecting.start()
+                connecting.join(timeout if timeout > 0 else None)
             finally:
                 sys.stderr = real_stderr
+            if not outcome:
+                raise TimeoutError(f"no answer within {timeout} seconds")
+            if outcome[0] is not None:
+                raise outcome[0]
             real_stderr.write(held.getvalue())
             print(CLIENT_RANK_LINE.format(rank=rank, local_rank=local_rank, client=client_ip, port=port), flush=True)
         else:
-            debugpy.listen((host, port))
+            port = debugpy.listen((host, port))[1]
             print(LISTENING_LINE.format(address=ip, port=port), flush=True)
             print(RANK_LINE.format(rank=rank, local_rank=local_rank, address=ip, port=port), flush=True)
+            if is_loopback(ip):
+                print(f"Remote debugging: {ip} is this node's loopback address: only a client on this node can attach (an SSH tunnel, the job's VS Code service)", flush=True)
     except Exception as exc:
-        where = f"connect to {client_ip}:{port}" if client_ip else f"listen on {host}:{port} (is the port in use?)"
-        print(f"Remote debugging: cannot {where}: {exc}", file=sys.stderr, flush=True)
+        where = f"connect to {client_ip}:{port}" if client_ip else f"listen on {host}:{port}"
+        if isinstance(exc, OSError) and not client_ip:
+            where += " (is the port in use?)"
+        reason = " ".join(str(exc).split()) or type(exc).__name__
+        print(f"Remote debugging: cannot {where}: {reason}", file=sys.stderr, flush=True)
         print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     waited = threading.Event()

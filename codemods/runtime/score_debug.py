@@ -22,6 +22,13 @@ HOST = "0.0.0.0"
 PORT = 5678
 TIMEOUT = 30
 
+#: Longest wait for a debugger, in seconds (a day; see remote_debug.py).
+LONGEST_WAIT = 86400
+
+#: Public addresses the routing table is asked about (see remote_debug.py).
+ROUTE_PROBE_V4 = "8.8.8.8"
+ROUTE_PROBE_V6 = "2001:4860:4860::8888"
+
 #: Environment variables the injected scoring code reads at run time.
 ENV_SWITCH = "INSTRUMENT_DEBUG"
 ENV_PORT = "INSTRUMENT_DEBUG_PORT"
@@ -57,22 +64,49 @@ def _instrument_remote_debug():
         print(f"Remote debugging: ignoring {variable}={text!r}, using {default}", file=sys.stderr, flush=True)
         return default
 
-    host = HOST
-    port = setting(ENV_PORT, PORT, 1, 65535)
-    timeout = setting(ENV_TIMEOUT, TIMEOUT, 0, 10**9)
-    print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
-    ip = host
-    if host in ("0.0.0.0", "::", ""):
-        # The node's own address, for the log: the first one of its name that is
-        # not loopback (Debian-style hosts map their name to 127.0.1.1 first).
+    def reachable_address(host):
+        # The address a client uses to reach a listener on host. For all
+        # interfaces: the one the routing table sends traffic out of (also
+        # where the node's name resolves to loopback only), else the first
+        # address of the node's name that is not loopback.
         import socket
 
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        if host not in ("0.0.0.0", "::", ""):
+            try:
+                return str(socket.getaddrinfo(host, None, family, socket.SOCK_STREAM)[0][4][0])
+            except (OSError, IndexError):
+                return host
+        address = ""
         try:
-            addresses = [info[4][0] for info in socket.getaddrinfo(socket.gethostname(), None, socket.AF_INET)]
+            probe = socket.socket(family, socket.SOCK_DGRAM)
+            try:
+                probe.connect((ROUTE_PROBE_V6 if family == socket.AF_INET6 else ROUTE_PROBE_V4, 9))
+                address = str(probe.getsockname()[0])
+            finally:
+                probe.close()
+        except OSError:
+            pass
+        if address and not is_loopback(address) and address not in ("0.0.0.0", "::"):
+            return address
+        try:
+            addresses = [str(info[4][0]) for info in socket.getaddrinfo(socket.gethostname(), None, family)]
         except OSError:
             addresses = []
-        ip = next((a for a in addresses if not a.startswith("127.")), addresses[0] if addresses else "127.0.0.1")
+        return next((a for a in addresses if not is_loopback(a)), "::1" if family == socket.AF_INET6 else "127.0.0.1")
+
+    def is_loopback(address):
+        return address.startswith("127.") or address in ("::1", "localhost")
+
+    host = HOST
+    port = setting(ENV_PORT, PORT, 1, 65535)
+    timeout = setting(ENV_TIMEOUT, TIMEOUT, 0, LONGEST_WAIT)
+    print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
+    ip = reachable_address(host)
     print(ADDRESS_LINE.format(address=ip), flush=True)
+    # debugpy warns about frozen modules on Python 3.11+ at import; the
+    # validation it skips only matters for the standard library's own code.
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
     try:
         import debugpy
     except ImportError:
@@ -80,7 +114,7 @@ def _instrument_remote_debug():
         print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     try:
-        debugpy.listen((host, port))
+        port = debugpy.listen((host, port))[1]
     except Exception as exc:
         reason = " ".join(str(exc).split())
         print(f"Remote debugging: cannot listen on {host}:{port} (is the port in use?): {reason}", file=sys.stderr, flush=True)
