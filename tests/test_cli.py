@@ -114,7 +114,7 @@ def test_options_reach_the_code(tmp_path):
     path.write_text(TRAIN)
     assert main(["add", "--port", "6001", "--timeout", "42", "--host", "127.0.0.1", str(path)]) == EXIT_OK
     text = path.read_text()
-    assert "default=6001" in text and "default=42" in text and 'host = "127.0.0.1"' in text
+    assert "default=6001" in text and "default=42" in text and '"--remote_debug_host", type=str, default="127.0.0.1"' in text
 
 
 def _instrument(*argv, stdin=b""):
