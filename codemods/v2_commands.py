@@ -1,0 +1,346 @@
+"""Where the ``--remote_debug*`` flags go in an Azure ML v2 job's shell command.
+
+A v2 command job (YAML ``command:``, or ``command(command=...)`` in Python)
+runs its command with bash in the code folder, after azure-ai-ml substitutes
+``${{inputs.x}}`` and drops or keeps each optional group ``$[[ ... ]]``. The
+flags belong at the end of the simple command that runs the Python entry
+script (``python train.py ...``, ``python -m pkg.train``, through
+``torchrun``/``accelerate launch``/``deepspeed``/``mpirun``), after its own
+arguments and optional groups, before any ``&&``, ``|``, ``;``, redirect or
+newline that follows it.
+
+The command is read with a small linear scanner (no regular expression runs
+over user text with backtracking): words with their quoting, control
+operators, redirects with their targets, comments. Placeholders and optional
+groups are word text; an optional group is one word, so nothing is ever put
+inside one.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from dataclasses import dataclass
+from typing import Optional
+
+from instrument.codemods.options import Options, validate_host, validate_port, validate_ranks, validate_timeout
+
+#: Loopback: with an interactive service VS Code reaches the script through
+#: Azure ML's tunnel, so the script listens on the node's loopback only.
+SERVICE_HOST = "127.0.0.1"
+
+WORD, OPERATOR, REDIRECT, COMMENT = "word", "operator", "redirect", "comment"
+
+_CONTROL = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
+_REDIRECTS = ("&>>", "&>", "<<<", ">>", ">&", ">|", "<<", "<&", "<>", ">", "<")
+_BREAK_CHARS = " \t\r\n;&|()<>"
+
+#: ``python -m`` modules that are tools, not an entry script.
+TOOL_MODULES = frozenset(
+    {"pip", "venv", "ensurepip", "pytest", "site", "compileall", "py_compile", "http.server", "json.tool",
+     "pip._internal", "conda", "virtualenv", "build", "twine", "unittest", "timeit", "ipykernel", "jupyter",
+     "spacy", "nltk.downloader", "debugpy"}
+)
+#: Launchers that run a Python script given later on their command line.
+LAUNCHERS = frozenset({"torchrun", "deepspeed", "horovodrun"})
+#: Commands that run the rest of their command line (``nohup python x.py``).
+PREFIX_COMMANDS = frozenset({"env", "time", "nohup", "exec", "command", "stdbuf", "nice", "ionice"})
+#: Script files that are never an entry (``python setup.py install``).
+NOT_ENTRY_SCRIPTS = frozenset({"setup.py", "get-pip.py"})
+#: Interpreter options that take a value as the next word.
+_PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "--check-hash-based-pycs"})
+
+_INTERPRETER_RE = re.compile(r"python(?:[0-9]+(?:\.[0-9]+)?)?[wm]?")
+_ASSIGNMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\+)?=")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One piece of a command: ``kind`` is WORD, OPERATOR, REDIRECT or COMMENT.
+
+    ``start``/``end`` are offsets in the command string; ``value`` is a word's
+    text with its quoting removed (what the program would see, placeholders
+    left as written).
+    """
+
+    kind: str
+    start: int
+    end: int
+    value: str
+
+
+def tokenize(command: str) -> list[Token]:
+    """The command's tokens; an unterminated quote runs to the end (bash would refuse it)."""
+    tokens: list[Token] = []
+    i, n = 0, len(command)
+    while i < n:
+        char = command[i]
+        if char in " \t\r":
+            i += 1
+        elif char == "\\" and command.startswith("\n", i + 1):
+            i += 2  # line continuation
+        elif char == "\\" and command.startswith("\r\n", i + 1):
+            i += 3
+        elif char == "#":
+            end = command.find("\n", i)
+            end = n if end < 0 else end
+            tokens.append(Token(COMMENT, i, end, command[i:end]))
+            i = end
+        elif (redirect := _redirect_at(command, i)) is not None:
+            tokens.append(Token(REDIRECT, i, i + len(redirect), redirect))
+            i += len(redirect)
+        elif (control := _control_at(command, i)) is not None:
+            tokens.append(Token(OPERATOR, i, i + len(control), control))
+            i += len(control)
+        else:
+            end, value = _scan_word(command, i)
+            if end < n and command[end] in "<>" and value.isdigit() and end - i == len(value):
+                redirect = _redirect_at(command, end) or command[end]
+                tokens.append(Token(REDIRECT, i, end + len(redirect), value + redirect))  # 2>&1, 1>log
+                i = end + len(redirect)
+                continue
+            tokens.append(Token(WORD, i, end, value))
+            i = end
+    return tokens
+
+
+def _control_at(command: str, i: int) -> Optional[str]:
+    for operator in _CONTROL:
+        if command.startswith(operator, i):
+            return operator
+    return None
+
+
+def _redirect_at(command: str, i: int) -> Optional[str]:
+    for operator in _REDIRECTS:
+        if command.startswith(operator, i):
+            return operator
+    return None
+
+
+def _closing(command: str, i: int, opener: str, closer: str) -> int:
+    """The offset after the ``closer`` matching an ``opener`` at ``i`` (nesting counted)."""
+    depth, j, n = 0, i, len(command)
+    while j < n:
+        if command.startswith(opener, j):
+            depth += 1
+            j += len(opener)
+        elif command.startswith(closer, j):
+            depth -= 1
+            j += len(closer)
+            if depth == 0:
+                return j
+        elif command[j] == "\\":
+            j += 2
+        else:
+            j += 1
+    return n
+
+
+def _scan_word(command: str, i: int) -> tuple[int, str]:
+    """The end of the word starting at ``i`` and its unquoted value."""
+    value: list[str] = []
+    n = len(command)
+    while i < n and command[i] not in _BREAK_CHARS:
+        char = command[i]
+        if char == "'":
+            end = command.find("'", i + 1)
+            end = n if end < 0 else end
+            value.append(command[i + 1 : end])
+            i = end + 1
+        elif char == '"':
+            j = i + 1
+            while j < n and command[j] != '"':
+                if command[j] == "\\" and j + 1 < n:
+                    value.append(command[j + 1] if command[j + 1] in '"\\$`' else command[j : j + 2])
+                    j += 2
+                else:
+                    value.append(command[j])
+                    j += 1
+            i = j + 1
+        elif char == "\\":
+            value.append(command[i + 1 : i + 2])
+            i += 2
+        elif command.startswith("$[[", i):  # optional group: one piece of word text
+            end = _closing(command, i + 1, "[[", "]]")
+            value.append(command[i:end])
+            i = end
+        elif command.startswith("${{", i):
+            end = _closing(command, i + 1, "{{", "}}")
+            value.append(command[i:end])
+            i = end
+        elif command.startswith("$(", i):
+            end = _closing(command, i + 1, "(", ")")
+            value.append(command[i:end])
+            i = end
+        elif command.startswith("${", i):
+            end = _closing(command, i + 1, "{", "}")
+            value.append(command[i:end])
+            i = end
+        elif char == "`":
+            end = command.find("`", i + 1)
+            end = n if end < 0 else end + 1
+            value.append(command[i:end])
+            i = end
+        else:
+            value.append(char)
+            i += 1
+    return min(i, n), "".join(value)
+
+
+@dataclass(frozen=True)
+class SimpleCommand:
+    """One simple command: its argument words (redirects and their targets left out)."""
+
+    words: tuple
+    #: Its first token, and the first token of the and-or list (``a && b || c``) it is in.
+    first: Token
+    list_start: Token
+
+
+def simple_commands(command: str) -> list[SimpleCommand]:
+    tokens = tokenize(command)
+    found: list[SimpleCommand] = []
+    words: list[Token] = []
+    first: Optional[Token] = None
+    list_start: Optional[Token] = None
+    redirect_target = False
+    for token in tokens + [Token(OPERATOR, len(command), len(command), "\n")]:
+        if token.kind == COMMENT:
+            continue
+        if token.kind == OPERATOR:
+            if first is not None:
+                found.append(SimpleCommand(tuple(words), first, list_start or first))
+            words, first, redirect_target = [], None, False
+            if token.value not in ("&&", "||", "|", "|&"):
+                list_start = None  # ; & newline ( ) end an and-or list
+            continue
+        if first is None:
+            first = token
+            list_start = list_start or token
+        if token.kind == REDIRECT:
+            redirect_target = True
+            continue
+        if redirect_target:
+            redirect_target = False  # the redirect's file (or fd) is no argument
+            continue
+        words.append(token)
+    return found
+
+
+def _basename(value: str) -> str:
+    return value.rsplit("/", 1)[-1]
+
+
+def _is_interpreter(value: str) -> bool:
+    return len(value) < 200 and _INTERPRETER_RE.fullmatch(_basename(value)) is not None
+
+
+def _python_runs_entry(args: list[str]) -> bool:
+    """Do the interpreter's arguments run an entry script or module?"""
+    i = 0
+    while i < len(args):
+        arg = args[i]
+        if arg == "-c" or arg.startswith("-c") and not arg.startswith("--"):
+            return False
+        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2):
+            module = arg[2:] or (args[i + 1] if i + 1 < len(args) else "")
+            return bool(module) and module not in TOOL_MODULES and module.split(".")[0] not in {"pip"}
+        if arg in _PYTHON_OPTIONS_WITH_VALUE:
+            i += 2
+            continue
+        if arg.startswith("-") and arg != "-":
+            if arg in ("-V", "--version", "-h", "--help"):
+                return False
+            i += 1
+            continue
+        return arg != "-" and _basename(arg) not in NOT_ENTRY_SCRIPTS
+    return False
+
+
+def runs_python_entry(words: list[str]) -> bool:
+    """Does a simple command (its unquoted words) run a Python entry script?"""
+    i = 0
+    while i < len(words) and (_ASSIGNMENT_RE.match(words[i]) or _basename(words[i]) in PREFIX_COMMANDS):
+        i += 1
+    for j in range(i, len(words)):
+        if _is_interpreter(words[j]):
+            return _python_runs_entry(words[j + 1 :])
+    if i >= len(words):
+        return False
+    program = _basename(words[i])
+    rest = words[i + 1 :]
+    if program == "accelerate" and rest[:1] == ["launch"] or program in LAUNCHERS:
+        return any(word.endswith(".py") or word in ("-m", "--module") for word in rest)
+    return False
+
+
+def entry_commands(command: str) -> list[SimpleCommand]:
+    """The simple commands that run a Python entry, in order."""
+    return [simple for simple in simple_commands(command) if runs_python_entry([w.value for w in simple.words])]
+
+
+def flag_insertion(command: str) -> Optional[int]:
+    """Where `` <flags>`` go: the end of the first entry command's last argument; None: no entry."""
+    entries = entry_commands(command)
+    if not entries or not entries[0].words:
+        return None
+    return entries[0].words[-1].end
+
+
+def install_insertion(command: str) -> Optional[int]:
+    """Where ``pip install debugpy && `` goes: the start of the entry's and-or list; None: no entry."""
+    entries = entry_commands(command)
+    return entries[0].list_start.start if entries else None
+
+
+def remote_debug_spans(command: str) -> list[tuple[int, int]]:
+    """Hand-written ``--remote_debug*`` flags (with their value words): ``(start, end)`` offsets."""
+    spans: list[tuple[int, int]] = []
+    for simple in simple_commands(command):
+        words = simple.words
+        i = 0
+        while i < len(words):
+            value = words[i].value
+            if value.startswith("--remote_debug") or value.startswith("--remote-debug"):
+                takes_value = value not in ("--remote_debug", "--remote-debug") and "=" not in value
+                end_word = words[i + 1] if takes_value and i + 1 < len(words) else words[i]
+                spans.append((words[i].start, end_word.end))
+                i += 2 if end_word is not words[i] else 1
+                continue
+            i += 1
+    return spans
+
+
+def debug_flag_tokens(options: Options) -> list[str]:
+    """The tokens appended to the entry command, each shell-safe."""
+    tokens = [
+        "--remote_debug",
+        "--remote_debug_connection_timeout",
+        str(validate_timeout(options.timeout if options.timeout is not None else 300)),
+        "--remote_debug_port",
+        str(validate_port(options.port)),
+    ]
+    if options.client_ip:
+        tokens += ["--remote_debug_client_ip", validate_host(options.client_ip)]
+    if options.ranks:
+        tokens += ["--remote_debug_ranks", validate_ranks(options.ranks)]
+    if options.service:
+        tokens += ["--remote_debug_host", SERVICE_HOST]
+    return [shlex.quote(token) for token in tokens]
+
+
+def debug_flags(options: Options) -> str:
+    return " ".join(debug_flag_tokens(options))
+
+
+def add_flags(command: str, options: Options, install_debugpy: bool = False) -> Optional[str]:
+    """The command with the flags after its entry (and ``pip install debugpy &&`` before); None: no entry."""
+    at = flag_insertion(command)
+    if at is None:
+        return None
+    result = command[:at] + " " + debug_flags(options) + command[at:]
+    if install_debugpy:
+        start = install_insertion(command)
+        result = result[:start] + "pip install debugpy && " + result[start:]
+    return result
