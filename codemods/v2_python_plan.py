@@ -1,0 +1,382 @@
+"""Instrument an Azure ML SDK v2 submission script (azure-ai-ml).
+
+For each job definition (``command(...)``, ``CommandComponent(...)``; with
+``--step`` only those whose node name is listed):
+
+* the debug flags go after the Python entry of its ``command=`` string,
+  in place (see :mod:`instrument.codemods.v2_strings`), also when the command
+  is bound to a name once in the same function or at module level;
+* an environment referenced by name (``azureml:...``, a registry, a curated
+  image) cannot get debugpy here: a note says so, and ``--install-debugpy``
+  puts ``pip install debugpy && `` before the entry;
+* ``--service`` adds ``services={...: VsCodeJobService(nodes="all")}`` (or
+  ``SshJobService``) to ``command(...)`` jobs, with its import;
+* reuse is turned off: ``force_rerun=True`` on ``@dsl.pipeline(...)``, else
+  ``<job>.settings.force_rerun = True`` after a pipeline job's settings, else
+  ``is_deterministic=False`` on components that are not submitted here.
+
+Every ``Environment(conda_file=...)`` gets debugpy: a local file is a
+companion (the ``env`` kind edits it), a dict literal is edited in place.
+Changed statements are swapped whole-line for fenced blocks that keep the
+original lines behind ``#:``, as for SDK v1 pipelines.
+"""
+
+from __future__ import annotations
+
+import posixpath
+
+import libcst as cst
+import libcst.matchers as m
+from libcst.metadata import MetadataWrapper, PositionProvider
+
+from instrument.codemods import markers, v2_commands, v2_strings
+from instrument.codemods.call_arguments import preferred_quote, quoted, with_keywords
+from instrument.codemods.kinds.base import Companion, Note, Plan
+from instrument.codemods.names import free_name
+from instrument.codemods.options import Options
+from instrument.codemods.v2_python import (
+    SERVICE_CLASSES,
+    Analysis,
+    JobDef,
+    analyse,
+    defines_jobs,
+    keyword,
+    string_value,
+)
+from instrument.codemods.v2_python_conda import appended_element, with_debugpy
+
+LABEL_JOB = "debug flags for this job (remove with `instrument strip`)"
+LABEL_ENV = "debugpy in this environment"
+LABEL_REUSE = "no reuse while debugging"
+LABEL_SERVICE = "interactive service for the debugger"
+LABEL_IMPORT = "import for the interactive service"
+INSTALL = "pip install debugpy && "
+
+
+class _Edits:
+    """The changes to make: node replacements, keywords per call, statements touched."""
+
+    def __init__(self, analysis: Analysis, options: Options, quote: str) -> None:
+        self.analysis, self.options, self.quote = analysis, options, quote
+        self.nodes: dict = {}  # original node -> new node
+        self.keywords: dict = {}  # original Call -> [(keyword, code)]
+        self.statements: dict = {}  # original statement -> label
+        self.notes: list[Note] = []
+        self.companions: list[Companion] = []
+        self.service_class: str | None = None
+
+    def note(self, node: cst.CSTNode, message: str) -> None:
+        line, col = self.analysis.line(node)
+        self.notes.append(Note(line, col, message))
+
+    def touch(self, node: cst.CSTNode, label: str) -> bool:
+        statement = self.analysis.statement_of(node)
+        if statement is None:
+            self.note(node, "in a compound statement's header (if/for/with): not instrumented; move it to a line of its own")
+            return False
+        if self.statements.get(statement) != LABEL_JOB:
+            self.statements[statement] = label
+        return True
+
+    def set_keyword(self, call: cst.Call, name: str, code: str, label: str) -> None:
+        if self.touch(call, label):
+            self.keywords.setdefault(call, []).append((name, code))
+
+
+def _command_expression(edits: _Edits, job: JobDef):
+    """The string expression of the job's command, or None (with a note)."""
+    arg = keyword(job.call, "command")
+    if arg is None:
+        edits.note(job.call, "no command= string here; nothing to add the debug flags to")
+        return None
+    value = arg.value
+    if isinstance(value, cst.Name):
+        bound, count = edits.analysis.bound_value(job.function, value.value)
+        if bound is None:
+            edits.note(value, f"`{value.value}` is bound {'more than once' if count else 'elsewhere'}; "
+                              "add the debug flags to the command by hand")
+            return None
+        value = bound
+    return value
+
+
+def _environment(edits: _Edits, job: JobDef) -> bool:
+    """Whether the job's environment may lack debugpy where it cannot be added here (notes why)."""
+    arg = keyword(job.call, "environment")
+    if arg is None:
+        return False
+    value = arg.value
+    if isinstance(value, cst.Name):
+        bound, _ = edits.analysis.bound_value(job.function, value.value)
+        value = bound if bound is not None else value
+    reference = string_value(value)
+    if isinstance(value, cst.Call) and edits.analysis.table.qualified_name(value.func) == "azure.ai.ml.entities.Environment":
+        if keyword(value, "conda_file") is not None:
+            return False
+        what = "an image without a conda file"
+    elif reference is not None:
+        what = f"a reference ({reference})"
+    else:
+        what = "not defined in this file"
+    if not edits.options.install_debugpy:
+        edits.note(arg, f"environment is {what}: debugpy cannot be added to it here; make sure it has debugpy, "
+                        "or pass --install-debugpy (the command then runs `pip install debugpy` first)")
+    return True
+
+
+def _instrument_command(edits: _Edits, job: JobDef, done: set) -> bool:
+    expression = _command_expression(edits, job)
+    if expression is None:
+        return False
+    found = v2_strings.pieces(expression)
+    if found is None:
+        edits.note(expression, "the command is not built from string literals here; add the debug flags by hand")
+        return False
+    command = v2_strings.rendered(found)
+    if v2_commands.remote_debug_spans(command):
+        edits.note(expression, "the command already passes --remote_debug flags (hand-written); left as it is")
+        return False
+    at = v2_commands.flag_insertion(command)
+    if at is None:
+        edits.note(expression, "the command runs no Python entry script; left as it is")
+        return False
+    install = _environment(edits, job) and edits.options.install_debugpy
+    if expression in done:
+        return True  # a command bound to one name and used by several jobs
+    done.add(expression)
+    changes = [v2_strings.Edit(at, " " + " ".join(v2_commands.debug_flag_tokens(edits.options)), after=True)]
+    if install:
+        changes.append(v2_strings.Edit(v2_commands.install_insertion(command), INSTALL, after=False))
+    if not edits.touch(expression, LABEL_JOB):
+        return False
+    edits.nodes.update(v2_strings.replacements(found, changes, edits.quote))
+    return True
+
+
+def _add_service(edits: _Edits, job: JobDef) -> None:
+    options = edits.options
+    local = edits.service_class or _service_class(edits)
+    edits.service_class = local
+    if options.service == "ssh":
+        entry = f"{local}(ssh_public_keys={quoted(options.ssh_public_key, edits.quote)}, nodes={quoted('all', edits.quote)})"
+        key = "ssh"
+    else:
+        entry = f"{local}(nodes={quoted('all', edits.quote)})"
+        key = "vscode"
+    existing = keyword(job.call, "services")
+    if existing is None:
+        edits.set_keyword(job.call, "services", "{" + f"{quoted(key, edits.quote)}: {entry}" + "}", LABEL_SERVICE)
+        return
+    value = existing.value
+    if not isinstance(value, cst.Dict):
+        edits.note(value, "services= is not a dict literal; add the interactive service by hand")
+        return
+    keys = {string_value(e.key) for e in value.elements if isinstance(e, cst.DictElement)}
+    key = free_name(key, {k for k in keys if k})
+    element = cst.DictElement(cst.parse_expression(quoted(key, edits.quote)), cst.parse_expression(entry))
+    if edits.touch(value, LABEL_SERVICE):
+        edits.nodes[value] = appended_element(value, element)
+
+
+def _service_class(edits: _Edits) -> str:
+    wanted = SERVICE_CLASSES[edits.options.service]
+    table = edits.analysis.table
+    for local, qualified in table.aliases.items():
+        if qualified == f"azure.ai.ml.entities.{wanted}":
+            return local
+    taken = table.bound_names | {name for _, name in edits.analysis.bindings}
+    return free_name(wanted, taken)
+
+
+def _needs_import(edits: _Edits) -> bool:
+    local = edits.service_class
+    return local is not None and local not in edits.analysis.table.aliases
+
+
+def _environments(edits: _Edits) -> None:
+    for call, statement, function in edits.analysis.environments:
+        arg = keyword(call, "conda_file")
+        if arg is None:
+            continue
+        value = arg.value
+        if isinstance(value, cst.Name):
+            bound, _ = edits.analysis.bound_value(function, value.value)
+            value = bound if bound is not None else value
+        path = _local_path(edits, value)
+        if path is not None:
+            if not path.startswith("azureml:"):
+                edits.companions.append(Companion(path, "env"))
+            continue
+        if isinstance(value, cst.Dict):
+            new = with_debugpy(value, edits.quote)
+            if new is not None and edits.touch(value, LABEL_ENV):
+                edits.nodes[value] = new
+            continue
+        edits.note(value, "conda_file is neither a path nor a dict literal here; add debugpy to it by hand")
+
+
+def _local_path(edits: _Edits, value) -> str | None:
+    text = string_value(value)
+    if text is not None:
+        return text
+    if isinstance(value, cst.Call) and edits.analysis.table.qualified_name(value.func) == "os.path.join":
+        parts = [string_value(arg.value) for arg in value.args]
+        if parts and all(part is not None and not arg.star for part, arg in zip(parts, value.args)):
+            return posixpath.join(*parts)
+    return None
+
+
+def _reuse(edits: _Edits, instrumented: list) -> list:
+    """Turn off reuse; returns the pure insertions (settings lines)."""
+    analysis = edits.analysis
+    for decorator, _ in analysis.decorators:
+        target = decorator.decorator
+        if isinstance(target, cst.Call):
+            edits.set_keyword(target, "force_rerun", "True", LABEL_REUSE)
+        elif edits.touch(decorator, LABEL_REUSE):
+            edits.nodes[target] = cst.Call(target, args=[cst.Arg(cst.Name("True"), keyword=cst.Name("force_rerun"),
+                                                                  equal=cst.AssignEqual(cst.SimpleWhitespace(""), cst.SimpleWhitespace("")))])
+    for call in analysis.pipeline_calls:
+        edits.set_keyword(call, "force_rerun", "True", LABEL_REUSE)
+    if analysis.decorators or analysis.pipeline_calls:
+        return []
+    insertions = []
+    lines = edits.lines
+    for (function, name), statements in analysis.settings.items():
+        statement = statements[-1]
+        if statement is None:
+            continue
+        end = analysis.positions[statement].end.line
+        text = lines[analysis.positions[statement].start.line - 1]
+        indent = text[: len(text) - len(text.lstrip(" \t\f"))]
+        insertions.append(markers.Insertion(end, indent, LABEL_REUSE, [f"{name}.settings.force_rerun = True"]))
+    if insertions:
+        return insertions
+    for job in instrumented:
+        submitted = job.call in analysis.submitted or (job.variable in analysis.submitted)
+        if not submitted and not job.is_loaded and job.qualified != "azure.ai.ml.entities.CommandJob":
+            edits.set_keyword(job.call, "is_deterministic", "False", LABEL_REUSE)
+    return []
+
+
+def plan(clean: str, module: cst.Module, options: Options) -> Plan:
+    analysis = analyse(module)
+    if not defines_jobs(analysis):
+        return Plan(reason="imports azure.ai.ml but defines no job (command, CommandComponent, load_component, "
+                           "dsl.pipeline); a training script that uses the SDK: --kind train")
+    edits = _Edits(analysis, options, preferred_quote(module, '"'))
+    edits.lines = markers.split_lines(clean)
+    selected = [j for j in analysis.jobs if not options.steps or j.names & set(options.steps)]
+    if options.steps and not selected:
+        names = ", ".join(options.steps)
+        return Plan(reason=f"no job or pipeline node named {names} is defined here",
+                    warnings=[f"--step {names}: no such job or pipeline node here"])
+    done: set = set()
+    instrumented = []
+    for job in selected:
+        if job.is_loaded:
+            source = keyword(job.call, "source") or (job.call.args[0] if job.call.args else None)
+            where = string_value(source.value) if source is not None else None
+            edits.note(job.call, f"the component's command is in {where or 'its YAML file'}: "
+                                 f"run instrument add on {where or 'that file'} too")
+            continue
+        if _instrument_command(edits, job, done):
+            instrumented.append(job)
+            if options.service and job.is_builder:
+                _add_service(edits, job)
+    _environments(edits)
+    pure = _reuse(edits, instrumented)
+    if _needs_import(edits):
+        pure.append(_import_insertion(edits, module))
+    return _assemble(edits, module, pure)
+
+
+def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:
+    """``from azure.ai.ml.entities import VsCodeJobService`` after the first azure.ai.ml import."""
+    from instrument.codemods.v2_python import uses_azure_ai_ml
+
+    wanted = SERVICE_CLASSES[edits.options.service]
+    local = edits.service_class
+    line = f"from azure.ai.ml.entities import {wanted}" + (f" as {local}" if local != wanted else "")
+    for statement in module.body:
+        if uses_azure_ai_ml(cst.Module(body=[statement])):
+            end = edits.analysis.positions[statement].end.line
+            return markers.Insertion(end, "", LABEL_IMPORT, [line])
+    return markers.Insertion(0, "", LABEL_IMPORT, [line])
+
+
+class _Rewriter(cst.CSTTransformer):
+    def __init__(self, edits: _Edits, lines: list[str]) -> None:
+        super().__init__()
+        self.edits, self.lines = edits, lines
+        self.new_statements: dict = {}
+
+    def on_leave(self, original, updated):
+        edits = self.edits
+        if original in edits.nodes:
+            updated = edits.nodes[original]
+        if original in edits.keywords:
+            updated = _with_keywords(updated, edits.keywords[original], self._arg_indent(original))
+        if original in edits.statements:
+            self.new_statements[original] = updated
+        return updated
+
+    def _arg_indent(self, call: cst.Call) -> str:
+        anchor = call.args[-1] if call.args else call
+        text = self.lines[self.edits.analysis.positions[anchor].start.line - 1]
+        return text[: len(text) - len(text.lstrip(" \t\f"))]
+
+
+def _with_keywords(call: cst.Call, items: list, arg_indent: str) -> cst.Call:
+    args, new = list(call.args), []
+    for name, code in items:
+        index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == name), None)
+        if index is None:
+            new.append((name, code))
+        elif not m.matches(args[index].value, m.Name(code)):
+            args[index] = args[index].with_changes(value=cst.parse_expression(code))
+    call = call.with_changes(args=args)
+    return with_keywords(call, new, arg_indent) if new else call
+
+
+def _block_indent(body: list[str]) -> str:
+    indent = body[0][: len(body[0]) - len(body[0].lstrip(" \t\f"))]
+    if all(line == "" or (line.startswith(indent) and line != indent) for line in body):
+        return indent
+    return ""
+
+
+def _assemble(edits: _Edits, module: cst.Module, pure: list) -> Plan:
+    plan_extra = dict(notes=edits.notes, companions=edits.companions)
+    if not edits.statements and not pure:
+        return Plan(reason="no job command to add debug flags to", **plan_extra)
+    rewriter = _Rewriter(edits, edits.lines)
+    new_module = module.visit(rewriter)
+    new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
+    new_lines = markers.split_lines(new_module.code)
+    positions = edits.analysis.positions
+    spans = sorted(
+        (positions[s].start.line, positions[s].end.line, new_positions[rewriter.new_statements[s]].start.line,
+         new_positions[rewriter.new_statements[s]].end.line, label)
+        for s, label in edits.statements.items()
+    )
+    merged: list[list] = []
+    for start, end, new_start, new_end, label in spans:
+        if merged and start <= merged[-1][1] + 1:
+            last = merged[-1]
+            last[1], last[3] = max(last[1], end), max(last[3], new_end)
+            last[4] = LABEL_JOB if LABEL_JOB in (label, last[4]) else label
+        else:
+            merged.append([start, end, new_start, new_end, label])
+    insertions = list(pure)
+    for start, end, new_start, new_end, label in merged:
+        body = [line.rstrip("\r\n") for line in new_lines[new_start - 1 : new_end]]
+        indent = _block_indent(body)
+        insertions.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
+    return Plan(insertions=insertions, expected=new_module.code, **plan_extra)
+
+
+def verify(result: str, clean: str, plan: Plan) -> None:
+    from instrument.codemods.pipeline import verify_rewritten
+
+    verify_rewritten(result, clean, plan)
