@@ -11,6 +11,7 @@ by :mod:`instrument.codemods.v2_python_plan`.
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -88,6 +89,24 @@ class Analysis:
         if not values:
             return None, 0
         return (values[0] if len(values) == 1 else None), len(values)
+
+    def text_of(self, node: Optional[cst.BaseExpression], function, depth: int = 0) -> Optional[str]:
+        """The string a path expression surely is: literals, names bound once to one, ``+``, ``os.path.join``."""
+        if node is None or depth > 8:
+            return None
+        text = string_value(node)
+        if text is not None:
+            return text
+        if isinstance(node, cst.Name):
+            bound, _ = self.bound_value(function, node.value)
+            return self.text_of(bound, None if bound is None else function, depth + 1)
+        if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add):
+            left, right = self.text_of(node.left, function, depth + 1), self.text_of(node.right, function, depth + 1)
+            return None if left is None or right is None else left + right
+        if isinstance(node, cst.Call) and self.table.qualified_name(node.func) == "os.path.join" and node.args:
+            parts = [None if arg.star or arg.keyword else self.text_of(arg.value, function, depth + 1) for arg in node.args]
+            return None if None in parts else posixpath.join(*parts)
+        return None
 
     def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
         """The SimpleStatementLine or Decorator holding ``node`` (None: in a compound statement's header)."""

@@ -23,14 +23,12 @@ original lines behind ``#:``, as for SDK v1 pipelines.
 
 from __future__ import annotations
 
-import posixpath
+import re
 
 import libcst as cst
-import libcst.matchers as m
-from libcst.metadata import MetadataWrapper, PositionProvider
 
 from instrument.codemods import markers, v2_commands, v2_strings
-from instrument.codemods.call_arguments import preferred_quote, quoted, with_keywords
+from instrument.codemods.call_arguments import preferred_quote, quoted
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.names import free_name
 from instrument.codemods.options import Options
@@ -44,6 +42,7 @@ from instrument.codemods.v2_python import (
     string_value,
 )
 from instrument.codemods.v2_python_conda import appended_element, with_debugpy
+from instrument.codemods.v2_python_rewrite import assemble
 
 LABEL_JOB = "debug flags for this job (remove with `instrument strip`)"
 LABEL_ENV = "debugpy in this environment"
@@ -51,6 +50,8 @@ LABEL_REUSE = "no reuse while debugging"
 LABEL_SERVICE = "interactive service for the debugger"
 LABEL_IMPORT = "import for the interactive service"
 INSTALL = "pip install debugpy && "
+#: ``${inputs.x}``: what ``f"${{inputs.x}}"`` renders (a bug in real samples).
+_SINGLE_BRACED = re.compile(r"\$\{(?!\{)\s*(?:inputs|outputs)\.")
 
 
 class _Edits:
@@ -133,6 +134,9 @@ def _instrument_command(edits: _Edits, job: JobDef, done: set) -> bool:
         edits.note(expression, "the command is not built from string literals here; add the debug flags by hand")
         return False
     command = v2_strings.rendered(found)
+    if any(piece.host is not None and _SINGLE_BRACED.search(piece.text) for piece in found):
+        edits.note(expression, "this f-string renders ${inputs.x}/${outputs.x} with single braces, which Azure ML "
+                               "does not replace: write ${{{{inputs.x}}}} inside an f-string")
     if v2_commands.remote_debug_spans(command):
         edits.note(expression, "the command already passes --remote_debug flags (hand-written); left as it is")
         return False
@@ -199,10 +203,10 @@ def _environments(edits: _Edits) -> None:
         if arg is None:
             continue
         value = arg.value
+        path = edits.analysis.text_of(value, function)
         if isinstance(value, cst.Name):
             bound, _ = edits.analysis.bound_value(function, value.value)
             value = bound if bound is not None else value
-        path = _local_path(edits, value)
         if path is not None:
             if not path.startswith("azureml:"):
                 edits.companions.append(Companion(path, "env"))
@@ -213,17 +217,6 @@ def _environments(edits: _Edits) -> None:
                 edits.nodes[value] = new
             continue
         edits.note(value, "conda_file is neither a path nor a dict literal here; add debugpy to it by hand")
-
-
-def _local_path(edits: _Edits, value) -> str | None:
-    text = string_value(value)
-    if text is not None:
-        return text
-    if isinstance(value, cst.Call) and edits.analysis.table.qualified_name(value.func) == "os.path.join":
-        parts = [string_value(arg.value) for arg in value.args]
-        if parts and all(part is not None and not arg.star for part, arg in zip(parts, value.args)):
-            return posixpath.join(*parts)
-    return None
 
 
 def _reuse(edits: _Edits, instrumented: list) -> list:
@@ -276,7 +269,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     for job in selected:
         if job.is_loaded:
             source = keyword(job.call, "source") or (job.call.args[0] if job.call.args else None)
-            where = string_value(source.value) if source is not None else None
+            where = analysis.text_of(source.value, job.function) if source is not None else None
             edits.note(job.call, f"the component's command is in {where or 'its YAML file'}: "
                                  f"run instrument add on {where or 'that file'} too")
             continue
@@ -288,7 +281,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     pure = _reuse(edits, instrumented)
     if _needs_import(edits):
         pure.append(_import_insertion(edits, module))
-    return _assemble(edits, module, pure)
+    return assemble(edits, module, pure, LABEL_JOB)
 
 
 def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:
@@ -303,77 +296,6 @@ def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:
             end = edits.analysis.positions[statement].end.line
             return markers.Insertion(end, "", LABEL_IMPORT, [line])
     return markers.Insertion(0, "", LABEL_IMPORT, [line])
-
-
-class _Rewriter(cst.CSTTransformer):
-    def __init__(self, edits: _Edits, lines: list[str]) -> None:
-        super().__init__()
-        self.edits, self.lines = edits, lines
-        self.new_statements: dict = {}
-
-    def on_leave(self, original, updated):
-        edits = self.edits
-        if original in edits.nodes:
-            updated = edits.nodes[original]
-        if original in edits.keywords:
-            updated = _with_keywords(updated, edits.keywords[original], self._arg_indent(original))
-        if original in edits.statements:
-            self.new_statements[original] = updated
-        return updated
-
-    def _arg_indent(self, call: cst.Call) -> str:
-        anchor = call.args[-1] if call.args else call
-        text = self.lines[self.edits.analysis.positions[anchor].start.line - 1]
-        return text[: len(text) - len(text.lstrip(" \t\f"))]
-
-
-def _with_keywords(call: cst.Call, items: list, arg_indent: str) -> cst.Call:
-    args, new = list(call.args), []
-    for name, code in items:
-        index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == name), None)
-        if index is None:
-            new.append((name, code))
-        elif not m.matches(args[index].value, m.Name(code)):
-            args[index] = args[index].with_changes(value=cst.parse_expression(code))
-    call = call.with_changes(args=args)
-    return with_keywords(call, new, arg_indent) if new else call
-
-
-def _block_indent(body: list[str]) -> str:
-    indent = body[0][: len(body[0]) - len(body[0].lstrip(" \t\f"))]
-    if all(line == "" or (line.startswith(indent) and line != indent) for line in body):
-        return indent
-    return ""
-
-
-def _assemble(edits: _Edits, module: cst.Module, pure: list) -> Plan:
-    plan_extra = dict(notes=edits.notes, companions=edits.companions)
-    if not edits.statements and not pure:
-        return Plan(reason="no job command to add debug flags to", **plan_extra)
-    rewriter = _Rewriter(edits, edits.lines)
-    new_module = module.visit(rewriter)
-    new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
-    new_lines = markers.split_lines(new_module.code)
-    positions = edits.analysis.positions
-    spans = sorted(
-        (positions[s].start.line, positions[s].end.line, new_positions[rewriter.new_statements[s]].start.line,
-         new_positions[rewriter.new_statements[s]].end.line, label)
-        for s, label in edits.statements.items()
-    )
-    merged: list[list] = []
-    for start, end, new_start, new_end, label in spans:
-        if merged and start <= merged[-1][1] + 1:
-            last = merged[-1]
-            last[1], last[3] = max(last[1], end), max(last[3], new_end)
-            last[4] = LABEL_JOB if LABEL_JOB in (label, last[4]) else label
-        else:
-            merged.append([start, end, new_start, new_end, label])
-    insertions = list(pure)
-    for start, end, new_start, new_end, label in merged:
-        body = [line.rstrip("\r\n") for line in new_lines[new_start - 1 : new_end]]
-        indent = _block_indent(body)
-        insertions.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
-    return Plan(insertions=insertions, expected=new_module.code, **plan_extra)
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:

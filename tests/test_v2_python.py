@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -94,17 +95,19 @@ def test_notes_and_companions(case):
 
 @pytest.fixture(scope="module")
 def built():
-    """{case: {"before.py": jobs, "after.py": jobs}}, each folder in one interpreter."""
-    results = {}
-    for param in CASES:
-        case = param.values[0]
+    """{case: {"before.py": jobs, "after.py": jobs}}, each folder in an interpreter of its own (in parallel)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def build(case):
         done = subprocess.run(
             [sys.executable, str(RUNNER), "before.py", "after.py"], cwd=case.folder, capture_output=True,
             text=True, timeout=300,
         )
         assert done.returncode == 0, done.stderr[-3000:]
-        results[case.name] = json.loads(done.stdout[done.stdout.index("{"):])
-    return results
+        return case.name, json.loads(done.stdout[done.stdout.index("{"):])
+
+    with ThreadPoolExecutor(max_workers=min(8, os.cpu_count() or 1)) as pool:
+        return dict(pool.map(build, [param.values[0] for param in CASES]))
 
 
 def contains(expected, actual, where="") -> None:
