@@ -173,7 +173,8 @@ class _Visitor(cst.CSTVisitor):
                 self.analysis.keyed.append((element.key.evaluated_value, element.value))
 
     def visit_Call(self, node: cst.Call) -> None:
-        qualified = self.qualified(node.func)
+        # Not `command(...)(x=1)`: LibCST names a call by its callee, and that outer call is a node, not a job.
+        qualified = self.qualified(node.func) if isinstance(node.func, (cst.Name, cst.Attribute)) else None
         analysis = self.analysis
         if qualified == COMMAND_BUILDER or qualified in COMMAND_CLASSES or qualified == LOAD_COMPONENT:
             analysis.jobs.append(JobDef(node, qualified, self.function, analysis.statement_of(node)))

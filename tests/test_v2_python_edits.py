@@ -1,0 +1,106 @@
+"""Reuse, services and imports in v2 submission scripts, built for real with azure-ai-ml.
+
+Each row is a small submission script; after ``add`` it is executed in-process
+(azure-ai-ml builds the job objects offline) and the objects are checked;
+``strip`` must give the script back byte for byte.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from instrument.codemods import markers
+from instrument.process import ADD, STRIP, Job, process_bytes
+
+SCRIPT = "from azure.ai.ml import command, dsl, Input\n"
+JOB = "command(code='.', command='python t.py --x ${{inputs.x}}', inputs={'x': Input(type='uri_folder')}, environment='azureml:e@latest')"
+KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForTestsxxxxxxxxxxxxxxxxxxxx me@laptop"
+
+
+def added(source: str, **options) -> tuple[str, dict]:
+    """(the instrumented text, the globals it builds)."""
+    outcome = process_bytes(Job(ADD, **options), source.encode(), "submit.py")
+    assert outcome.error is None and outcome.changed, outcome
+    text = outcome.output.decode()
+    assert process_bytes(Job(STRIP), outcome.output, "submit.py").output == source.encode()
+    scope: dict = {"__name__": "submission"}
+    exec(compile(text, "submit.py", "exec"), scope)
+    return text, scope
+
+
+def test_force_rerun_false_becomes_true():
+    source = SCRIPT + f"train = {JOB}\n\n@dsl.pipeline(force_rerun=False, compute='cpu')\ndef p(x):\n    t = train(x=x)\n\njob = p(Input(path='.'))\n"
+    text, scope = added(source)
+    assert "force_rerun=True, compute='cpu'" in text
+    assert scope["job"].settings.force_rerun is True
+
+
+def test_pipeline_decorator_applied_as_a_function():
+    source = SCRIPT + f"train = {JOB}\n\ndef body(x):\n    t = train(x=x)\n\nbuild = dsl.pipeline(compute='cpu')(body)\njob = build(Input(path='.'))\n"
+    text, scope = added(source)
+    assert scope["job"].settings.force_rerun is True
+    assert scope["job"].jobs["t"].command.endswith("--remote_debug_port 5678")
+
+
+def test_vs_code_service_on_a_node_built_inside_the_pipeline():
+    source = SCRIPT + f"\n@dsl.pipeline()\ndef p(x):\n    t = {JOB}(x=x)\n\njob = p(Input(path='.'))\n"
+    outcome = process_bytes(Job(ADD, service="vs_code"), source.encode(), "submit.py")
+    assert [note for note in outcome.notes if "environment is a reference" not in note] == []
+    text, scope = added(source, service="vs_code")
+    node = scope["job"].jobs["t"]
+    assert {k: (v.type, v.nodes) for k, v in node.services.items()} == {"vscode": ("vs_code", "all")}
+    assert node.command.endswith(" --remote_debug_host 127.0.0.1")
+
+
+def test_service_class_already_imported_under_an_alias_is_reused():
+    source = "from azure.ai.ml.entities import VsCodeJobService as VS\n" + SCRIPT + f"job = {JOB}\n"
+    text, scope = added(source, service="vs_code")
+    assert "services={'vscode': VS(nodes='all')}" in text
+    assert len(markers.find_blocks(text)) == 1  # no import block
+    assert scope["job"].services["vscode"].type == "vs_code"
+
+
+def test_service_class_name_taken_by_something_else_gets_a_free_name():
+    source = SCRIPT + "SshJobService = None\n" + f"job = {JOB}\n"
+    text, scope = added(source, service="ssh", ssh_public_key=KEY)
+    assert "from azure.ai.ml.entities import SshJobService as SshJobService_2\n" in text
+    assert scope["job"].services["ssh"].ssh_public_keys == KEY
+    assert scope["SshJobService"] is None
+
+
+def test_ssh_key_is_a_python_literal():
+    from instrument.codemods.errors import InstrumentError
+    from instrument.codemods.options import Options
+
+    with pytest.raises(InstrumentError):
+        Options(service="ssh", ssh_public_key="ssh-ed25519 AAAA'); import os #")
+
+
+def test_standalone_submitted_job_keeps_reuse_settings():
+    source = SCRIPT + "from azure.ai.ml import MLClient\n" + f"job = {JOB}\n\ndef submit():\n    MLClient.from_config().jobs.create_or_update(job)\n"
+    text, scope = added(source)
+    assert "is_deterministic" not in text
+    assert scope["job"].command.endswith("--remote_debug_port 5678")
+
+
+def test_component_of_a_pipeline_kept_elsewhere_is_not_deterministic():
+    source = SCRIPT + f"train = {JOB}\n"
+    text, scope = added(source)
+    assert scope["train"].component.is_deterministic is False
+
+
+def test_settings_of_a_pipeline_job_built_from_pipeline_job_class():
+    source = (
+        "from azure.ai.ml.entities import PipelineJob\nfrom azure.ai.ml import command\n"
+        "job = PipelineJob(jobs={'train': command(command='python t.py', environment='azureml:e@latest')})\n"
+    )
+    text, scope = added(source, steps=("train",))
+    assert scope["job"].settings.force_rerun is True
+    assert scope["job"].jobs["train"].command == "python t.py --remote_debug --remote_debug_connection_timeout 300 --remote_debug_port 5678"
+
+
+def test_options_that_do_not_apply_are_reported():
+    outcome = process_bytes(Job(ADD, host="127.0.0.1", take_over=True, given=frozenset({"host", "take_over"})),
+                            (SCRIPT + f"job = {JOB}\n").encode(), "submit.py")
+    assert outcome.warnings == ("--host does not apply to sdk_job files; ignored",
+                                "--take-over does not apply to sdk_job files; ignored")
