@@ -60,6 +60,11 @@ def edited(source: str, install: bool = False) -> tuple[str, str]:
         pytest.param('("python t.py "\n "--a 1 ")', "python t.py --a 1 --remote_debug ", id="trailing_space"),
         pytest.param('"python t.py --a \\\n1"', "python t.py --a 1 --remote_debug", id="backslash_newline_in_literal"),
         pytest.param('"python t.py --opt $[[--x ${{inputs.x}}]] | tee log"', "python t.py --opt $[[--x ${{inputs.x}}]] --remote_debug | tee log", id="optional_group_and_pipe"),
+        pytest.param(
+            '(\n    "python -c \\"import nltk; nltk.download(\'punkt\', quiet=True)\\" "\n    "&& python -m pkg.data "\n    f"--raw-train-path ${{{{inputs.raw}}}} --n {n}"\n)',
+            "python -c \"import nltk; nltk.download('punkt', quiet=True)\" && python -m pkg.data --raw-train-path ${{inputs.raw}} --n 3 --remote_debug",
+            id="python_c_then_module",
+        ),
         pytest.param("rf'python t.py --p \\d --n {n}'", "python t.py --p \\d --n 3 --remote_debug", id="raw_fstring"),
     ],
 )
