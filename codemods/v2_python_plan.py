@@ -137,10 +137,12 @@ def _instrument_command(edits: _Edits, job: JobDef, done: set) -> bool:
     if any(piece.host is not None and _SINGLE_BRACED.search(piece.text) for piece in found):
         edits.note(expression, "this f-string renders ${inputs.x}/${outputs.x} with single braces, which Azure ML "
                                "does not replace: write ${{{{inputs.x}}}} inside an f-string")
-    if v2_commands.remote_debug_spans(command):
-        edits.note(expression, "the command already passes --remote_debug flags (hand-written); left as it is")
+    removed = _hand_written(command, found)
+    if removed and not edits.options.take_over:
+        edits.note(expression, "the command already passes --remote_debug flags (hand-written); left as it is "
+                               "(--take-over replaces them)")
         return False
-    at = v2_commands.flag_insertion(command)
+    at = _flag_offset(command, removed)
     if at is None:
         edits.note(expression, "the command runs no Python entry script; left as it is")
         return False
@@ -151,10 +153,47 @@ def _instrument_command(edits: _Edits, job: JobDef, done: set) -> bool:
     changes = [v2_strings.Edit(at, " " + " ".join(v2_commands.debug_flag_tokens(edits.options)), after=True)]
     if install:
         changes.append(v2_strings.Edit(v2_commands.install_insertion(command), INSTALL, after=False))
+    changes += [v2_strings.Edit(start, "", after=False, remove=end - start) for start, end in removed]
+    try:
+        replaced = v2_strings.replacements(found, changes, edits.quote)
+    except ValueError:
+        edits.note(expression, "the hand-written --remote_debug flags are spread over expressions; replace them by hand")
+        return False
     if not edits.touch(expression, LABEL_JOB):
         return False
-    edits.nodes.update(v2_strings.replacements(found, changes, edits.quote))
+    edits.nodes.update(replaced)
     return True
+
+
+def _hand_written(command: str, found) -> list:
+    """Rendered ranges of hand-written flags, each with the blanks before it in its own piece
+    (what --take-over removes)."""
+    starts, position = [], 0
+    for piece in found:
+        starts.append(position)
+        position += len(piece.text)
+    ranges = []
+    for start, end in v2_commands.remote_debug_spans(command):
+        piece_start = max(s for s in starts if s <= start)
+        while start > piece_start and command[start - 1] in " \t":
+            start -= 1
+        ranges.append((start, end))
+    return ranges
+
+
+def _flag_offset(command: str, removed: list):
+    """Where the flags go in ``command`` once the ``removed`` ranges are gone (an offset of ``command``)."""
+    kept, position = [], 0
+    for start, end in removed:
+        kept.append(command[position:start])
+        position = end
+    at = v2_commands.flag_insertion("".join(kept) + command[position:])
+    if at is None:
+        return None
+    for start, end in removed:
+        if at > start:
+            at += end - start
+    return at
 
 
 def _add_service(edits: _Edits, job: JobDef) -> None:

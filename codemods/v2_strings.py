@@ -133,11 +133,16 @@ def _source_offset(body: str, raw: bool, fstring: bool, offset: int) -> int:
 
 @dataclass(frozen=True)
 class Edit:
-    """Put ``text`` at rendered offset ``offset``; ``after`` the character before it (a word's end)."""
+    """Put ``text`` at rendered offset ``offset``; ``after`` the character before it (a word's end).
+
+    With ``remove`` > 0 the text replaces that many rendered characters (hand-written flags
+    taken over), which must all be in one literal piece.
+    """
 
     offset: int
     text: str
     after: bool
+    remove: int = 0
 
 
 def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: str) -> dict:
@@ -149,10 +154,13 @@ def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: str) -> d
     for piece in found:
         starts.append(position)
         position += len(piece.text)
-    placed: dict[int, list[tuple[int, str]]] = {}  # piece index -> (local offset, text)
+    placed: dict[int, list[tuple[int, int, str]]] = {}  # piece index -> (local start, local end, text)
     for edit in edits:
         index = _piece_at(found, starts, edit)
-        placed.setdefault(index, []).append((edit.offset - starts[index], edit.text))
+        local = edit.offset - starts[index]
+        if edit.remove and not (found[index].literal and local + edit.remove <= len(found[index].text)):
+            raise ValueError("text to remove is not inside one string literal")
+        placed.setdefault(index, []).append((local, local + edit.remove, edit.text))
     by_host: dict = {}
     for index, inserts in placed.items():
         piece = found[index]
@@ -176,26 +184,27 @@ def _piece_at(found: Sequence[Piece], starts: list[int], edit: Edit) -> int:
     return 0
 
 
-def _insert(body: str, raw: bool, fstring: bool, inserts: list[tuple[int, str]]) -> str:
-    for local, text in sorted(inserts, reverse=True):
-        at = _source_offset(body, raw, fstring, local)
-        body = body[:at] + text + body[at:]
+def _insert(body: str, raw: bool, fstring: bool, inserts: list[tuple[int, int, str]]) -> str:
+    # Source offsets of the original body first; then edits from the end, so none moves another.
+    spans = [(_source_offset(body, raw, fstring, a), _source_offset(body, raw, fstring, b), t) for a, b, t in inserts]
+    for start, end, text in sorted(spans, key=lambda span: (span[0], span[1]), reverse=True):
+        body = body[:start] + text + body[end:]
     return body
 
 
-def _simple(node: cst.SimpleString, inserts: list[tuple[int, str]]) -> cst.SimpleString:
+def _simple(node: cst.SimpleString, inserts: list[tuple[int, int, str]]) -> cst.SimpleString:
     prefix, quote = node.prefix, node.quote
     body = node.value[len(prefix) + len(quote) : len(node.value) - len(quote)]
     new = _insert(body, "r" in prefix.lower(), False, inserts)
     return node.with_changes(value=f"{prefix}{quote}{new}{quote}")
 
 
-def _around(node: cst.BaseExpression, inserts: list[tuple[int, str]], quote: str) -> cst.BaseExpression:
+def _around(node: cst.BaseExpression, inserts: list[tuple[int, int, str]], quote: str) -> cst.BaseExpression:
     """An opaque operand of ``+`` with text before and/or after it."""
     if not isinstance(node, (cst.Name, cst.Attribute, cst.Call, cst.Subscript)) and not node.lpar:
         node = node.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     result: cst.BaseExpression = node
-    for local, text in inserts:
+    for local, _, text in inserts:
         literal = cst.SimpleString(f"{quote}{text}{quote}")
         if local == 0:
             result = cst.BinaryOperation(literal, cst.Add(), result)
@@ -212,8 +221,8 @@ def _fstring(host: cst.FormattedString, found: Sequence[Piece], groups) -> cst.F
         if piece.literal:
             changed[piece.node] = [piece.node.with_changes(value=_insert(piece.node.value, raw, True, inserts))]
         else:
-            before = [cst.FormattedStringText(text) for local, text in inserts if local == 0]
-            after = [cst.FormattedStringText(text) for local, text in inserts if local != 0]
+            before = [cst.FormattedStringText(text) for local, _, text in inserts if local == 0]
+            after = [cst.FormattedStringText(text) for local, _, text in inserts if local != 0]
             changed[piece.node] = before + [piece.node] + after
     parts = []
     for part in host.parts:

@@ -100,7 +100,31 @@ def test_settings_of_a_pipeline_job_built_from_pipeline_job_class():
 
 
 def test_options_that_do_not_apply_are_reported():
-    outcome = process_bytes(Job(ADD, host="127.0.0.1", take_over=True, given=frozenset({"host", "take_over"})),
-                            (SCRIPT + f"job = {JOB}\n").encode(), "submit.py")
-    assert outcome.warnings == ("--host does not apply to sdk_job files; ignored",
-                                "--take-over does not apply to sdk_job files; ignored")
+    outcome = process_bytes(Job(ADD, host="127.0.0.1", given=frozenset({"host"})), (SCRIPT + f"job = {JOB}\n").encode(), "submit.py")
+    assert outcome.warnings == ("--host does not apply to sdk_job files; ignored",)
+
+
+FLAGS = "--remote_debug --remote_debug_connection_timeout 300 --remote_debug_port 5678"
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        pytest.param("'python t.py --remote_debug --remote_debug_port 5679 --lr 1'", f"python t.py --lr 1 {FLAGS}", id="middle"),
+        pytest.param("'python t.py --lr 1 --remote_debug --remote_debug_connection_timeout=60'", f"python t.py --lr 1 {FLAGS}", id="end"),
+        pytest.param("('python t.py --lr 1 '\n '--remote_debug && echo ok')", f"python t.py --lr 1 {FLAGS}  && echo ok", id="own_literal"),
+        pytest.param("f'python t.py --n {n} --remote_debug_port 1234'", f"python t.py --n 2 {FLAGS}", id="fstring"),
+    ],
+)
+def test_take_over_replaces_hand_written_flags(command, expected):
+    source = SCRIPT + f"n = 2\njob = command(code='.', command={command}, environment='azureml:e@latest')\n"
+    refused = process_bytes(Job(ADD), source.encode(), "submit.py")
+    assert not refused.changed and any("--take-over replaces them" in note for note in refused.notes)
+    text, scope = added(source, take_over=True)
+    assert scope["job"].command == expected
+
+
+def test_take_over_of_flags_spread_over_expressions_is_refused_with_a_note():
+    source = SCRIPT + "port = '5679'\njob = command(command='python t.py --remote_debug_port ' + port, environment='e')\n"
+    outcome = process_bytes(Job(ADD, take_over=True), source.encode(), "submit.py")
+    assert not outcome.changed and any("spread over expressions" in note for note in outcome.notes)

@@ -42,7 +42,7 @@ KIND = Kind(
     verify=verify,
     default_timeout=300,
     # No --host: the job's script listens where its own flags say (loopback with --service).
-    options=frozenset({"port", "timeout", "ranks", "client_ip", "steps", "install_debugpy", "service", "ssh_public_key"}),
+    options=frozenset({"port", "timeout", "ranks", "client_ip", "steps", "install_debugpy", "service", "ssh_public_key", "take_over"}),
     suffixes=(".py",),
     priority=15,
 )
