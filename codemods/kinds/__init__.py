@@ -15,7 +15,7 @@ from instrument.codemods.errors import InstrumentError
 from instrument.codemods.kinds.base import PYTHON, YAML, Kind
 
 #: Kind modules, in the order of the README's table.
-MODULES = ("train", "score", "pipeline", "sdk_job", "env")
+MODULES = ("train", "score", "pipeline", "sdk_job", "env", "job", "component", "pipeline_job", "environment")
 
 
 @lru_cache(maxsize=None)

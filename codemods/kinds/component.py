@@ -1,0 +1,38 @@
+"""Azure ML v2 command components: flags on the entry command, no reuse.
+
+Like a command job (see :mod:`instrument.codemods.kinds.job`), and
+``is_deterministic: false`` so that a pipeline runs the component again
+instead of reusing an earlier result. Interactive services belong to the job
+or pipeline node that runs the component; with ``--service`` the flags still
+make the script listen on loopback only, for the node's service.
+"""
+
+from __future__ import annotations
+
+from instrument.codemods import v2_plan
+from instrument.codemods.kinds.base import YAML, Kind, Plan
+from instrument.codemods.kinds.job import V2_OPTIONS
+
+
+def detect(text: str, data) -> bool:
+    return v2_plan.v2_kind(data) == "component"
+
+
+def plan(text: str, data, options) -> Plan:
+    builder = v2_plan.Builder(text, options)
+    if v2_plan.plan_command(builder, data, ()):
+        v2_plan.set_flag(builder, (), None, "is_deterministic", False)
+    return builder.plan("the command runs no Python entry script")
+
+
+KIND = Kind(
+    name="component",
+    language=YAML,
+    summary="an Azure ML v2 command component",
+    detect=detect,
+    plan=plan,
+    verify=v2_plan.verify,
+    options=frozenset(V2_OPTIONS),
+    suffixes=(".yml", ".yaml"),
+    priority=71,
+)

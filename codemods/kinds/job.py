@@ -1,0 +1,52 @@
+"""Azure ML v2 command and sweep jobs (CLI v2 YAML): flags on the entry command.
+
+``command:`` (a sweep job's ``trial.command:``) gets the ``--remote_debug*``
+flags after the arguments of the Python entry; debugpy goes into the
+environment (its local conda file, an inline conda_file, or a note for a
+reference); ``--service`` adds a VS Code or SSH service. See
+:mod:`instrument.codemods.v2_plan`.
+"""
+
+from __future__ import annotations
+
+from ruamel.yaml.comments import CommentedMap
+
+from instrument.codemods import v2_plan, v2_yaml
+from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind, Plan
+
+#: The options a v2 job definition takes (``--host`` is decided by ``--service``).
+V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key"}
+
+
+def detect(text: str, data) -> bool:
+    return v2_plan.v2_kind(data) == "job"
+
+
+def plan(text: str, data, options) -> Plan:
+    builder = v2_plan.Builder(text, options)
+    if data.get("type") == "sweep":
+        trial = data.get("trial")
+        local = v2_yaml.local_path(trial) if isinstance(trial, str) else None
+        if local is not None:
+            builder.companions.append(Companion(local, "component"))
+        elif isinstance(trial, CommentedMap):
+            v2_plan.plan_command(builder, trial, ("trial",))
+        if builder.companions or builder.entries:
+            v2_plan.plan_service(builder, data, ())
+        return builder.plan("the trial runs no Python entry script")
+    if v2_plan.plan_command(builder, data, ()):
+        v2_plan.plan_service(builder, data, ())
+    return builder.plan("the command runs no Python entry script")
+
+
+KIND = Kind(
+    name="job",
+    language=YAML,
+    summary="an Azure ML v2 command or sweep job (command: python ...)",
+    detect=detect,
+    plan=plan,
+    verify=v2_plan.verify,
+    options=frozenset(V2_OPTIONS),
+    suffixes=(".yml", ".yaml"),
+    priority=70,
+)

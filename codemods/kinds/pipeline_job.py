@@ -1,0 +1,76 @@
+"""Azure ML v2 pipeline jobs and pipeline components (CLI v2 YAML).
+
+Each node under ``jobs:`` (or those ``--step`` names) is instrumented where
+its command is: an inline command node here, a local component file
+(``component: ./train.yml``) as a ``component`` companion, a sweep node's
+local trial likewise; a registered component (``azureml:train@1``) has no
+command in this file and gets a note. With ``--service`` the nodes that run
+Python get the service. A pipeline job gets ``settings.force_rerun: true``
+so that no node is skipped for an earlier result (``is_deterministic`` on a
+node is not honoured there).
+"""
+
+from __future__ import annotations
+
+from ruamel.yaml.comments import CommentedMap
+
+from instrument.codemods import v2_plan, v2_yaml
+from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
+from instrument.codemods.kinds.job import V2_OPTIONS
+
+
+def detect(text: str, data) -> bool:
+    return v2_plan.v2_kind(data) == "pipeline_job"
+
+
+def _plan_node(builder: v2_plan.Builder, name: str, node: CommentedMap) -> None:
+    path = ("jobs", name)
+    kind = node.get("type", "command")
+    reference = node.get("trial") if kind == "sweep" else node.get("component")
+    local = v2_yaml.local_path(reference) if isinstance(reference, str) else None
+    node_at = v2_plan.node_at(builder.root, path)
+    if isinstance(node.get("command"), str):
+        runs = v2_plan.plan_command(builder, node, path)
+    elif local is not None:
+        builder.companions.append(Companion(local, "pipeline_job" if kind == "pipeline" else "component"))
+        runs = kind != "pipeline"
+    elif isinstance(reference, CommentedMap) and isinstance(reference.get("command"), str):
+        runs = v2_plan.plan_command(builder, reference, path + ("trial" if kind == "sweep" else "component",))
+    elif isinstance(reference, str):
+        builder.note(node_at, f"node {name} runs the registered component {reference}: its command is not in "
+                              "this file (instrument the component's own YAML and register it again)")
+        runs = kind == "command"
+    else:
+        return
+    if runs and kind in ("command", "sweep"):
+        v2_plan.plan_service(builder, node, path)
+
+
+def plan(text: str, data, options) -> Plan:
+    builder = v2_plan.Builder(text, options)
+    jobs = data.get("jobs")
+    names = [name for name in jobs if isinstance(jobs[name], CommentedMap)] if isinstance(jobs, CommentedMap) else []
+    if options.steps:
+        chosen = [name for name in names if name in options.steps]
+        if not chosen:
+            return Plan(reason="no node matches --step", warnings=[
+                f"--step {', '.join(options.steps)} matches no node under jobs: (nodes: {', '.join(names) or 'none'})"])
+        names = chosen
+    for name in names:
+        _plan_node(builder, name, jobs[name])
+    if (builder.entries or builder.companions) and v2_plan.schema_name(data) != "pipelinecomponent":
+        v2_plan.set_flag(builder, (), "settings", "force_rerun", True)
+    return builder.plan("no node runs a Python entry script")
+
+
+KIND = Kind(
+    name="pipeline_job",
+    language=YAML,
+    summary="an Azure ML v2 pipeline job or pipeline component (jobs: with command nodes)",
+    detect=detect,
+    plan=plan,
+    verify=v2_plan.verify,
+    options=frozenset(V2_OPTIONS | {"steps"}),
+    suffixes=(".yml", ".yaml"),
+    priority=73,
+)

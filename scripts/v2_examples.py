@@ -1,0 +1,166 @@
+"""Run ``instrument add``/``strip`` over real CLI v2 YAML and report what happened.
+
+Usage::
+
+    python scripts/v2_examples.py GIT_DIR [--under cli] [-v]
+
+``GIT_DIR`` is a clone (or bare mirror) of a repository of Azure ML samples,
+such as Azure/azureml-examples. Its tree under ``--under`` is copied to a
+temporary folder; every YAML file there goes through ``add`` as the walker
+would see it (kind detected, companions followed), and the report says how many
+files run Python in a command, how many got instrumented, how many of those
+still load with azure-ai-ml (``load_job``/``load_component``, offline), and how
+many ``strip`` gives back byte for byte. Not a unit test: it needs the samples.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import warnings
+from pathlib import Path
+
+from ruamel.yaml.comments import CommentedMap
+
+from instrument import process
+from instrument.codemods import v2_commands, yaml_text
+
+JOB_SCHEMAS = ("commandjob", "sweepjob", "pipelinejob")
+COMPONENT_SCHEMAS = ("commandcomponent", "pipelinecomponent")
+
+
+def export(git_dir: str, under: str, target: Path) -> None:
+    """Copy the files under a tree path (large files that are absent are left out)."""
+    names = subprocess.run(["git", "--git-dir", git_dir, "ls-tree", "-r", "-z", "HEAD", under],
+                           check=True, capture_output=True).stdout.split(b"\0")
+    for entry in names:
+        if not entry:
+            continue
+        meta, name = entry.split(b"\t", 1)
+        mode, kind, sha = meta.split()
+        if kind != b"blob" or mode == b"120000":
+            continue
+        shown = subprocess.run(["git", "--git-dir", git_dir, "cat-file", "blob", sha.decode()], capture_output=True)
+        if shown.returncode:
+            continue
+        path = target / name.decode()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(shown.stdout)
+
+
+def commands(data) -> list:
+    """Every command string of a v2 document (job, trial, nodes, inline components)."""
+    found = []
+    if not isinstance(data, CommentedMap):
+        return found
+    for holder in [data, data.get("trial")] + list((data.get("jobs") or {}).values() if isinstance(data.get("jobs"), CommentedMap) else []):
+        if isinstance(holder, CommentedMap):
+            for inner in (holder, holder.get("component"), holder.get("trial")):
+                if isinstance(inner, CommentedMap) and isinstance(inner.get("command"), str):
+                    found.append(str(inner["command"]))
+    return found
+
+
+def runs_python(command: str) -> bool:
+    """A generous reading: any word that names Python or a .py file (not our own parser)."""
+    words = command.replace("\n", " ").split()
+    return any(w.startswith(("python", "torchrun", "deepspeed")) or w.endswith(".py") or w == "accelerate" for w in words)
+
+
+def azure_load(path: Path):
+    """The loaded entity, or None when the file is not a job/component; raises when it does not load."""
+    from azure.ai.ml import load_component, load_job
+
+    data = yaml_text.load(path.read_text(encoding="utf-8-sig"))
+    schema = str(data.get("$schema", "")).rsplit("/", 1)[-1].lower() if isinstance(data, CommentedMap) else ""
+    schema = schema.replace(".schema.json", "")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if schema in JOB_SCHEMAS:
+            return load_job(path)
+        if schema in COMPONENT_SCHEMAS:
+            return load_component(path)
+    return None
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("git_dir")
+    parser.add_argument("--under", default="cli")
+    parser.add_argument("-v", "--verbose", action="store_true")
+    args = parser.parse_args(argv)
+    import logging
+
+    logging.disable(logging.CRITICAL)
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        export(args.git_dir, args.under, root)
+        yamls = sorted(p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
+        originals = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")}
+        python_files, loaded_before = [], set()
+        for path in yamls:
+            try:
+                data = yaml_text.load(path.read_text(encoding="utf-8-sig"))
+            except Exception:
+                continue
+            found = commands(data)
+            if any(runs_python(c) for c in found):
+                python_files.append(path)
+            try:
+                if azure_load(path) is not None:
+                    loaded_before.add(path)
+            except Exception:
+                pass
+        job = process.Job(process.ADD)
+        changed, errors, companions, seen = set(), [], [], {str(p) for p in yamls}
+        for path in yamls:
+            outcome = process.process_path(job, path, explicit=False)
+            if outcome.error:
+                errors.append(outcome.error)
+            if outcome.changed:
+                changed.add(path)
+            companions.extend(process.companion_entries(outcome, seen))
+        while companions:
+            pending, companions = companions, []
+            for outcome in process.process_companions(job, pending):
+                if outcome.error:
+                    errors.append(outcome.error)
+                if outcome.changed:
+                    changed.add(Path(outcome.path))
+                companions.extend(process.companion_entries(outcome, seen))
+        load_failures = []
+        for path in sorted(changed & loaded_before):
+            try:
+                azure_load(path)
+            except Exception as exc:
+                load_failures.append(f"{path.relative_to(root)}: {str(exc).splitlines()[0][:200]}")
+        strip = process.Job(process.STRIP)
+        not_back = []
+        for path in sorted(changed):
+            process.process_path(strip, path, explicit=True)
+            if path.read_bytes() != originals.get(path, path.read_bytes()):
+                not_back.append(str(path.relative_to(root)))
+        python_set = set(python_files)
+        instrumented_python = python_set & changed
+        print(f"YAML files: {len(yamls)}")
+        print(f"with a command that runs Python: {len(python_set)}")
+        print(f"  instrumented: {len(instrumented_python)} ({100 * len(instrumented_python) / max(1, len(python_set)):.1f}%)")
+        print(f"files changed in all (conda files, components, environments included): {len(changed)}")
+        print(f"changed files that loaded with azure-ai-ml before: {len(changed & loaded_before)}; "
+              f"still load: {len(changed & loaded_before) - len(load_failures)}")
+        print(f"strip gives back byte for byte: {len(changed) - len(not_back)} of {len(changed)}")
+        print(f"errors: {len(errors)}")
+        for line in errors + load_failures + [f"not restored: {p}" for p in not_back]:
+            print("  " + line)
+        if args.verbose:
+            for path in sorted(python_set - changed):
+                cmds = [c for c in commands(yaml_text.load(path.read_text(encoding='utf-8-sig'))) if runs_python(c)]
+                entry = [v2_commands.flag_insertion(c) is not None for c in cmds]
+                print(f"  not instrumented: {path.relative_to(root)} entries={entry} {cmds[0][:100]!r}")
+    return 1 if errors or load_failures or not_back else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

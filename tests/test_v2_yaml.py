@@ -1,0 +1,245 @@
+"""The Azure ML v2 YAML kinds (job, component, pipeline_job, environment), from fixtures.
+
+Each ``fixtures/<kind>/<case>/`` holds before.yml, after.yml, case.json (the
+add options) and the local files the YAML names (code folders, conda files,
+components), so that azure-ai-ml can load both files offline and say what Azure
+ML would run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import warnings
+
+import pytest
+
+from instrument.cli import main
+from instrument.codemods import v2_commands
+from instrument.codemods.options import Options
+from instrument.process import ADD, STRIP, Job, process_bytes
+from tests.fixture_cases import FIXTURES, load_cases, transformed
+
+V2_KINDS = ("job", "component", "pipeline_job", "environment")
+CASES = [(kind, param) for kind in V2_KINDS for param in load_cases(kind)]
+PARAMS = [pytest.param(kind, param.values[0], id=f"{kind}-{param.id}") for kind, param in CASES]
+LOADABLE = [p for p in PARAMS if p.values[0] != "environment"]
+
+
+def job_for(case, action: str = ADD, kind=None) -> Job:
+    options = dict(case.meta.get("options", {}))
+    if "steps" in options:
+        options["steps"] = tuple(options["steps"])
+    return Job(action, kind=kind, **(options if action == ADD else {}))
+
+
+def options_of(case) -> Options:
+    options = dict(case.meta.get("options", {}))
+    options.pop("steps", None)
+    options.pop("install_debugpy", None)
+    return Options(**options)
+
+
+def test_there_are_enough_cases():
+    assert len(PARAMS) >= 18
+
+
+@pytest.mark.parametrize(("kind", "case"), PARAMS)
+def test_add_gives_the_after_file(kind, case):
+    assert transformed(job_for(case, kind=kind), case.before, "job.yml") == case.after
+
+
+@pytest.mark.parametrize(("kind", "case"), PARAMS)
+def test_kind_is_detected(kind, case):
+    outcome = process_bytes(job_for(case), case.before, "job.yml", explicit=False)
+    assert outcome.kind == kind
+    assert outcome.output == case.after
+
+
+@pytest.mark.parametrize(("kind", "case"), PARAMS)
+def test_strip_gives_the_before_file_back(kind, case):
+    assert transformed(job_for(case, STRIP), case.after, "job.yml") == case.before
+
+
+@pytest.mark.parametrize(("kind", "case"), PARAMS)
+def test_add_is_idempotent(kind, case):
+    assert transformed(job_for(case, kind=kind), case.after, "job.yml") == case.after
+
+
+def azure_load(path):
+    """azure-ai-ml's own reading of a job or component file (offline)."""
+    from azure.ai.ml import load_component, load_job
+
+    logging.disable(logging.WARNING)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            return load_job(path)
+        except Exception:
+            return load_component(path)
+        finally:
+            logging.disable(logging.NOTSET)
+
+
+def holders(entity):
+    """(name, object with .command) for a job, a sweep's trial, a component, each pipeline node."""
+    if hasattr(entity, "trial"):
+        return [("trial", entity.trial)]
+    jobs = getattr(entity, "jobs", None)
+    if jobs:
+        return [(name, node) for name, node in jobs.items() if isinstance(getattr(node, "command", None), str)]
+    return [("", entity)]
+
+
+@pytest.mark.parametrize(("kind", "case"), LOADABLE)
+def test_after_loads_with_azure_ai_ml_and_runs_the_flags(kind, case):
+    """azure-ai-ml reads the flags right after the entry's own arguments; nothing else changed."""
+    before = azure_load(case.folder / "before.yml")
+    after = azure_load(case.folder / "after.yml")
+    options = options_of(case)
+    install = case.meta.get("options", {}).get("install_debugpy", False)
+    steps = case.meta.get("options", {}).get("steps")
+    old = dict(holders(before))
+    inline = inline_commands(case.before)
+    for name, holder in holders(after):
+        if name not in inline:  # a component file of its own (a companion, instrumented on its own)
+            continue
+        if steps and name not in steps or v2_commands.flag_insertion(old[name].command) is None:
+            assert holder.command == old[name].command
+            continue
+        expected = v2_commands.add_flags(old[name].command, options, install)
+        assert holder.command.rstrip("\n") == expected.rstrip("\n")
+        assert v2_commands.debug_flags(options) in holder.command
+
+
+def inline_commands(data: bytes) -> set:
+    """Names of the holders whose command is written in this file."""
+    from instrument.codemods.yaml_text import load
+
+    document = load(data.decode("utf-8"))
+    names = {"", "trial"} if "command" in document or "trial" in document else set()
+    for name, node in (document.get("jobs") or {}).items():
+        if "command" in node:
+            names.add(name)
+    return names
+
+
+def _service_types(services) -> list:
+    return sorted(getattr(s, "type", None) or s.get("type") for s in (services or {}).values())
+
+
+@pytest.mark.parametrize(("kind", "case"), LOADABLE)
+def test_after_has_services_reuse_off(kind, case):
+    after = azure_load(case.folder / "after.yml")
+    service = case.meta.get("options", {}).get("service")
+    if kind == "pipeline_job":
+        if hasattr(after, "settings"):  # a pipeline job, not a pipeline component
+            assert after.settings.force_rerun is True
+        if service:
+            python_nodes = [n for n in after.jobs.values() if "python" in (getattr(n, "command", "") or "")]
+            assert python_nodes and all(service in _service_types(n.services) for n in python_nodes)
+    elif kind == "component":
+        assert after.is_deterministic is False
+    elif service:
+        assert service in _service_types(after.services)
+        if service == "ssh":
+            [ssh] = [s for s in after.services.values() if getattr(s, "type", None) == "ssh"]
+            assert ssh.ssh_public_keys == case.meta["options"]["ssh_public_key"]
+
+
+def test_no_python_leaves_the_file_and_says_why():
+    [case] = [c for k, c in ((k, p.values[0]) for k, p in CASES) if c.name == "no_python"]
+    outcome = process_bytes(job_for(case), case.before, "job.yml")
+    assert not outcome.changed
+    assert any("runs no Python entry script" in note for note in outcome.notes)
+
+
+@pytest.mark.parametrize(
+    ("kind", "name", "companions"),
+    [
+        ("job", "folded_comment_line", (("conda.yml", "env"),)),
+        ("job", "sweep_trial_env_file", (("./environments/env.yml", "environment"),)),
+        ("job", "inline_conda", ()),
+        ("component", "is_deterministic_true", (("./conda.yml", "env"),)),
+        ("pipeline_job", "local_and_registered_components", (("./train.yml", "component"),)),
+        ("pipeline_job", "inline_nodes_service", (("conda.yml", "env"),)),
+    ],
+)
+def test_companions(kind, name, companions):
+    case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if k == kind and c.name == name)
+    assert process_bytes(job_for(case), case.before, "x.yml").companions == companions
+
+
+@pytest.mark.parametrize(
+    ("name", "words"),
+    [
+        ("plain_registry_env", ["debugpy", "--install-debugpy", "azureml://registries"]),
+        ("literal_install_debugpy", ["installs it first"]),
+        ("double_quoted_crlf", ["AzureML-sklearn-1.5@latest", "--install-debugpy"]),
+    ],
+)
+def test_reference_environments_get_a_note(name, words):
+    case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if k == "job" and c.name == name)
+    notes = process_bytes(job_for(case), case.before, "job.yml").notes
+    assert len(notes) == 1 and all(word in notes[0] for word in words), notes
+
+
+def test_registered_component_node_gets_a_note():
+    case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if c.name == "local_and_registered_components")
+    notes = process_bytes(job_for(case), case.before, "pipe.yml").notes
+    assert any("azureml:my_score@latest" in note and "score_job" in note for note in notes)
+
+
+def test_step_that_matches_no_node_warns_and_changes_nothing():
+    case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if c.name == "inline_nodes_service")
+    outcome = process_bytes(Job(ADD, steps=("evaluate",)), case.before, "pipe.yml")
+    assert not outcome.changed and outcome.output == case.before
+    assert outcome.warnings and "evaluate" in outcome.warnings[0] and "train_job" in outcome.warnings[0]
+
+
+@pytest.mark.parametrize("name", sorted(p.name for p in (FIXTURES / "v2_not_jobs").iterdir()))
+def test_other_yaml_with_jobs_or_command_is_skipped_while_walking(name):
+    data = (FIXTURES / "v2_not_jobs" / name).read_bytes()
+    outcome = process_bytes(Job(ADD), data, name, explicit=False)
+    assert outcome.skipped and outcome.error is None
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python train.py --remote_debug",
+        "python train.py --remote_debug_port 5679 --lr 1",
+    ],
+)
+def test_hand_written_flags_are_refused_with_one_line(command):
+    text = f"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncommand: {command}\n" \
+           "environment: azureml:env@1\n"
+    outcome = process_bytes(Job(ADD), text.encode(), "job.yml")
+    assert outcome.error and "\n" not in outcome.error and "job.yml" in outcome.error
+    assert "line 2" in outcome.error and "--remote_debug" in outcome.error
+
+
+def test_cli_follows_companions_and_strip_restores_every_byte(tmp_path):
+    folder = tmp_path / "sweep"
+    shutil.copytree(FIXTURES / "job" / "sweep_trial_env_file", folder)
+    (folder / "after.yml").unlink()
+    originals = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    assert main(["add", "--service", "vs_code", str(folder / "before.yml")]) == 0
+    conda = folder / "environments" / "conda.yml"
+    assert "debugpy" in conda.read_text()
+    assert (folder / "before.yml").read_bytes() == (FIXTURES / "job" / "sweep_trial_env_file" / "after.yml").read_bytes()
+    assert main(["strip", str(folder)]) == 0
+    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == originals
+
+
+def test_a_yaml_that_azure_would_reject_stays_untouched():
+    text = b"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncommand: [python, x.py]\n"
+    outcome = process_bytes(Job(ADD), text, "job.yml")
+    assert outcome.error is None and outcome.output == text
+
+
+def test_case_options_are_valid_json():
+    for kind in V2_KINDS:
+        for meta in (FIXTURES / kind).glob("*/case.json"):
+            assert isinstance(json.loads(meta.read_text())["options"], dict)
