@@ -24,16 +24,13 @@ from dataclasses import dataclass
 from typing import Optional
 
 from instrument.codemods.options import Options, validate_host, validate_port, validate_ranks, validate_timeout
+# Re-exported: callers read commands through this module.
+from instrument.codemods.shell_tokens import COMMENT, OPERATOR, REDIRECT, WORD, Token, tokenize  # noqa: F401
+
 
 #: Loopback: with an interactive service VS Code reaches the script through
 #: Azure ML's tunnel, so the script listens on the node's loopback only.
 SERVICE_HOST = "127.0.0.1"
-
-WORD, OPERATOR, REDIRECT, COMMENT = "word", "operator", "redirect", "comment"
-
-_CONTROL = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
-_REDIRECTS = ("&>>", "&>", "<<<", ">>", ">&", ">|", "<<", "<&", "<>", ">", "<")
-_BREAK_CHARS = " \t\r\n;&|()<>"
 
 #: ``python -m`` modules that are tools, not an entry script.
 TOOL_MODULES = frozenset(
@@ -52,140 +49,6 @@ _PYTHON_OPTIONS_WITH_VALUE = frozenset({"-W", "-X", "--check-hash-based-pycs"})
 
 _INTERPRETER_RE = re.compile(r"python(?:[0-9]+(?:\.[0-9]+)?)?[wm]?")
 _ASSIGNMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*(?:\+)?=")
-
-
-@dataclass(frozen=True)
-class Token:
-    """One piece of a command: ``kind`` is WORD, OPERATOR, REDIRECT or COMMENT.
-
-    ``start``/``end`` are offsets in the command string; ``value`` is a word's
-    text with its quoting removed (what the program would see, placeholders
-    left as written).
-    """
-
-    kind: str
-    start: int
-    end: int
-    value: str
-
-
-def tokenize(command: str) -> list[Token]:
-    """The command's tokens; an unterminated quote runs to the end (bash would refuse it)."""
-    tokens: list[Token] = []
-    i, n = 0, len(command)
-    while i < n:
-        char = command[i]
-        if char in " \t\r":
-            i += 1
-        elif char == "\\" and command.startswith("\n", i + 1):
-            i += 2  # line continuation
-        elif char == "\\" and command.startswith("\r\n", i + 1):
-            i += 3
-        elif char == "#":
-            end = command.find("\n", i)
-            end = n if end < 0 else end
-            tokens.append(Token(COMMENT, i, end, command[i:end]))
-            i = end
-        elif (redirect := _redirect_at(command, i)) is not None:
-            tokens.append(Token(REDIRECT, i, i + len(redirect), redirect))
-            i += len(redirect)
-        elif (control := _control_at(command, i)) is not None:
-            tokens.append(Token(OPERATOR, i, i + len(control), control))
-            i += len(control)
-        else:
-            end, value = _scan_word(command, i)
-            if end < n and command[end] in "<>" and value.isdigit() and end - i == len(value):
-                redirect = _redirect_at(command, end) or command[end]
-                tokens.append(Token(REDIRECT, i, end + len(redirect), value + redirect))  # 2>&1, 1>log
-                i = end + len(redirect)
-                continue
-            tokens.append(Token(WORD, i, end, value))
-            i = end
-    return tokens
-
-
-def _control_at(command: str, i: int) -> Optional[str]:
-    for operator in _CONTROL:
-        if command.startswith(operator, i):
-            return operator
-    return None
-
-
-def _redirect_at(command: str, i: int) -> Optional[str]:
-    for operator in _REDIRECTS:
-        if command.startswith(operator, i):
-            return operator
-    return None
-
-
-def _closing(command: str, i: int, opener: str, closer: str) -> int:
-    """The offset after the ``closer`` matching an ``opener`` at ``i`` (nesting counted)."""
-    depth, j, n = 0, i, len(command)
-    while j < n:
-        if command.startswith(opener, j):
-            depth += 1
-            j += len(opener)
-        elif command.startswith(closer, j):
-            depth -= 1
-            j += len(closer)
-            if depth == 0:
-                return j
-        elif command[j] == "\\":
-            j += 2
-        else:
-            j += 1
-    return n
-
-
-def _scan_word(command: str, i: int) -> tuple[int, str]:
-    """The end of the word starting at ``i`` and its unquoted value."""
-    value: list[str] = []
-    n = len(command)
-    while i < n and command[i] not in _BREAK_CHARS:
-        char = command[i]
-        if char == "'":
-            end = command.find("'", i + 1)
-            end = n if end < 0 else end
-            value.append(command[i + 1 : end])
-            i = end + 1
-        elif char == '"':
-            j = i + 1
-            while j < n and command[j] != '"':
-                if command[j] == "\\" and j + 1 < n:
-                    value.append(command[j + 1] if command[j + 1] in '"\\$`' else command[j : j + 2])
-                    j += 2
-                else:
-                    value.append(command[j])
-                    j += 1
-            i = j + 1
-        elif char == "\\":
-            value.append(command[i + 1 : i + 2])
-            i += 2
-        elif command.startswith("$[[", i):  # optional group: one piece of word text
-            end = _closing(command, i + 1, "[[", "]]")
-            value.append(command[i:end])
-            i = end
-        elif command.startswith("${{", i):
-            end = _closing(command, i + 1, "{{", "}}")
-            value.append(command[i:end])
-            i = end
-        elif command.startswith("$(", i):
-            end = _closing(command, i + 1, "(", ")")
-            value.append(command[i:end])
-            i = end
-        elif command.startswith("${", i):
-            end = _closing(command, i + 1, "{", "}")
-            value.append(command[i:end])
-            i = end
-        elif char == "`":
-            end = command.find("`", i + 1)
-            end = n if end < 0 else end + 1
-            value.append(command[i:end])
-            i = end
-        else:
-            value.append(char)
-            i += 1
-    return min(i, n), "".join(value)
 
 
 @dataclass(frozen=True)

@@ -127,28 +127,45 @@ def edit_command(
     value: str,
     options: Options,
     install_debugpy: bool,
+    remove: Sequence[tuple[int, int]] = (),
 ) -> Optional[CommandEdit]:
-    """The fenced block that replaces a ``command:`` key with the flags added; None: no Python entry."""
-    expected = v2_commands.add_flags(value, options, install_debugpy)
+    """The fenced block that replaces a ``command:`` key with the flags added; None: no Python entry.
+
+    ``remove``: spans of the value (hand-written ``--remote_debug*`` words) to
+    take out first; the words go, and a line left blank goes with them.
+    """
+    blanked = value
+    for start, stop in remove:  # same length, so offsets in value and blanked agree
+        blanked = blanked[:start] + " " * (stop - start) + blanked[stop:]
+    expected = v2_commands.add_flags(blanked, options, install_debugpy)
     if expected is None:
         return None
     characters = _value_characters(text, value_node)
     if [found[0] for found in characters] != [char for char in value if char not in _BLANK]:
         raise InstrumentError(f"line {key_node.start_mark.line + 1}: cannot follow this command's quoting; "
                               "add the --remote_debug flags by hand")
-    inserts: list[tuple[int, str]] = []
-    at = v2_commands.flag_insertion(value)
+    edits: list[tuple[int, int, str]] = []  # (offset, characters deleted, text inserted)
+    for start, stop in remove:
+        for word in v2_commands.tokenize(value[start:stop]):
+            first_char = characters[_count_non_blank(value[: start + word.start])]
+            last_char = characters[_count_non_blank(value[: start + word.end]) - 1]
+            edits.append((first_char[1], last_char[2] + 1 - first_char[1], ""))
+    at = v2_commands.flag_insertion(blanked)
     before_flags = _count_non_blank(value[:at]) - 1
-    inserts.append((characters[before_flags][2] + 1, " " + v2_commands.debug_flags(options)))
+    edits.append((characters[before_flags][2] + 1, 0, " " + v2_commands.debug_flags(options)))
     if install_debugpy:
-        entry_start = _count_non_blank(value[: v2_commands.install_insertion(value)])
-        inserts.append((characters[entry_start][1], "pip install debugpy && "))
+        entry_start = _count_non_blank(value[: v2_commands.install_insertion(blanked)])
+        edits.append((characters[entry_start][1], 0, "pip install debugpy && "))
     first = key_node.start_mark.line
     last = lines.line_of(last_content(text, value_node))
     begin, end = lines.starts[first], lines.starts[last + 1]
     new = text[begin:end]
-    for offset, piece in sorted(inserts, reverse=True):
-        new = new[: offset - begin] + piece + new[offset - begin :]
+    for offset, deleted, piece in sorted(edits, reverse=True):
+        new = new[: offset - begin] + piece + new[offset - begin + deleted :]
+    if remove:
+        old_lines, new_lines = markers.split_lines(text[begin:end]), markers.split_lines(new)
+        if len(old_lines) == len(new_lines):  # a line that only held taken-over words goes
+            new = "".join(n for o, n in zip(old_lines, new_lines) if n.strip() or not o.strip())
     return CommandEdit(replacing(lines, first, last, new, COMMAND_LABEL), expected)
 
 

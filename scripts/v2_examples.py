@@ -55,7 +55,9 @@ def commands(data) -> list:
     found = []
     if not isinstance(data, CommentedMap):
         return found
-    for holder in [data, data.get("trial")] + list((data.get("jobs") or {}).values() if isinstance(data.get("jobs"), CommentedMap) else []):
+    jobs = data.get("jobs")
+    nodes = list(jobs.values()) if isinstance(jobs, CommentedMap) else []
+    for holder in [data, data.get("trial")] + nodes:
         if isinstance(holder, CommentedMap):
             for inner in (holder, holder.get("component"), holder.get("trial")):
                 if isinstance(inner, CommentedMap) and isinstance(inner.get("command"), str):
@@ -66,7 +68,8 @@ def commands(data) -> list:
 def runs_python(command: str) -> bool:
     """A generous reading: any word that names Python or a .py file (not our own parser)."""
     words = command.replace("\n", " ").split()
-    return any(w.startswith(("python", "torchrun", "deepspeed")) or w.endswith(".py") or w == "accelerate" for w in words)
+    launchers = ("python", "torchrun", "deepspeed")
+    return any(w.startswith(launchers) or w.endswith(".py") or w == "accelerate" for w in words)
 
 
 def azure_load(path: Path):
@@ -146,7 +149,8 @@ def main(argv=None) -> int:
         instrumented_python = python_set & changed
         print(f"YAML files: {len(yamls)}")
         print(f"with a command that runs Python: {len(python_set)}")
-        print(f"  instrumented: {len(instrumented_python)} ({100 * len(instrumented_python) / max(1, len(python_set)):.1f}%)")
+        share = 100 * len(instrumented_python) / max(1, len(python_set))
+        print(f"  instrumented: {len(instrumented_python)} ({share:.1f}%)")
         print(f"files changed in all (conda files, components, environments included): {len(changed)}")
         print(f"changed files that loaded with azure-ai-ml before: {len(changed & loaded_before)}; "
               f"still load: {len(changed & loaded_before) - len(load_failures)}")

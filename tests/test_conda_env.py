@@ -96,7 +96,9 @@ def test_requirement_name(spec, name):
     assert conda_env.requirement_name(spec) == name
 
 
-KNOWN = "a conda environment file (dependencies: with a pip list)"
+from instrument.codemods import kinds as _kinds  # noqa: E402
+
+KNOWN = _kinds.described(_kinds.YAML)  # every YAML kind, as the message lists them
 
 ERRORS = [
     pytest.param("name: x\nchannels: [defaults]\n", "not a conda environment file (no `dependencies:` list)", id="no_dependencies"),

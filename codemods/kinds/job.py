@@ -15,7 +15,7 @@ from instrument.codemods import v2_plan, v2_yaml
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind, Plan
 
 #: The options a v2 job definition takes (``--host`` is decided by ``--service``).
-V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key"}
+V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over"}
 
 
 def detect(text: str, data) -> bool:
