@@ -140,6 +140,9 @@ def edit_command(
     expected = v2_commands.add_flags(blanked, options, install_debugpy)
     if expected is None:
         return None
+    if value_node.start_mark.index < key_node.start_mark.index:  # *alias: its text is elsewhere
+        raise InstrumentError(f"line {key_node.start_mark.line + 1}: the command is an alias; "
+                              "add the --remote_debug flags by hand")
     characters = _value_characters(text, value_node)
     if [found[0] for found in characters] != [char for char in value if char not in _BLANK]:
         raise InstrumentError(f"line {key_node.start_mark.line + 1}: cannot follow this command's quoting; "

@@ -26,6 +26,7 @@ from ruamel.yaml.comments import CommentedMap
 
 from instrument import process
 from instrument.codemods import v2_commands, yaml_text
+from instrument.codemods.options import Options
 
 JOB_SCHEMAS = ("commandjob", "sweepjob", "pipelinejob")
 COMPONENT_SCHEMAS = ("commandcomponent", "pipelinecomponent")
@@ -88,6 +89,18 @@ def azure_load(path: Path):
     return None
 
 
+def loaded_commands(entity) -> dict:
+    """{holder name: command} as azure-ai-ml reads them (job, sweep trial, pipeline nodes)."""
+    if entity is None:
+        return {}
+    if hasattr(entity, "trial"):
+        return {"trial": getattr(entity.trial, "command", None)}
+    jobs = getattr(entity, "jobs", None)
+    if jobs:
+        return {name: getattr(node, "command", None) for name, node in jobs.items()}
+    return {"": getattr(entity, "command", None)}
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("git_dir")
@@ -102,7 +115,7 @@ def main(argv=None) -> int:
         export(args.git_dir, args.under, root)
         yamls = sorted(p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
         originals = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")}
-        python_files, loaded_before = [], set()
+        python_files, loaded_before, before_commands = [], set(), {}
         for path in yamls:
             try:
                 data = yaml_text.load(path.read_text(encoding="utf-8-sig"))
@@ -112,10 +125,12 @@ def main(argv=None) -> int:
             if any(runs_python(c) for c in found):
                 python_files.append(path)
             try:
-                if azure_load(path) is not None:
-                    loaded_before.add(path)
+                entity = azure_load(path)
             except Exception:
-                pass
+                continue
+            if entity is not None:
+                loaded_before.add(path)
+                before_commands[path] = loaded_commands(entity)
         job = process.Job(process.ADD)
         changed, errors, companions, seen = set(), [], [], {str(p) for p in yamls}
         for path in yamls:
@@ -133,12 +148,18 @@ def main(argv=None) -> int:
                 if outcome.changed:
                     changed.add(Path(outcome.path))
                 companions.extend(process.companion_entries(outcome, seen))
-        load_failures = []
-        for path in sorted(changed & loaded_before):
+        load_failures, entry_commands, flagged = [], 0, 0
+        flags = v2_commands.debug_flags(Options(timeout=300))
+        for path in sorted(loaded_before):
             try:
-                azure_load(path)
+                after = loaded_commands(azure_load(path))
             except Exception as exc:
                 load_failures.append(f"{path.relative_to(root)}: {str(exc).splitlines()[0][:200]}")
+                continue
+            for name, command in before_commands[path].items():
+                if isinstance(command, str) and v2_commands.flag_insertion(command) is not None:
+                    entry_commands += 1
+                    flagged += flags in (after.get(name) or "")
         strip = process.Job(process.STRIP)
         not_back = []
         for path in sorted(changed):
@@ -154,6 +175,8 @@ def main(argv=None) -> int:
         print(f"files changed in all (conda files, components, environments included): {len(changed)}")
         print(f"changed files that loaded with azure-ai-ml before: {len(changed & loaded_before)}; "
               f"still load: {len(changed & loaded_before) - len(load_failures)}")
+        print(f"commands azure-ai-ml reads with a Python entry: {entry_commands}; "
+              f"with the flags after add: {flagged}")
         print(f"strip gives back byte for byte: {len(changed) - len(not_back)} of {len(changed)}")
         print(f"errors: {len(errors)}")
         for line in errors + load_failures + [f"not restored: {p}" for p in not_back]:

@@ -250,3 +250,31 @@ def test_case_options_are_valid_json():
     for kind in V2_KINDS:
         for meta in (FIXTURES / kind).glob("*/case.json"):
             assert isinstance(json.loads(meta.read_text())["options"], dict)
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("x-cmd: &cmd python train.py\ncommand: *cmd\nenvironment: azureml:e@1\n", "alias"),
+        ("command: python train.py --remote_debug_port 1\nenvironment: azureml:e@1\n", "--take-over"),
+    ],
+)
+def test_commands_it_cannot_edit_safely_are_one_line_errors(text, message):
+    data = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n" + text).encode()
+    outcome = process_bytes(Job(ADD), data, "job.yml")
+    assert outcome.error is not None and message in outcome.error and "\n" not in outcome.error
+    assert outcome.output is None
+
+
+def test_a_tagged_command_is_left_alone():
+    data = (b"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+            b"command: !!str python train.py\nenvironment: azureml:e@1\n")
+    outcome = process_bytes(Job(ADD), data, "job.yml")
+    assert outcome.error is None and outcome.output == data and not outcome.changed
+
+
+def test_services_written_inline_are_left_to_the_user():
+    data = (b"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+            b"command: python train.py\nenvironment: azureml:e@1\nservices: {}\n")
+    outcome = process_bytes(Job(ADD, service="vs_code"), data, "job.yml")
+    assert outcome.error is not None and "services:" in outcome.error
