@@ -201,10 +201,16 @@ def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:
     node = node_at(builder.root, path)
     services = holder.get("services")
     found = v2_yaml.child(node, "services")
-    if isinstance(services, CommentedMap) and len(services):
-        if any(isinstance(s, CommentedMap) and s.get("type") == kind for s in services.values()):
-            builder.note(found[0], f"a {kind} service is already there")
-            return
+    if isinstance(services, CommentedMap) and any(
+        isinstance(s, CommentedMap) and s.get("type") == kind for s in services.values()
+    ):
+        builder.note(found[0], f"a {kind} service is already there")
+        return
+    if found is not None and found[1].id == "mapping" and found[1].flow_style:
+        flow = f"{name}: {{" + ", ".join(line.strip() for line in entry[1:]) + "}"
+        builder.insertions.append(v2_yaml.add_to_flow_mapping(builder.text, builder.lines, found[1], flow,
+                                                              SERVICE_LABEL))
+    elif isinstance(services, CommentedMap) and len(services):
         builder.insertions.append(v2_yaml.add_keys(builder.text, builder.lines, found[1], entry, SERVICE_LABEL))
     elif found is not None:
         raise InstrumentError(f"line {found[0].start_mark.line + 1}: services: is empty or not a mapping; "
@@ -224,6 +230,10 @@ def set_flag(builder: Builder, mapping_path: tuple, section: Optional[str], key:
     if target is None:
         body = [f"{section}:", f"  {key}: {literal}"]
         builder.insertions.append(v2_yaml.add_keys(builder.text, builder.lines, holder, body, REUSE_LABEL))
+    elif target[1].id == "mapping" and target[1].flow_style and v2_yaml.child(target[1], key) is None:
+        insertion = v2_yaml.add_to_flow_mapping(builder.text, builder.lines, target[1], f"{key}: {literal}",
+                                                REUSE_LABEL)
+        builder.insertions.append(insertion)
     elif target[1].id != "mapping" or target[1].flow_style or not target[1].value:
         raise InstrumentError(f"line {target[1].start_mark.line + 1}: {section}: is empty or inline; "
                               f"add `{key}: {literal}` by hand")

@@ -195,6 +195,18 @@ def add_keys(text: str, lines: Lines, mapping: Any, body: Sequence[str], label: 
     return markers.Insertion(after, " " * column, label, list(body))
 
 
+def add_to_flow_mapping(text: str, lines: Lines, mapping: Any, entry: str, label: str) -> markers.Insertion:
+    """``{a: 1}`` -> ``{a: 1, entry}`` on its one line (a block that replaces the line)."""
+    close = mapping.end_mark.index - 1
+    line = lines.line_of(mapping.start_mark.index)
+    if text[close : close + 1] != "}" or lines.line_of(close) != line:
+        raise InstrumentError(f"line {line + 1}: a {{...}} mapping over several lines; add {entry} by hand")
+    begin, end = lines.starts[line], lines.starts[line + 1]
+    separator = ", " if mapping.value else ""
+    new = text[begin:close] + separator + entry + text[close:end]
+    return replacing(lines, line, line, new, label)
+
+
 def double_quoted(value: str) -> str:
     """A YAML double-quoted scalar for printable text (an SSH key line)."""
     if not value.isprintable():

@@ -143,13 +143,16 @@ def test_after_has_services_reuse_off(kind, case):
     if kind == "pipeline_job":
         if hasattr(after, "settings"):  # a pipeline job, not a pipeline component
             assert after.settings.force_rerun is True
-        if service:
-            python_nodes = [n for n in after.jobs.values() if "python" in (getattr(n, "command", "") or "")]
-            assert python_nodes and all(service in _service_types(n.services) for n in python_nodes)
+        if service:  # in what would be submitted, not only in the loaded object
+            submitted = after._to_dict()["jobs"]
+            python_nodes = [name for name, n in after.jobs.items() if "python" in (getattr(n, "command", "") or "")]
+            assert python_nodes
+            assert all(service in _service_types(submitted[name].get("services")) for name in python_nodes)
     elif kind == "component":
         assert after.is_deterministic is False
     elif service:
         assert service in _service_types(after.services)
+        assert service in _service_types(after._to_dict().get("services"))
         if service == "ssh":
             [ssh] = [s for s in after.services.values() if getattr(s, "type", None) == "ssh"]
             assert ssh.ssh_public_keys == case.meta["options"]["ssh_public_key"]
@@ -273,8 +276,27 @@ def test_a_tagged_command_is_left_alone():
     assert outcome.error is None and outcome.output == data and not outcome.changed
 
 
-def test_services_written_inline_are_left_to_the_user():
+@pytest.mark.parametrize(
+    ("services", "written"),
+    [
+        ("services: {}", "services: {instrument_vs_code: {type: vs_code, nodes: all}}"),
+        ("services: {jl: {type: jupyter_lab}}  # lab",
+         "services: {jl: {type: jupyter_lab}, instrument_vs_code: {type: vs_code, nodes: all}}  # lab"),
+    ],
+)
+def test_services_written_inline_get_one_more_entry(tmp_path, services, written):
+    head = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+            "command: python train.py\nenvironment: azureml:e@1\ncompute: azureml:cpu\n")
+    before = (head + services + "\n").encode()
+    outcome = process_bytes(Job(ADD, service="vs_code"), before, "job.yml")
+    assert outcome.error is None and written in outcome.output.decode()
+    (tmp_path / "job.yml").write_bytes(outcome.output)
+    assert "vs_code" in _service_types(azure_load(tmp_path / "job.yml")._to_dict()["services"])
+    assert transformed(Job(STRIP), outcome.output, "job.yml") == before
+
+
+def test_services_over_several_lines_in_braces_are_left_to_the_user():
     data = (b"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
-            b"command: python train.py\nenvironment: azureml:e@1\nservices: {}\n")
+            b"command: python train.py\nenvironment: azureml:e@1\nservices: {\n  a: {type: ssh}}\n")
     outcome = process_bytes(Job(ADD, service="vs_code"), data, "job.yml")
-    assert outcome.error is not None and "services:" in outcome.error
+    assert outcome.error is not None and "by hand" in outcome.error and outcome.output is None

@@ -4,8 +4,8 @@ Each node under ``jobs:`` (or those ``--step`` names) is instrumented where
 its command is: an inline command node here, a local component file
 (``component: ./train.yml``) as a ``component`` companion, a sweep node's
 local trial likewise; a registered component (``azureml:train@1``) has no
-command in this file and gets a note. With ``--service`` the nodes that run
-Python get the service. A pipeline job gets ``settings.force_rerun: true``
+command in this file and gets a note. With ``--service`` the command nodes that
+run Python get the service (a sweep node cannot carry one). A pipeline job gets ``settings.force_rerun: true``
 so that no node is skipped for an earlier result (``is_deterministic`` on a
 node is not honoured there).
 """
@@ -42,8 +42,12 @@ def _plan_node(builder: v2_plan.Builder, name: str, node: CommentedMap) -> None:
         runs = kind == "command"
     else:
         return
-    if runs and kind in ("command", "sweep"):
+    if runs and kind == "command":
         v2_plan.plan_service(builder, node, path)
+    elif runs and kind == "sweep" and builder.options.service:
+        # azure-ai-ml 1.35 reads services: on a sweep node but does not submit them
+        builder.note(node_at, f"node {name} is a sweep: Azure ML takes no interactive service there; "
+                              "run the trial as a command node to debug it through a service")
 
 
 def plan(text: str, data, options) -> Plan:
