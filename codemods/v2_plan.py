@@ -246,7 +246,7 @@ def set_flag(builder: Builder, mapping_path: tuple, section: Optional[str], key:
             return
         else:
             first = existing[0].start_mark.line
-            last = builder.lines.line_of(v2_yaml.last_content(builder.text, existing[1]))
+            last = max(first, builder.lines.line_of(v2_yaml.last_content(builder.text, existing[1])))
             indent = " " * existing[0].start_mark.column
             new = "".join(indent + line for line in [f"{key}: {literal}\n"])
             builder.insertions.append(v2_yaml.replacing(builder.lines, first, last, new, REUSE_LABEL))

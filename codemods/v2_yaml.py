@@ -55,7 +55,9 @@ def last_content(text: str, node: Any) -> int:
         key_node, value_node = node.value[-1]
         return max(last_content(text, key_node), last_content(text, value_node))
     if node.id == "sequence" and not node.flow_style and node.value:
-        return last_content(text, node.value[-1])
+        return max(last_content(text, node.value[-1]), node.start_mark.index)
+    if node.id == "scalar" and node.value == "" and node.style is None:
+        return -1  # `key:` with nothing: its marks point at whatever token comes next
     index = node.end_mark.index
     while index > node.start_mark.index and text[index - 1] in _BLANK:
         index -= 1

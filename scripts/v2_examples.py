@@ -2,7 +2,7 @@
 
 Usage::
 
-    python scripts/v2_examples.py GIT_DIR [--under cli] [-v]
+    python scripts/v2_examples.py GIT_DIR [--under cli] [--service vs_code] [--install-debugpy] [-v]
 
 ``GIT_DIR`` is a clone (or bare mirror) of a repository of Azure ML samples,
 such as Azure/azureml-examples. Its tree under ``--under`` is copied to a
@@ -106,6 +106,8 @@ def main(argv=None) -> int:
     parser.add_argument("git_dir")
     parser.add_argument("--under", default="cli")
     parser.add_argument("-v", "--verbose", action="store_true")
+    parser.add_argument("--service", choices=("vs_code",), help="add with --service vs_code")
+    parser.add_argument("--install-debugpy", action="store_true", help="add with --install-debugpy")
     args = parser.parse_args(argv)
     import logging
 
@@ -131,7 +133,7 @@ def main(argv=None) -> int:
             if entity is not None:
                 loaded_before.add(path)
                 before_commands[path] = loaded_commands(entity)
-        job = process.Job(process.ADD)
+        job = process.Job(process.ADD, service=args.service, install_debugpy=args.install_debugpy)
         changed, errors, companions, seen = set(), [], [], {str(p) for p in yamls}
         for path in yamls:
             outcome = process.process_path(job, path, explicit=False)
@@ -149,7 +151,7 @@ def main(argv=None) -> int:
                     changed.add(Path(outcome.path))
                 companions.extend(process.companion_entries(outcome, seen))
         load_failures, entry_commands, flagged = [], 0, 0
-        flags = v2_commands.debug_flags(Options(timeout=300))
+        flags = v2_commands.debug_flags(Options(timeout=300, service=args.service))
         for path in sorted(loaded_before):
             try:
                 after = loaded_commands(azure_load(path))

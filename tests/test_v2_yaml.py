@@ -300,3 +300,21 @@ def test_services_over_several_lines_in_braces_are_left_to_the_user():
             b"command: python train.py\nenvironment: azureml:e@1\nservices: {\n  a: {type: ssh}}\n")
     outcome = process_bytes(Job(ADD, service="vs_code"), data, "job.yml")
     assert outcome.error is not None and "by hand" in outcome.error and outcome.output is None
+
+
+def test_a_node_that_ends_with_an_empty_value_gets_its_own_service(tmp_path):
+    """``key:`` with nothing is marked where the next node starts; the service stays in its node."""
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("print(1)\n")
+    node = ("    type: command\n    code: src\n    command: python train.py --out ${{outputs.out}}\n"
+            "    environment: azureml:e@1\n    outputs:\n      out:\n")
+    before = ("$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\ntype: pipeline\n"
+              "settings:\n  force_rerun:\njobs:\n  first:\n" + node + "  second:\n" + node).encode()
+    outcome = process_bytes(Job(ADD, service="vs_code"), before, "pipe.yml")
+    assert outcome.error is None
+    (tmp_path / "pipe.yml").write_bytes(outcome.output)
+    submitted = azure_load(tmp_path / "pipe.yml")._to_dict()
+    assert submitted["settings"]["force_rerun"] is True
+    for name in ("first", "second"):
+        assert _service_types(submitted["jobs"][name]["services"]) == ["vs_code"]
+    assert transformed(Job(STRIP), outcome.output, "pipe.yml") == before
