@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
 #: Kinds whose fixtures are (before, after) pairs of ``instrument add``; the
 #: name each kind's tests give the file (a kind is detected from it, too).
-KINDS = {"train": "train.py", "score": "score.py", "pipeline": "pipeline.py", "env": "env"}
+KINDS = {"train": "train.py", "score": "score.py", "pipeline": "pipeline.py", "env": "env",
+         "job": "job", "component": "component", "pipeline_job": "pipeline_job", "environment": "environment"}
 
 
 def cases(fixtures: Path = FIXTURES) -> Iterator[tuple[str, Path, Path]]:
