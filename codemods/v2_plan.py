@@ -116,23 +116,26 @@ def plan_environment(builder: Builder, holder: CommentedMap, path: tuple) -> boo
     found = v2_yaml.child(node, "environment")
     environment = holder.get("environment")
     if found is None or environment is None:
-        where = found[0] if found else node
-        builder.note(where, "no environment here: debugpy must be in the image that runs the command "
-                            "(or use --install-debugpy)")
-        return True
+        return _cannot_add_debugpy(builder, found[0] if found else node, "no environment here: debugpy must be "
+                                   "in the image that runs the command")
     if isinstance(environment, str):
         local = v2_yaml.local_path(environment)
         if local is not None:
             builder.companions.append(Companion(local, "environment"))
             return False
-        install = "the command installs it first (--install-debugpy)" if builder.options.install_debugpy else \
-            "or use --install-debugpy to install it before the entry script"
-        builder.note(found[1], f"environment {environment} is a reference that cannot be edited here: it must "
-                               f"contain debugpy, {install}")
-        return True
+        return _cannot_add_debugpy(builder, found[1], f"environment {environment} is a reference that cannot "
+                                   "be edited here: it must contain debugpy")
     if isinstance(environment, CommentedMap):
         return plan_environment_mapping(builder, environment, found[1])
-    builder.note(found[1], "environment is not a name or a mapping; debugpy not added")
+    return _cannot_add_debugpy(builder, found[1], "environment is not a name or a mapping: debugpy not added")
+
+
+def _cannot_add_debugpy(builder: Builder, node: Any, why: str) -> bool:
+    """A note that debugpy could not go into the environment here, and what instead; returns True."""
+    if builder.options.install_debugpy:
+        builder.note(node, f"{why}; the command installs it first (--install-debugpy)")
+    else:
+        builder.note(node, f"{why}, or use --install-debugpy to install it before the entry script")
     return True
 
 
@@ -148,18 +151,16 @@ def plan_environment_mapping(builder: Builder, environment: CommentedMap, node: 
         try:
             inline = conda_env.plan(builder.text, conda)
         except InstrumentError as exc:
-            builder.note(node, f"inline conda_file: {exc}")
-            return True
+            return _cannot_add_debugpy(builder, node, f"inline conda_file: {exc}")
         builder.insertions.extend(inline.insertions)
         return False
     build = environment.get("build")
     if isinstance(build, CommentedMap):
-        builder.note(node, f"environment built from the Docker context {build.get('path')!s}: add debugpy to its "
-                           "conda or requirements file (or its Dockerfile), or use --install-debugpy")
-        return True
-    builder.note(node, f"environment image {environment.get('image')!s} without a conda file: debugpy must be in "
-                       "the image, or use --install-debugpy")
-    return True
+        return _cannot_add_debugpy(builder, node, f"environment built from the Docker context "
+                                   f"{build.get('path')!s}: debugpy must be in its conda or requirements file "
+                                   "or its Dockerfile")
+    return _cannot_add_debugpy(builder, node, f"environment image {environment.get('image')!s} without a conda "
+                               "file: debugpy must be in the image")
 
 
 def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
@@ -170,7 +171,7 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     if found is None or not isinstance(command, str):
         return False
     command = str(command)
-    if v2_commands.entry_commands(command) == []:
+    if not v2_commands.entry_commands(command):
         builder.note(found[0], "the command runs no Python entry script; no debug flags added")
         return False
     handwritten = v2_commands.remote_debug_spans(command)
@@ -182,6 +183,8 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     needs_install = plan_environment(builder, holder, path)
     edit = v2_yaml.edit_command(builder.text, builder.lines, found[0], found[1], command, builder.options,
                                 builder.options.install_debugpy and needs_install, handwritten)
+    if edit is None:  # only taken-over words looked like an entry
+        return False
     builder.insertions.append(edit.insertion)
     builder.expected.append((path + ("command",), edit.expected, bool(handwritten)))
     builder.entries += 1
