@@ -85,22 +85,29 @@ def project(tmp_path):
     return tmp_path
 
 
-def test_instrumented_job_command_lets_a_debugger_attach(project):
+@pytest.mark.parametrize("service", [None, "vs_code"])
+def test_instrumented_job_command_lets_a_debugger_attach(project, service):
+    """Plain: the script listens where it was instrumented to; with a service, on loopback (the job's flag)."""
     original = azure_command(project / "job.yml")
     port = free_port()
-    assert main(["add", "-q", "--port", str(port), "--timeout", "60", str(project / "job.yml")]) == 0
-    assert main(["add", "-q", "--host", "127.0.0.1", str(project / "src" / "train.py")]) == 0
+    service_option = ["--service", service] if service else []
+    assert main(["add", "-q", "--port", str(port), "--timeout", "60", *service_option, str(project / "job.yml")]) == 0
+    host = "0.0.0.0" if service else "127.0.0.1"  # with a service the job's flag says where to listen
+    assert main(["add", "-q", "--host", host, str(project / "src" / "train.py")]) == 0
     assert "debugpy" in (project / "conda.yml").read_text()  # the job's conda file, followed
     command = azure_command(project / "job.yml")
     assert command.startswith("python train.py --learning_rate 0.125 --remote_debug ")
-    assert command.endswith(f"--remote_debug_port {port} # a note: this line is part of the command, and a bash "
+    last_flag = "--remote_debug_host 127.0.0.1" if service else f"--remote_debug_port {port}"
+    assert command.endswith(f"{last_flag} # a note: this line is part of the command, and a bash "
                             "comment  2>&1 | tee train.log")
     script = (project / "src" / "train.py").resolve()
     [line] = [n for n, s in enumerate(script.read_text().splitlines(), 1) if s.endswith("# BREAK")]
 
     proc = Proc([shutil.which("bash"), "-c", command], project / "src", ENV, wait=WAIT)
     try:
-        proc.wait_for_line("Remote debugging: listening on")
+        listening = proc.wait_for_line("Remote debugging: listening on")
+        if service:
+            assert "127.0.0.1" in listening and "0.0.0.0" not in listening, listening
         client = DapClient.connect("127.0.0.1", port, timeout=WAIT)
         try:
             local = attach_and_stop(client, {"connect": {"host": "127.0.0.1", "port": port}}, script, line,
