@@ -87,6 +87,24 @@ def _language_of_kind(kind: str) -> str:
     return kinds.get(kind).language
 
 
+def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:
+    """The other files add would have changed with this one (a job's conda file):
+    strip restores them too. Best effort: a file no kind recognises has none."""
+    from instrument.codemods import kinds
+    from instrument.codemods.errors import InstrumentError
+    from instrument.codemods.options import Options
+
+    try:
+        tree = kinds.get_language_parser(language)(clean)
+        kind = kinds.get(kind_name) if kind_name else kinds.detect(clean, tree, language)
+        if kind is None:
+            return ()
+        plan = kind.plan(clean, tree, Options().for_kind(kind.default_timeout or 0))
+    except InstrumentError:
+        return ()
+    return tuple((c.path, c.kind) for c in plan.companions)
+
+
 def _options(job: Job):
     from instrument.codemods.options import Options
 
@@ -109,7 +127,8 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     if job.action == STRIP:
         if not markers.has_markers(text):
             return Transformed(text, job.kind or language, reason="no instrument blocks")
-        return Transformed(base.strip(language, text), job.kind or language)
+        stripped = base.strip(language, text)
+        return Transformed(stripped, job.kind or language, companions=_companions_of(stripped, language, job.kind))
     clean = base.remove_blocks(text)
     if job.kind is not None:
         kind = kinds.get(job.kind)
