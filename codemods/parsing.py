@@ -21,10 +21,26 @@ def parse_module(source: str) -> cst.Module:
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:
-        first = str(exc).strip().splitlines()[0]
-        raise CodemodError(f"cannot parse: {first} (line {exc.raw_line}, column {exc.raw_column})") from None
+        # LibCST places some errors at the end of the statement, or at line 1;
+        # CPython's parser names the line the user must fix, with its reason.
+        reason = _python_syntax_error(source)
+        if reason is None:
+            first = str(exc).strip().splitlines()[0]
+            reason = f"{first} (line {exc.raw_line}, column {exc.raw_column + 1})"
+        raise CodemodError(f"cannot parse: {reason}") from None
     except (SyntaxError, ValueError) as exc:
-        raise CodemodError(f"cannot parse: {exc}") from None
+        raise CodemodError(f"cannot parse: {_python_syntax_error(source) or exc}") from None
+
+
+def _python_syntax_error(source: str):
+    """CPython's one-line reason for rejecting ``source`` (None if it accepts it)."""
+    try:
+        ast.parse(source)
+    except SyntaxError as exc:
+        return f"{exc.msg} (line {exc.lineno}, column {exc.offset})"
+    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes; nesting
+        return " ".join(str(exc).split()) or type(exc).__name__
+    return None
 
 
 def parse_clean(source: str) -> tuple[str, cst.Module]:

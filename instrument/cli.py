@@ -117,7 +117,7 @@ def _common(function):
         "--diff", is_flag=True, help="Write nothing; print a unified diff of the changes."
     )(function)
     function = click.argument(
-        "paths", nargs=-1, required=True, type=click.Path(allow_dash=True, path_type=str)
+        "paths", nargs=-1, required=True, type=click.Path(allow_dash=True, readable=False, path_type=str)
     )(function)
     return function
 
@@ -225,7 +225,7 @@ def _validate_allow(ctx: click.Context, param: click.Parameter, value: tuple[str
 
 
 @cli.command()
-@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=str))
+@click.argument("paths", nargs=-1, required=True, type=click.Path(readable=False, path_type=str))
 @click.option(
     "--allow",
     "allow",
@@ -244,7 +244,7 @@ def check(paths, allow, jobs) -> None:
     """
     import functools
 
-    from instrument import parallel, process
+    from instrument import files, parallel, process
 
     candidates: list[str] = []
     failed = 0
@@ -253,7 +253,7 @@ def check(paths, allow, jobs) -> None:
     for path, error in process.check_candidates(paths, allow):
         if error:
             failed += 1
-            click.echo(error, err=True)
+            click.echo(files.printable(error), err=True)
         else:
             candidates.append(str(path))
     found = 0
@@ -266,9 +266,9 @@ def check(paths, allow, jobs) -> None:
     ):
         if error:
             failed += 1
-            click.echo(error, err=True)
+            click.echo(files.printable(error), err=True)
         for line in lines:
-            click.echo(line)
+            click.echo(files.printable(line))
         found += len(lines)
         files_with_findings += bool(lines)
     from instrument.report import plural

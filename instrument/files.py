@@ -8,39 +8,25 @@ atomically and keeps its mode.
 
 from __future__ import annotations
 
+import codecs
+import hashlib
 import io
 import os
 import stat
 import tempfile
 import tokenize
+from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator
+from typing import Iterable, Iterator, Optional
 
 from instrument.codemods.errors import InstrumentError
 
-#: Folders never walked into.
-SKIP_DIRS = frozenset(
-    {
-        ".git",
-        ".hg",
-        ".svn",
-        ".venv",
-        "venv",
-        ".tox",
-        ".nox",
-        "__pycache__",
-        "node_modules",
-        ".mypy_cache",
-        ".pytest_cache",
-        ".ruff_cache",
-        "build",
-        "dist",
-        "site-packages",
-    }
-)
-PYTHON_SUFFIXES = (".py",)
-YAML_SUFFIXES = (".yml", ".yaml")
+from instrument.walk import PYTHON_SUFFIXES, YAML_SUFFIXES, iter_files  # noqa: F401 (the walk's home is walk.py)
+
+#: Files larger than this are refused unread (a source file this large is
+#: generated data, and parsing it would take minutes and gigabytes).
+MAX_BYTES = 10 * 1024 * 1024
 
 
 class FileError(InstrumentError):
@@ -55,51 +41,89 @@ class SourceText:
     encoding: str  # "utf-8-sig" keeps a BOM
 
 
-def _is_virtualenv(path: Path) -> bool:
-    return (path / "pyvenv.cfg").is_file()
+def printable(text: str) -> str:
+    """``text`` on one printable line: control, format and line-separator
+    characters and undecodable bytes (surrogate escapes) become backslash escapes.
 
-
-def iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES) -> Iterator[tuple[Path, bool]]:
-    """Yield (path, named_explicitly) for every file given or found by walking.
-
-    Directories are walked in sorted order, skipping version-control folders,
-    virtualenvs and caches. Files named on the command line are yielded
-    whatever their suffix.
+    Applied to every message line that holds a path, so a file called
+    ``"x\n+++ other.py"`` cannot add lines to the output.
     """
-    for raw in paths:
-        path = Path(raw)
-        if path.is_dir():
-            for root, dirs, files in os.walk(path):
-                root_path = Path(root)
-                dirs[:] = sorted(
-                    d
-                    for d in dirs
-                    if d not in SKIP_DIRS
-                    and not d.endswith(".egg-info")
-                    and not _is_virtualenv(root_path / d)
-                )
-                for name in sorted(files):
-                    if name.endswith(suffixes):
-                        yield root_path / name, False
+    if text.isprintable():
+        return text
+    out = []
+    for char in text:
+        if char.isprintable() or char == " ":
+            out.append(char)
+        elif 0xDC80 <= ord(char) <= 0xDCFF:  # a byte os.fsdecode could not decode
+            out.append(f"\\x{ord(char) - 0xDC00:02x}")
         else:
-            yield path, True
+            out.append(repr(char)[1:-1] if ord(char) < 0x10000 else f"\\U{ord(char):08x}")
+    return "".join(out)
+
+
+_C_ESCAPES = {"\a": "\\a", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\v": "\\v", "\f": "\\f",
+              "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def diff_label(name: str) -> str:
+    """``name`` for a ``---``/``+++`` line: as it is when patch reads it back
+    unchanged, else C-quoted (as git quotes paths; GNU patch unquotes them)."""
+    if name.isprintable() and not any(char in name for char in '"\\') and name.strip() == name:
+        return name
+    out = []
+    for char in name:
+        if char in _C_ESCAPES:
+            out.append(_C_ESCAPES[char])
+        elif char.isprintable() or char == " ":
+            out.append(char)
+        else:
+            out.append("".join(f"\\{byte:03o}" for byte in os.fsencode(char)))
+    return '"' + "".join(out) + '"'
 
 
 def decode(data: bytes, name: str = "<stdin>") -> SourceText:
-    """Decode Python source bytes as the interpreter would, keeping newlines."""
+    """Decode Python source bytes as the interpreter would, keeping newlines.
+
+    A coding line naming something Python refuses (a bytes-to-bytes codec such
+    as ``rot13`` or ``hex``, an encoding in which the coding line itself reads
+    differently, such as ``utf-16``) is one line of error, as it is for Python.
+    """
+    name = printable(name)
     try:
-        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        encoding, first_lines = tokenize.detect_encoding(io.BytesIO(data).readline)
     except SyntaxError as exc:
         # detect_encoding says "invalid or missing encoding declaration" when
         # the first lines are not UTF-8; the decode below names the byte.
-        encoding = "utf-8"
+        encoding, first_lines = "utf-8", []
         if "encoding problem" in str(exc) or "unknown encoding" in str(exc):
-            raise FileError(f"{name}: {exc}") from None
+            raise FileError(f"{name}: {printable(str(exc))}") from None
+    if encoding not in ("utf-8", "utf-8-sig"):
+        _check_source_encoding(encoding, b"".join(first_lines), name)
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError as exc:
         raise FileError(f"{name}: cannot decode as {encoding}: {exc.reason} at byte {exc.start}") from None
+    except (LookupError, ValueError, TypeError) as exc:
+        raise FileError(f"{name}: encoding problem: {encoding}: {printable(str(exc))}") from None
     return SourceText(text, encoding)
+
+
+def _check_source_encoding(encoding: str, declared: bytes, name: str) -> None:
+    """Refuse what Python refuses: a codec that is not a text encoding, or one
+    in which the coding line does not read as itself (``utf-16``, EBCDIC)."""
+    probe = declared if declared.isascii() and declared else b"# -*- coding: x -*-\n"
+    try:
+        text_encoding = codecs.lookup(encoding)._is_text_encoding
+    except LookupError:
+        text_encoding = False
+    try:
+        same = text_encoding and probe.decode(encoding) == probe.decode("ascii")
+    except (LookupError, ValueError, TypeError):
+        same = False
+    if not text_encoding:
+        raise FileError(f"{name}: encoding problem: {encoding} is not a text encoding")
+    if not same:
+        raise FileError(f"{name}: encoding problem: {encoding} (the coding line does not read as itself in it)")
 
 
 def decode_text(data: bytes, name: str = "<stdin>") -> SourceText:
@@ -108,47 +132,193 @@ def decode_text(data: bytes, name: str = "<stdin>") -> SourceText:
     try:
         return SourceText(data.decode(encoding), encoding)
     except UnicodeDecodeError as exc:
-        raise FileError(f"{name}: cannot decode as UTF-8: {exc.reason}") from None
+        raise FileError(f"{printable(name)}: cannot decode as UTF-8: {exc.reason}") from None
 
 
 def encode(source: SourceText, text: str, name: str = "<stdout>") -> bytes:
     try:
         return text.encode(source.encoding)
     except UnicodeEncodeError as exc:
-        raise FileError(f"{name}: result cannot be encoded as {source.encoding}: {exc.reason}") from None
+        raise FileError(f"{printable(name)}: result cannot be encoded as {source.encoding}: {exc.reason}") from None
+
+
+_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISDIR, "a directory"),
+)
+
+#: (device, inode, size, mtime) and digest of the files read in this
+#: process, by path, so that :func:`write_atomic` replaces a file only if it
+#: is still what was read. Bounded: a file is written right after it is read.
+_READ: "OrderedDict[str, tuple[tuple[int, int, int, int], bytes]]" = OrderedDict()
+_READ_MEMORY = 256
+
+
+def _what(mode: int) -> str:
+    return next((name for test, name in _KINDS if test(mode)), "not a regular file")
+
+
+def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
+    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
+
+
+def _digest(data: bytes) -> bytes:
+    return hashlib.blake2b(data, digest_size=16).digest()
+
+
+def _read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_result]:
+    """The bytes of a regular file of at most ``limit`` bytes, and its status.
+
+    Opened without blocking (a FIFO would wait for a writer) and checked with
+    fstat before anything is read; at most ``limit + 1`` bytes are ever read,
+    so a file that grows, or ``/dev/zero``, costs no memory.
+    """
+    name = printable(str(path))
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
+    except FileNotFoundError:
+        raise FileError(f"{name}: no such file") from None
+    except IsADirectoryError:
+        raise FileError(f"{name}: is a directory") from None
+    except OSError as exc:
+        raise FileError(f"{name}: cannot read: {exc.strerror}") from None
+    try:
+        info = os.fstat(fd)
+        if stat.S_ISDIR(info.st_mode):
+            try:
+                os.listdir(path)
+            except OSError as exc:
+                raise FileError(f"{name}: cannot list folder: {exc.strerror}") from None
+            raise FileError(f"{name}: is a directory")
+        if not stat.S_ISREG(info.st_mode):
+            raise FileError(f"{name}: not a regular file ({_what(info.st_mode)}); skipped")
+        if info.st_size > limit:
+            raise FileError(f"{name}: too large ({info.st_size:,} bytes; the limit is {limit:,}); skipped")
+        chunks = []
+        size = 0
+        while size <= limit:
+            chunk = os.read(fd, min(1 << 20, limit + 1 - size))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+        if size > limit:
+            raise FileError(f"{name}: too large (more than {limit:,} bytes); skipped")
+        return b"".join(chunks), info
+    except OSError as exc:
+        raise FileError(f"{name}: cannot read: {exc.strerror}") from None
+    finally:
+        os.close(fd)
 
 
 def read_bytes(path: Path) -> bytes:
+    """The contents of the regular file ``path`` (at most :data:`MAX_BYTES`).
+
+    Raises :class:`FileError` with one line for anything else: missing,
+    unreadable, a FIFO or device, too large. What was read is remembered
+    so that :func:`write_atomic` can tell whether the file changed since.
+    """
+    data, info = _read_regular(path)
+    key = str(path)
+    _READ[key] = (_identity(info), _digest(data))
+    _READ.move_to_end(key)
+    while len(_READ) > _READ_MEMORY:
+        _READ.popitem(last=False)
+    return data
+
+
+def _unchanged_since_read(path: Path, key: str) -> bool:
+    """Whether ``path`` is still the file :func:`read_bytes` read (True if it was not read here)."""
+    remembered = _READ.get(key)
+    if remembered is None:
+        return True
+    identity, digest = remembered
     try:
-        return path.read_bytes()
-    except FileNotFoundError:
-        raise FileError(f"{path}: no such file") from None
-    except IsADirectoryError:
-        raise FileError(f"{path}: is a directory") from None
-    except OSError as exc:
-        raise FileError(f"{path}: cannot read: {exc.strerror}") from None
+        data, info = _read_regular(path)
+    except FileError:
+        return False
+    return _identity(info) == identity and _digest(data) == digest
 
 
 def write_atomic(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` via a temporary file; keep the mode."""
+    """Replace the file at ``path`` with ``data``, as an editor that keeps what
+    the file is: a symlink stays a symlink (its target is written), and the
+    target keeps its mode, owner and group.
+
+    The new bytes go to a temporary file beside the target that replaces it
+    atomically. Where that cannot keep the file's identity (it has other hard
+    links, or its owner or group cannot be given to a new file) the bytes are
+    written into the file itself instead. Refused, with one line and nothing
+    written: a file this user may not write (even in a folder where a rename
+    would succeed), and a file that changed since :func:`read_bytes` read it.
+    """
+    name = printable(str(path))
+    key = str(path)
+    target = Path(os.path.realpath(path))
     try:
-        mode = stat.S_IMODE(path.stat().st_mode)
-    except OSError:
-        mode = None
-    directory = path.parent
-    try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".instrument-tmp", dir=directory)
+        info: Optional[os.stat_result] = target.stat()
+    except FileNotFoundError:
+        info = None
     except OSError as exc:
-        raise FileError(f"{path}: cannot write: {exc.strerror}") from None
+        raise FileError(f"{name}: cannot write: {exc.strerror}") from None
+    if info is not None:
+        if not stat.S_ISREG(info.st_mode):
+            raise FileError(f"{name}: cannot write: not a regular file ({_what(info.st_mode)})")
+        if not os.access(target, os.W_OK):
+            raise FileError(f"{name}: cannot write: the file is read-only for this user")
+    if not _unchanged_since_read(target, key):
+        raise FileError(f"{name}: changed while instrument ran; left as it is (run again)")
+    _READ.pop(key, None)
+    if info is not None and info.st_nlink > 1:
+        _write_in_place(target, data, name)
+        return
+    try:
+        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".instrument-tmp", dir=target.parent)
+    except OSError as exc:
+        raise FileError(f"{name}: cannot write: {exc.strerror}") from None
     try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)  # no fsync: as black and ruff, atomic but not durable
-        if mode is not None:
-            os.chmod(temp_name, mode)
-        os.replace(temp_name, path)
+            if info is not None:
+                os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
+                if not _give_owner(handle.fileno(), info):
+                    raise _KeepIdentity
+        os.replace(temp_name, target)
+    except _KeepIdentity:
+        os.unlink(temp_name)
+        _write_in_place(target, data, name)
     except OSError as exc:
         try:
             os.unlink(temp_name)
         except OSError:
             pass
-        raise FileError(f"{path}: cannot write: {exc.strerror}") from None
+        raise FileError(f"{name}: cannot write: {exc.strerror}") from None
+
+
+class _KeepIdentity(Exception):
+    """The temporary file cannot take the original's owner or group."""
+
+
+def _give_owner(fd: int, info: os.stat_result) -> bool:
+    """Give the new file the original's owner and group; False if not allowed."""
+    current = os.fstat(fd)
+    if (current.st_uid, current.st_gid) == (info.st_uid, info.st_gid):
+        return True
+    try:
+        os.fchown(fd, info.st_uid, info.st_gid)
+    except (OSError, AttributeError):
+        return False
+    return True
+
+
+def _write_in_place(target: Path, data: bytes, name: str) -> None:
+    """Overwrite the file itself (its inode, owner, group and links stay)."""
+    try:
+        with open(target, "r+b") as handle:
+            handle.write(data)
+            handle.truncate()
+    except OSError as exc:
+        raise FileError(f"{name}: cannot write: {exc.strerror}") from None

@@ -170,14 +170,24 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
 
 
 def unified_diff(old: str, new: str, name: str) -> str:
-    return "".join(
-        difflib.unified_diff(
-            old.splitlines(keepends=True),
-            new.splitlines(keepends=True),
-            fromfile=f"{name}\t(original)",
-            tofile=f"{name}\t({'instrumented' if len(new) >= len(old) else 'stripped'})",
-        )
+    """A unified diff that ``patch -p0`` applies to ``name`` and nothing else.
+
+    Lines are split at ``\\n`` only, as patch reads them (a form feed or a
+    lone ``\\r`` inside a line stays in it); a last line without a newline is
+    marked as diff marks it; a name holding a tab, a newline, a quote or a
+    backslash is written C-quoted, as git writes it and patch reads it.
+    """
+
+    def patch_lines(text: str) -> list[str]:
+        lines = text.split("\n")
+        return [line + "\n" for line in lines[:-1]] + ([lines[-1]] if lines[-1] else [])
+
+    label = files.diff_label(name)
+    done = "instrumented" if len(new) >= len(old) else "stripped"
+    lines = difflib.unified_diff(
+        patch_lines(old), patch_lines(new), fromfile=f"{label}\t(original)", tofile=f"{label}\t({done})"
     )
+    return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 
 def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Outcome:

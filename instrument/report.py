@@ -20,7 +20,9 @@ EXIT_FAILED = 123
 
 
 def _echo(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
+    from instrument.files import printable  # a path may hold a newline: one message, one line
+
+    print(printable(message), file=sys.stderr, flush=True)
 
 
 def plural(count: int, word: str = "file") -> str:

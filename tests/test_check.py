@@ -289,6 +289,7 @@ def test_command_skips_what_walks_skip(tmp_path: Path, capsys: pytest.CaptureFix
     for folder in (".venv", "node_modules", "__pycache__", ".git"):
         (tmp_path / folder).mkdir()
         (tmp_path / folder / "x.py").write_text(listener)
+    (tmp_path / ".venv" / "pyvenv.cfg").write_text("home = /usr/bin\n")  # what makes it an environment
     (tmp_path / "notes.txt").write_text(listener)
     (tmp_path / "app.py").write_text(listener)
     assert main(["check", str(tmp_path)]) == 1
