@@ -128,8 +128,8 @@ def could_have_findings(data: bytes, yaml: bool = False) -> bool:
     Most files are ASCII, without a coding line: there a byte search is the
     search of the text Python reads. A file with other bytes, or a coding
     line, is decoded and its identifiers normalised first (as Python's
-    parser does), so ``# coding: utf-7`` or fullwidth letters hide nothing;
-    a file that cannot be decoded goes on, to be reported.
+    parser does), so ``# coding: utf-7`` or fullwidth letters hide nothing.
+    A file Python cannot decode cannot run, so it holds no finding.
     """
     if yaml:  # UTF-8 only, and YAML does not normalise: the bytes are the text
         return any(needle in data for needle in _YAML_NEEDLES) or (
@@ -142,7 +142,7 @@ def could_have_findings(data: bytes, yaml: bool = False) -> bool:
     try:
         text = _decode_python(data)
     except (UnicodeDecodeError, ValueError, LookupError):
-        return True
+        return False  # Python cannot read it either: it runs nothing
     return _mentions(text, _PYTHON_NEEDLES)
 
 

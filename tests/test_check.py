@@ -235,12 +235,12 @@ def test_command_on_fixture_tree(monkeypatch: pytest.MonkeyPatch, capsys: pytest
     assert main(["check", "."]) == 1
     out, err = capsys.readouterr()
     assert out == (FIXTURES / "check" / "tree_expected.txt").read_text()
-    assert err == ""
+    assert err == "6 findings in 3 files.\n"
 
 
-def test_command_clean_file_prints_nothing(capsys: pytest.CaptureFixture[str]) -> None:
+def test_command_clean_file_prints_only_the_total(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["check", str(TREE / "clean.py"), str(TREE / "tools")]) == 0
-    assert capsys.readouterr() == ("", "")
+    assert capsys.readouterr() == ("", "no findings.\n")
 
 
 @pytest.mark.parametrize(
@@ -278,7 +278,8 @@ def test_command_unparsable_and_missing_files_fail(tmp_path: Path, capsys: pytes
     assert main(["check", str(bad), str(hit), str(tmp_path / "missing.py")]) == 123
     out, err = capsys.readouterr()
     assert out == f"{hit}:2:1: debugpy.listen() opens a debug listener\n"
-    missing, unparsable = err.splitlines()
+    missing, unparsable, total = err.splitlines()
+    assert total == "1 finding in 1 file, 2 files failed."
     assert missing == f"{tmp_path / 'missing.py'}: no such file"
     assert unparsable.startswith(f"{bad}: cannot parse: ")
     assert bad.read_bytes() == before  # check never writes
