@@ -18,7 +18,7 @@ import tokenize
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Optional
+from typing import Optional
 
 from instrument.codemods.errors import InstrumentError
 

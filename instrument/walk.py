@@ -113,7 +113,7 @@ def iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES
             try:
                 with os.scandir(folder) as entries:
                     listed = sorted(entries, key=lambda entry: entry.name)
-            except OSError as exc:
+            except OSError:
                 yield folder, False  # read_bytes reports the folder as unreadable
                 continue
             subfolders = []

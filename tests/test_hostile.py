@@ -9,7 +9,6 @@ asserts a duration.
 from __future__ import annotations
 
 import os
-import resource
 import shutil
 import signal
 import stat
