@@ -1,9 +1,13 @@
-"""Finding, reading and writing the files the codemods work on.
+"""Reading and writing the files the codemods work on, as careful editors do.
 
 Source text is decoded exactly as Python would (UTF-8 BOM, PEP 263 coding
 line) without newline translation, so CRLF stays CRLF; writing encodes it
-back the same way, into a temporary file beside the target that replaces it
-atomically and keeps its mode.
+back the same way. Only regular files of at most :data:`MAX_BYTES` are read
+(a FIFO, a device or a huge file is one line of error, never a hang or a
+memory blow-up). A write goes through a symlink to its target, keeps mode,
+owner, group and hard links, is refused for a file this user may not write,
+and is refused when the file changed since it was read. Every message
+holding a path is on one line (:func:`printable`).
 """
 
 from __future__ import annotations
@@ -286,6 +290,10 @@ def write_atomic(path: Path, data: bytes) -> None:
                 os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
                 if not _give_owner(handle.fileno(), info):
                     raise _KeepIdentity
+            else:  # a new file: the mode open() would give it, not mkstemp's 0600
+                umask = os.umask(0o022)
+                os.umask(umask)
+                os.fchmod(handle.fileno(), 0o666 & ~umask)
         os.replace(temp_name, target)
     except _KeepIdentity:
         os.unlink(temp_name)

@@ -81,3 +81,12 @@ def test_walk_skips_vcs_venvs_and_caches(tmp_path):
 def test_read_errors_are_one_line(tmp_path):
     with pytest.raises(files.FileError, match=r"missing.py: no such file$"):
         files.read_bytes(tmp_path / "missing.py")
+
+
+def test_a_new_file_gets_the_mode_open_would_give_it(tmp_path):
+    umask = os.umask(0o027)
+    try:
+        files.write_atomic(tmp_path / "new.json", b"{}\n")
+    finally:
+        os.umask(umask)
+    assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o640
