@@ -21,6 +21,11 @@ Run-time choices need no new ``instrument add``: ``--remote_debug_host``
 (``127.0.0.1`` listens for this node only, as behind Azure ML's VS Code
 service) and ``--remote_debug_subprocesses`` (debug worker processes too;
 off by default, so a multiprocessing ``DataLoader`` runs undisturbed).
+
+Where the job tracks with MLflow (Azure ML v2: ``mlflow`` and
+``azureml-mlflow`` in the environment, ``MLFLOW_RUN_ID`` set), a listening
+process also puts its address and port on the run as tags
+(``remote_debug.address``/``.port``; ``remote_debug.rank<N>.`` for rank N).
 """
 
 from instrument.codemods.runtime.log_lines import (  # printed, and read back by `instrument launch --from-log`
@@ -159,6 +164,36 @@ def _instrument_remote_debug(args=None, run=None):
     def is_loopback(address):
         return address.startswith("127.") or address in ("::1", "localhost")
 
+    def tag_mlflow_run(address, port, rank):
+        # Azure ML v2 jobs track with MLflow (MLFLOW_RUN_ID names the job's run):
+        # the address goes on the run as tags, for the studio. Only a run that
+        # exists is tagged (mlflow.set_tag would start one and take MLFLOW_RUN_ID
+        # from the script), from a thread: a slow tracking server never delays it.
+        run_id = os.environ.get("MLFLOW_RUN_ID", "").strip()
+        fluent = sys.modules.get("mlflow")  # active runs are the script's own: only if it imported MLflow
+        if fluent is not None:
+            try:
+                run_id = fluent.active_run().info.run_id
+            except Exception:
+                pass
+        if not run_id:
+            return
+        prefix = "remote_debug." if rank == 0 else f"remote_debug.rank{rank}."  # ranks share the job's run
+
+        def send():
+            try:
+                from mlflow.entities import RunTag
+                from mlflow.tracking import MlflowClient
+
+                MlflowClient().log_batch(run_id, tags=[RunTag(prefix + "address", address), RunTag(prefix + "port", str(port))])
+            except Exception as exc:
+                if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "mlflow":
+                    return  # no MLflow in this environment
+                reason = " ".join(str(exc).split()) or type(exc).__name__
+                print(f"Remote debugging: cannot tag MLflow run {run_id}: {reason}", file=sys.stderr, flush=True)
+
+        threading.Thread(target=send, name="remote-debug-mlflow-tags", daemon=True).start()
+
     local_rank = rank_from(LOCAL_RANK_VARIABLES)
     rank = rank_from(RANK_VARIABLES)
     wanted = str(getattr(args, "remote_debug_ranks", None) or "all").strip()
@@ -244,6 +279,7 @@ def _instrument_remote_debug(args=None, run=None):
             port = debugpy.listen((host, port))[1]
             print(LISTENING_LINE.format(address=ip, port=port), flush=True)
             print(RANK_LINE.format(rank=rank, local_rank=local_rank, address=ip, port=port), flush=True)
+            tag_mlflow_run(ip, port, rank)
             if is_loopback(ip):
                 print(f"Remote debugging: {ip} is this node's loopback address: only a client on this node can attach (an SSH tunnel, the job's VS Code service)", flush=True)
     except Exception as exc:
