@@ -165,8 +165,9 @@ def attach_and_stop(client: DapClient, attach_arguments: dict, source_path, line
     client.request("configurationDone", {}, timeout)
     client.wait_response(attach_seq, timeout)
     client.stopped = client.wait_event("stopped", timeout)
-    frames = client.request("stackTrace", {"threadId": client.stopped["threadId"], "levels": 1},
-                            timeout)["stackFrames"]
+    # startFrame as VS Code sends it: debugpy 1.5 (the last for Python 3.6) fails without it.
+    frames = client.request("stackTrace", {"threadId": client.stopped["threadId"], "startFrame": 0,
+                                           "levels": 1}, timeout)["stackFrames"]
     client.frame = frames[0]
     scopes = client.request("scopes", {"frameId": client.frame["id"]}, timeout)["scopes"]
     local_scope = next((s for s in scopes if s["name"] == "Locals"), scopes[0])

@@ -66,6 +66,7 @@ def test_only_debugpy_is_added(case):
     assert added in ([], ["debugpy"])
 
 
+@pytest.mark.azureml
 @pytest.mark.parametrize("case", CASES)
 def test_the_sdk_reads_debugpy_from_the_file(case, tmp_path):
     """azureml-core's own CondaDependencies loads the instrumented file."""

@@ -308,6 +308,7 @@ def run_definition(code: bytes, monkeypatch) -> tuple[list, list]:
     return steps, environments
 
 
+@pytest.mark.azureml
 @pytest.mark.parametrize("case", CASES)
 def test_instrumented_steps_and_environments_on_the_real_sdk(case, monkeypatch, tmp_path):
     from azureml.pipeline.steps import PythonScriptStep

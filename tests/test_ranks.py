@@ -323,6 +323,7 @@ dist.destroy_process_group()
 '''
 
 
+@pytest.mark.distributed
 def test_torchrun_two_processes_attach_to_rank_1(tmp_path, start, monkeypatch):
     workspace = tmp_path / "workspace"
     (workspace / "code").mkdir(parents=True)

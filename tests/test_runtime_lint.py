@@ -22,12 +22,14 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = ROOT / "codemods" / "runtime"
 
 
+@pytest.mark.lint
 def test_ruff_finds_nothing():
     result = subprocess.run([sys.executable, "-m", "ruff", "check", "--no-cache", str(RUNTIME)],
                             capture_output=True, text=True, cwd=ROOT, timeout=120)
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.lint
 def test_mypy_finds_nothing_also_in_the_untyped_injected_functions():
     result = subprocess.run(
         [sys.executable, "-m", "mypy", "--check-untyped-defs", "--ignore-missing-imports", "--no-incremental",

@@ -23,9 +23,13 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+import pytest
+
 from instrument.codemods.score_script import add
 from instrument.codemods.templates import DebugOptions
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
+
+pytestmark = pytest.mark.server
 
 WAIT = 60  # seconds: the bound on any single wait; a passing test takes a few seconds
 SERVER = shutil.which("azmlinfsrv", path=str(Path(sys.executable).parent)) or "azmlinfsrv"
