@@ -50,7 +50,7 @@ def installed_layout(tmp_path: Path) -> Path:
 
 
 def test_mypy_finds_nothing(tmp_path):
-    result = run(["mypy", "--config-file", ROOT / "pyproject.toml", "--cache-dir", ROOT / ".mypy_cache",
+    result = run(["mypy", "--config-file", ROOT / "pyproject.toml", "--cache-dir", tmp_path / "mypy_cache",
                   "-p", "instrument"], installed_layout(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
     checked = re.search(r"Success: no issues found in (\d+) source files", result.stdout)
