@@ -195,6 +195,76 @@ def test_module(rng: random.Random) -> str:
     return "\n".join(lines).rstrip() + "\n"
 
 
+def large_pipeline_script(rng: random.Random) -> str:
+    """A pipeline definition that also holds helpers and an environment, 150 to 400 lines."""
+    head = pipeline_script(rng).replace(
+        "from azureml.core import Workspace\n",
+        "from azureml.core import Workspace\nfrom azureml.core.conda_dependencies import CondaDependencies\n"
+        "from azureml.core.runconfig import RunConfiguration\n" + "\n".join(_IMPORTS) + "\n",
+        1,
+    )
+    body: list[str] = []
+    for _ in range(rng.randint(4, 12)):
+        body += _function(rng) + [""]
+    env = ["run_config = RunConfiguration()",
+           "run_config.environment.python.conda_dependencies = CondaDependencies.create(",
+           "    conda_packages=['scikit-learn'], pip_packages=['azureml-sdk', 'pandas'])", ""]
+    return head + "\n".join(body + env) + "\n"
+
+
+def large_scoring_script(rng: random.Random) -> str:
+    return scoring_script(rng) + "\n" + "\n".join(line for _ in range(rng.randint(4, 12)) for line in _function(rng) + [""])
+
+
+def conda_env(rng: random.Random, packages: int) -> str:
+    """A conda environment file with a pip list, ``packages`` entries in each list."""
+    lines = [f"# environment for {_name(rng)}", f"name: {_name(rng)}", "channels:", "  - conda-forge", "dependencies:",
+             "  - python=3.10"]
+    lines += [f"  - {_name(rng, 1)}{i}={rng.randint(0, 9)}.{rng.randint(0, 20)}  # {_name(rng)}" for i in range(packages)]
+    lines += ["  - pip", "  - pip:"]
+    lines += [f"    - {_name(rng, 1)}-{i}>={rng.randint(0, 9)}.{rng.randint(0, 9)}" for i in range(packages)]
+    return "\n".join(lines) + "\n"
+
+
+#: Generated inputs per kind and size for bench/run.py's per-kind rows:
+#: ``(suffix, make(rng, index))``; kinds without one are measured on their fixtures.
+GENERATED = {
+    ("train", "small"): (".py", lambda rng, i: training_script(rng, TRAIN_SHAPES[i % len(TRAIN_SHAPES)], 0)),
+    ("train", "large"): (".py", lambda rng, i: training_script(rng, TRAIN_SHAPES[i % len(TRAIN_SHAPES)], rng.randint(8, 24))),
+    ("score", "small"): (".py", lambda rng, i: scoring_script(rng)),
+    ("score", "large"): (".py", lambda rng, i: large_scoring_script(rng)),
+    ("pipeline", "small"): (".py", lambda rng, i: pipeline_script(rng)),
+    ("pipeline", "large"): (".py", lambda rng, i: large_pipeline_script(rng)),
+    ("env", "small"): (".yml", lambda rng, i: conda_env(rng, rng.randint(2, 5))),
+    ("env", "large"): (".yml", lambda rng, i: conda_env(rng, rng.randint(40, 120))),
+}
+
+
+GENERATED_KINDS = frozenset(kind for kind, _ in GENERATED)
+
+
+def fixture_inputs(kind: str) -> list[tuple[str, str]]:
+    """(file name, text) of each ``fixtures/<kind>/*/before*`` (a kind's own cases)."""
+    folder = Path(__file__).resolve().parents[1] / "fixtures" / kind
+    found = []
+    for before in sorted(folder.glob("*/before*")):
+        try:
+            found.append((before.name, before.read_bytes()))
+        except OSError:
+            continue
+    return found
+
+
+def kind_inputs(kind: str, size: str, count: int, seed: int = 12) -> list[tuple[str, bytes]]:
+    """``count`` (file name, bytes) inputs of one kind: generated, else its fixtures over and over."""
+    rng = random.Random(seed)
+    if (kind, size) in GENERATED:
+        suffix, make = GENERATED[kind, size]
+        return [(f"{kind}_{index:04}{suffix}", make(rng, index).encode("utf-8")) for index in range(count)]
+    cases = fixture_inputs(kind)
+    return [cases[index % len(cases)] for index in range(count)] if cases else []
+
+
 def training_scripts(root: Path, count: int, seed: int = 8) -> list[Path]:
     """``count`` training scripts of every shape, 50 to 300 lines each."""
     rng = random.Random(seed)

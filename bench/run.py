@@ -227,6 +227,106 @@ def bench_add_strip(root: Path, count: int, memory_count: int, repeat: int, jobs
         "≤ 1.1x (flat)", ratio <= 1.1))
 
 
+#: Sizes of the per-kind rows: (name, files, how the inputs are described).
+KIND_SIZES = (("small", 300, "small"), ("large", 60, "large"))
+
+
+def _floor_for(language: str):
+    """What the cheapest tool does to a file of the language: parse and regenerate it."""
+    if language == "yaml":
+        import io
+
+        from ruamel.yaml import YAML
+
+        def yaml_floor(text: str) -> None:
+            yaml = YAML(typ="rt")
+            yaml.dump(yaml.load(text), io.StringIO())
+
+        return yaml_floor
+    import libcst
+
+    return lambda text: libcst.parse_module(text).code
+
+
+def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int) -> tuple[Samples, Samples, str]:
+    """CPU time of the floor and of ``add -j 1``'s per-file path over ``inputs``, in this process.
+
+    Each file goes through both, one right after the other (the order
+    alternating by round), so that both sides see the same machine; a first
+    round is not timed (imports, caches). ``add`` is
+    :func:`instrument.process.process_bytes`: decode, detect, plan, insert,
+    verify, encode, as ``instrument add -j 1`` does for each file.
+    """
+    from instrument import files
+    from instrument.process import ADD, Job, process_bytes
+
+    floor = _floor_for(kind.language)
+    texts = [files.decode_text(data, name).text if kind.language == "yaml" else files.decode(data, name).text
+             for name, data in inputs]
+    job = Job(ADD, write=False)
+    ours, base = Samples(), Samples()
+    outcomes: dict[str, int] = {}
+    clock = time.process_time
+    for round_ in range(repeat + 1):
+        spent_ours = spent_base = 0.0
+        for index, ((name, data), text) in enumerate(zip(inputs, texts)):
+            if (round_ + index) % 2:
+                start = clock()
+                floor(text)
+                middle = clock()
+                outcome = process_bytes(job, data, name)
+                end = clock()
+                spent_base, spent_ours = spent_base + middle - start, spent_ours + end - middle
+            else:
+                start = clock()
+                outcome = process_bytes(job, data, name)
+                middle = clock()
+                floor(text)
+                end = clock()
+                spent_ours, spent_base = spent_ours + middle - start, spent_base + end - middle
+            if round_ == 0:
+                state = "error" if outcome.error else "changed" if outcome.changed else \
+                    "skipped" if outcome.skipped else "unchanged"
+                outcomes[state] = outcomes.get(state, 0) + 1
+                if outcome.error and kind.name in corpus.GENERATED_KINDS:
+                    sys.exit(f"bench: {name}: {outcome.error}")
+        if round_:
+            ours.seconds.append(spent_ours)
+            base.seconds.append(spent_base)
+    described = ", ".join(f"{count} {state}" for state, count in sorted(outcomes.items()))
+    return ours, base, described
+
+
+def bench_kinds(repeat: int, rows: list[Row], only_kinds: Optional[set] = None) -> None:
+    """One row per kind and size: ``add -j 1`` per file against the floor, both in one process.
+
+    Kinds come from the registry, so a new kind gets its rows without a change
+    here: generated inputs where ``corpus.GENERATED`` has them, else the
+    kind's own ``fixtures/<kind>/*/before*`` files, over and over.
+    """
+    from instrument.codemods.kinds import all_kinds
+
+    for kind in all_kinds():
+        if only_kinds and kind.name not in only_kinds:
+            continue
+        for size, count, label in KIND_SIZES:
+            inputs = corpus.kind_inputs(kind.name, size, count)
+            if not inputs:
+                continue
+            source = "generated" if (kind.name, size) in corpus.GENERATED else "its fixtures, repeated"
+            if source != "generated" and size != KIND_SIZES[0][0]:
+                continue  # fixtures have one size
+            lines = statistics.mean(data.count(b"\n") + 1 for _, data in inputs)
+            print(f"  {kind.name}: {len(inputs)} {label} files ({source})", file=sys.stderr)
+            ours, base, outcomes = measure_kind(kind, inputs, repeat)
+            floor = "`ruamel.yaml` round-trip load + dump" if kind.language == "yaml" else \
+                "`libcst.parse_module(text).code`"
+            rows.append(timed_row(
+                f"`add -j 1` per file, {kind.name}: {len(inputs)} {label} files (~{lines:.0f} lines, {source}; "
+                f"{outcomes}), CPU time in one process",
+                ours, base, floor, 1.3))
+
+
 def bench_startup(repeat: int, rows: list[Row]) -> None:
     print("  start-up", file=sys.stderr)
     samples = compare({"help": console("instrument") + ["--help"], "pass": [PYTHON, "-c", "pass"]}, repeat)
@@ -263,7 +363,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--files", type=int, default=300, help="training scripts for add and strip")
     parser.add_argument("--tree", type=int, default=1500, help="files in the tree for check")
     parser.add_argument("--keep", action="store_true", help="keep the generated inputs and print where")
-    parser.add_argument("--only", default="check,add,startup,runtime", help="comma-separated subset to run")
+    parser.add_argument("--only", default="kinds,check,add,startup,runtime", help="comma-separated subset to run")
+    parser.add_argument("--kinds", default="", help="comma-separated kinds for the per-kind rows (default: all)")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from instrument.parallel import default_jobs
@@ -274,6 +375,8 @@ def main(argv: Optional[list[str]] = None) -> int:
     rows: list[Row] = []
     try:
         only = set(args.only.split(","))
+        if "kinds" in only:
+            bench_kinds(args.repeat * 2 + 1, rows, set(filter(None, args.kinds.split(","))))
         if "check" in only:
             bench_check(root, args.tree, args.repeat, rows)
         if "add" in only:

@@ -91,8 +91,13 @@ def binds_locally(function_code: str, name: str) -> bool:
         tree = ast.parse(textwrap.dedent(function_code))
     except (SyntaxError, ValueError):
         return True
+    return binds_locally_in(tree, name)
+
+
+def binds_locally_in(function: ast.AST, name: str) -> bool:
+    """:func:`binds_locally` for a function's ``ast`` node (no second parse)."""
     bound = False
-    for node in ast.walk(tree):
+    for node in ast.walk(function):
         if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
             return False
         if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):

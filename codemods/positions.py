@@ -10,6 +10,10 @@ provider's syntactic lines: leading comments and decorators excluded):
   statement, and any disagreement in shape abandons this way;
 * otherwise LibCST's code generator runs once with a hook on the same
   ``record_syntactic_position`` call the provider uses.
+
+The ``ast`` tree and the pairing are kept for the last source asked about
+(:func:`ast_tree`, :func:`paired`), so that a codemod's analysis, its
+positions and its checks share one CPython parse per file.
 """
 
 from __future__ import annotations
@@ -81,6 +85,39 @@ def statement_lines(
     return _from_codegen(module, statements)
 
 
+# One entry each: the codemods ask about one file at a time, several times.
+_last_tree: list = [None, None]  # [source, tree or None]
+_last_pairing: list = [None, None, None]  # [module, source, pairing or None]
+
+
+def ast_tree(source: str) -> Optional[ast.Module]:
+    """CPython's parse of ``source`` (None if CPython rejects what LibCST took)."""
+    if _last_tree[0] is not source and _last_tree[0] != source:
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError, RecursionError, MemoryError):
+            tree = None
+        _last_tree[:] = [source, tree]
+    return _last_tree[1]
+
+
+def paired(module: cst.Module, source: str) -> Optional[dict[int, list]]:
+    """``{id(LibCST statement or decorator): [its ast nodes]}`` for every statement.
+
+    A statement line holding ``a = 1; b = 2`` maps to two ``ast`` nodes; a
+    one-line suite (``if x: a = b``) is itself such a line. None when the two
+    parsers disagree on the shape (or CPython cannot parse the source).
+    """
+    if _last_pairing[0] is module and (_last_pairing[1] is source or _last_pairing[1] == source):
+        return _last_pairing[2]
+    tree = ast_tree(source)
+    found: Optional[dict[int, list]] = {}
+    if tree is None or not _pair(list(module.body), tree.body, found):
+        found = None
+    _last_pairing[:] = [module, source, found]
+    return found
+
+
 def first_line_above(
     module: cst.Module, statement: cst.CSTNode, source: Optional[str] = None
 ) -> int:
@@ -141,8 +178,9 @@ def _ast_suites(statement: ast.stmt) -> Iterator[list]:
             yield value
 
 
-def _pair(cst_statements: list, ast_body: list, wanted: set, found: dict) -> bool:
-    """Walk both statement lists together; False when their shapes differ."""
+def _pair(cst_statements: list, ast_body: list, found: dict) -> bool:
+    """Walk both statement lists together, noting each statement's ast nodes;
+    False when their shapes differ."""
     position = 0
     for statement in cst_statements:
         if isinstance(statement, (cst.SimpleStatementLine, cst.SimpleStatementSuite)):
@@ -153,8 +191,7 @@ def _pair(cst_statements: list, ast_body: list, wanted: set, found: dict) -> boo
             ):
                 return False
             position += len(smalls)
-            if id(statement) in wanted:
-                found[id(statement)] = (mine[0].lineno, mine[-1].end_lineno)
+            found[id(statement)] = mine
             continue
         if position >= len(ast_body):
             return False
@@ -163,29 +200,28 @@ def _pair(cst_statements: list, ast_body: list, wanted: set, found: dict) -> boo
         name = type(statement).__name__
         if type(node).__name__ not in _COMPOUND_NAMES.get(name, (name,)):
             return False
-        if id(statement) in wanted:
-            found[id(statement)] = (node.lineno, node.end_lineno)
+        found[id(statement)] = [node]
         for decorator, expression in zip(getattr(statement, "decorators", ()), getattr(node, "decorator_list", ())):
-            if id(decorator) in wanted:
-                found[id(decorator)] = (expression.lineno, expression.end_lineno)
+            found[id(decorator)] = [expression]
         cst_lists, ast_lists = list(_cst_suites(statement)), list(_ast_suites(node))
         if len(cst_lists) != len(ast_lists):
             return False
         for cst_list, ast_list in zip(cst_lists, ast_lists):
-            if not _pair(cst_list, ast_list, wanted, found):
+            if not _pair(cst_list, ast_list, found):
                 return False
     return position == len(ast_body)
 
 
 def _from_ast(module: cst.Module, statements, source: str) -> Optional[dict]:
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    pairing = paired(module, source)
+    if pairing is None:
         return None
-    wanted = {id(node) for node in statements}
     found: dict[int, tuple[int, int]] = {}
-    if not _pair(list(module.body), tree.body, wanted, found) or len(found) != len(wanted):
-        return None
+    for statement in statements:
+        nodes = pairing.get(id(statement))
+        if nodes is None:
+            return None
+        found[id(statement)] = (nodes[0].lineno, nodes[-1].end_lineno)
     return found
 
 

@@ -12,6 +12,8 @@ changes. The name ``run`` is the scoring function and is never touched.
 
 from __future__ import annotations
 
+import ast
+import functools
 from typing import Optional
 
 import libcst as cst
@@ -22,8 +24,9 @@ from instrument.codemods.check import find_debug_calls
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import free_name
-from instrument.codemods.parsing import parse_clean, verify
-from instrument.codemods.positions import first_line_above, statement_lines
+from instrument.codemods.kinds import base
+from instrument.codemods.parsing import verify as verify_parsed
+from instrument.codemods.positions import ast_tree, first_line_above, statement_lines
 from instrument.codemods.templates import DebugOptions
 
 #: Calls that mean the script already has hand-written remote debugging.
@@ -39,7 +42,7 @@ def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionD
     """The definition that wins at import time: the last one of that name."""
     found = None
     for statement in module.body:
-        if m.matches(statement, m.FunctionDef(name=m.Name(name))):
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
             found = statement
     return found
 
@@ -50,6 +53,39 @@ def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> i
     if m.matches(first, _DOCSTRING):
         return statement_lines(module, [first], source)[id(first)][1]
     return first_line_above(module, first, source)
+
+
+def _identifiers(module: cst.Module, source: str) -> set[str]:
+    """Every identifier the module spells (names, attributes, parameters, keywords, imports)
+    that could clash with the helper's name.
+
+    An ASCII source that never spells the helper's name has none: the tree
+    need not be walked (identifiers are NFKC-normalized, hence ASCII only).
+    """
+    if source.isascii() and templates.HELPER_NAME not in source:
+        return set()
+    tree = ast_tree(source)
+    if tree is None:
+        return {node.value for node in m.findall(module, m.Name())}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            found.add(node.id)
+        elif kind is ast.Attribute:
+            found.add(node.attr)
+        elif kind is ast.arg or kind is ast.keyword:
+            found.add(node.arg or "")
+        elif kind is ast.alias:
+            found.update(node.name.split("."))
+            found.add(node.asname or "")
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler):
+            found.add(node.name or "")
+        elif kind in (ast.Global, ast.Nonlocal):
+            found.update(node.names)
+        elif kind is ast.ImportFrom:
+            found.update((node.module or "").split("."))
+    return found
 
 
 def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
@@ -69,7 +105,7 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
             "put the body on lines of its own"
         )
     indent = init.body.indent if init.body.indent is not None else module.default_indent
-    taken = {node.value for node in m.findall(module, m.Name())}
+    taken = _identifiers(module, clean)
     name = free_name(templates.HELPER_NAME, taken)
     block = markers.Insertion(
         _block_position(module, init, clean),
@@ -77,7 +113,45 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
         templates.LABEL_SCORE,
         templates.score_lines(name, options, indent),
     )
-    return Plan(insertions=[block])
+    return Plan(insertions=[block], expected=block)
+
+
+@functools.lru_cache(maxsize=16)  # one block text per run, checked once
+def _compiles(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def verify(result: str, clean: str, plan: Plan) -> None:
+    """Refuse a result that does not strip back or does not parse.
+
+    The block is the same text in every file of a run and longer than many
+    scoring scripts: it is parsed once on its own (dedented), and the file is
+    parsed with ``pass`` at the block's indentation in its place (complete
+    statements at one indentation stand for any other such statements). The
+    block must occur exactly once, as inserted; otherwise the whole result is
+    parsed.
+    """
+    block = plan.expected
+    checked = result
+    if isinstance(block, markers.Insertion) and block.body:
+        newline = base.newline_of(result)
+        text = "".join(f"{block.indent}{line}{newline}" if line else newline for line in block.body)
+        own = "".join(f"{line}{newline}" if line else newline for line in block.body)
+        if result.count(text) == 1 and _compiles(own):
+            checked = result.replace(text, f"{block.indent}pass{newline}", 1)
+    if checked is result:
+        verify_parsed(result, clean)
+        return
+    if not markers.strips_back_to(result, clean):
+        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
+    try:
+        ast.parse(checked)
+    except (SyntaxError, ValueError):
+        verify_parsed(result, clean)  # the exact check, and its message
 
 
 def add(source: str, options: DebugOptions = DebugOptions()) -> str:

@@ -24,7 +24,8 @@ tree, and importing ``libcst.matchers`` alone costs more than 100 ms.
 
 from __future__ import annotations
 
-import re
+import ast
+import functools
 from dataclasses import dataclass, field
 from typing import Optional
 
@@ -33,24 +34,14 @@ import libcst as cst
 from instrument.codemods import markers, templates
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Plan
-from instrument.codemods.names import ImportTable, binds_locally, free_name
-from instrument.codemods.parsing import parse_clean, verify
-from instrument.codemods.positions import first_line_above, statement_lines
+from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
+from instrument.codemods.positions import ast_tree, first_line_above, paired, statement_lines
+from instrument.codemods.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.statements import Scope, runs_before, walk
 from instrument.codemods.templates import DEBUG_FLAGS, DebugOptions
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
 RUN_CLASSES = ("azureml.core.Run", "azureml.core.run.Run")
-PARSE_METHODS = frozenset(
-    {"parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args"}
-)
-# Every parse call in the text; each must be one the analysis follows.
-_PARSE_CALL_TEXT = re.compile(r"\.\s*parse_(?:known_)?(?:intermixed_)?args\s*\(")
-# A namespace read as a mapping (``Trainer(**vars(args))``) would carry the
-# debug flags' attributes along, where they are unexpected keyword arguments;
-# such scripts get the standalone helper, which leaves the namespace alone.
-_AS_MAPPING_TEXT = re.compile(r"\bvars\s*\(\s*([\w.]+)|([\w.]+)\s*\.\s*__dict__\b")
-_FLAG_TEXT = re.compile("[\"'](?:%s)[\"']" % "|".join(map(re.escape, DEBUG_FLAGS)))
 
 
 InstrumentError = CodemodError
@@ -99,8 +90,8 @@ class _Analyzer:
     parser that is actually parsed, so parent parsers stay untouched.
     """
 
-    def __init__(self, module: cst.Module) -> None:
-        self.module = module
+    def __init__(self, module: cst.Module, source: str) -> None:
+        self.module, self.source = module, source
         self.imports = ImportTable()
         self.statements: list[_Statement] = []
         self.functions: dict[str, cst.FunctionDef] = {}
@@ -235,10 +226,16 @@ class _Analyzer:
                 s.scope is None
                 and function is anchor.scope
                 and self.enclosing.get(id(function), self) is None
-                and not binds_locally(self.module.code_for_node(function), s.target)
+                and not self._binds_locally(function, s.target)
             ):
                 return s.target
         return None
+
+    def _binds_locally(self, function: cst.FunctionDef, name: str) -> bool:
+        nodes = (paired(self.module, self.source) or {}).get(id(function))
+        if nodes:
+            return binds_locally_in(nodes[0], name)
+        return binds_locally(self.module.code_for_node(function), name)
 
 
 def _indent_of(lines: list[str], line_number: int) -> str:
@@ -267,11 +264,6 @@ def _fixed_argv(call: cst.Call) -> bool:
             and isinstance(value.func.value, (cst.SimpleString, cst.ConcatenatedString))
         )
     return False
-
-
-def _read_as_mapping(source: str) -> bool:
-    """Does the script take some object's attributes as a dict (not ``self``'s)?"""
-    return any((m.group(1) or m.group(2)) not in ("self", "cls") for m in _AS_MAPPING_TEXT.finditer(source))
 
 
 def _calls_name(node: cst.BaseExpression, name: str) -> bool:
@@ -321,20 +313,21 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     """The helper, the flags and the calls for a training script (blocks already removed)."""
     if not module.body:
         return Plan(reason="the file is empty")
-    flag = _FLAG_TEXT.search(clean)
-    if flag:
-        line = clean.count("\n", 0, flag.start()) + 1
+    tree = ast_tree(clean)
+    facts = source_facts(tree, module)
+    if facts.flag is not None:
+        line, flag = facts.flag
         raise InstrumentError(
-            f"line {line}: the script already defines {flag.group(0)[1:-1]} (hand-written "
+            f"line {line}: the script already defines {flag} (hand-written "
             "remote debugging); remove it before running instrument add"
         )
-    analyzer = _Analyzer(module)
+    analyzer = _Analyzer(module, clean)
     analysis = analyzer.run()
     standalone = (
         not analysis.anchors
         or analysis.unfollowable
-        or analysis.followed_calls < len(_PARSE_CALL_TEXT.findall(clean))
-        or _read_as_mapping(clean)
+        or analysis.followed_calls < facts.parse_calls
+        or facts.read_as_mapping
     )
     last_head, first_body = _leading_statements(module)
     wanted = [last_head] if last_head is not None else []
@@ -387,7 +380,57 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
                         templates.call_lines(name, namespace, run),
                     )
                 )
-    return Plan(insertions=insertions)
+    return Plan(insertions=insertions, expected=_HelperText(name, tuple(templates.helper_lines(name, options, indent_unit)), module.default_newline))
+
+
+@dataclass(frozen=True)
+class _HelperText:
+    """The helper definition as inserted: what :func:`verify` stands a stub in for."""
+
+    name: str
+    lines: tuple
+    newline: str
+
+
+@functools.lru_cache(maxsize=16)  # one helper text per run, checked once
+def _compiles(text: str) -> bool:
+    try:
+        ast.parse(text)
+    except (SyntaxError, ValueError):
+        return False
+    return True
+
+
+def verify(result: str, clean: str, plan: Plan) -> None:
+    """Refuse a result that does not strip back to ``clean`` or does not parse.
+
+    The helper definition is the same text in every file of a run and several
+    times longer than a small script: it is parsed once on its own, and the
+    file is parsed with a one-line definition of the same name in its place
+    (a complete top-level ``def`` stands for another one: the file parses with
+    one exactly when it parses with the other). The helper must occur exactly
+    once, as inserted; otherwise the whole result is parsed.
+    """
+    if not markers.strips_back_to(result, clean):
+        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
+    checked = result
+    helper = plan.expected
+    if isinstance(helper, _HelperText):
+        newline = helper.newline
+        text = "".join(line + newline for line in helper.lines)
+        if result.count(text) == 1 and _compiles(text):
+            checked = result.replace(text, f"def {helper.name}(args=None, run=None): pass{newline}", 1)
+    try:
+        ast.parse(checked)
+        return
+    except (SyntaxError, ValueError) as exc:
+        error = exc
+    if ast_tree(clean) is not None:
+        raise InstrumentError(f"internal error: the instrumented code does not parse: {error}")
+    try:
+        cst.parse_module(result)  # LibCST knows grammar this Python does not
+    except cst.ParserSyntaxError as exc:
+        raise InstrumentError(f"internal error: the instrumented code does not parse: {exc}") from None
 
 
 def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:

@@ -22,12 +22,19 @@ def plan(text, module, options):
     return score_script.plan(text, module, options)
 
 
+def verify(result, clean, plan):
+    from instrument.codemods import score_script
+
+    score_script.verify(result, clean, plan)
+
+
 KIND = Kind(
     name="score",
     language=PYTHON,
     summary="a scoring script (top-level init() and run(), served by azmlinfsrv)",
     detect=detect,
     plan=plan,
+    verify=verify,
     # A scoring service must answer its health probe soon: wait less.
     default_timeout=30,
     suffixes=(".py",),

@@ -22,12 +22,19 @@ def plan(text, module, options):
     return train_script.plan(text, module, options)
 
 
+def verify(result, clean, plan):
+    from instrument.codemods import train_script
+
+    train_script.verify(result, clean, plan)
+
+
 KIND = Kind(
     name="train",
     language=PYTHON,
     summary="a training script (an entry script: top-level code or a main guard)",
     detect=detect,
     plan=plan,
+    verify=verify,
     default_timeout=300,
     suffixes=(".py",),
     priority=90,
