@@ -310,6 +310,45 @@ def test_mode_on_real_world_patterns(source, mode):
     assert kinds.strip(result, "train") == source
 
 
+@pytest.mark.parametrize(
+    ("source", "mode"),
+    [
+        (HEAD + "# again: parser.parse_args()\nargs = parser.parse_args()\n", "parser"),
+        (HEAD + "args = parser.parse_args()\nhelp = 'see other.parse_known_args( in eval.py'\n", "parser"),
+        (HEAD + "args = parser.parse_args()\n# log(vars(args)) later\n", "parser"),
+        (HEAD + "args = parser.parse_args()\ndoc = 'config.__dict__'\n", "parser"),
+        (HEAD + "args = parser.parse_args()\nother.parse_args()\n", "standalone"),  # a parse it cannot follow
+        (HEAD + "args = parser.parse_args()\nlog(vars(args))\n", "standalone"),
+    ],
+    ids=["comment-parse", "string-parse", "comment-vars", "string-dict", "code-parse", "code-vars"],
+)
+def test_mode_is_decided_by_code_not_by_comments_or_strings(source, mode):
+    result = train_script.add(source)
+    assert ("standalone" if "\n_instrument_remote_debug()\n" in result else "parser") == mode
+    assert kinds.strip(result, "train") == source
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        HEAD + "# run with '--remote_debug' to attach\nargs = parser.parse_args()\n",
+        HEAD + "parser.add_argument('--x', help='unlike \"--remote_debug_port\"')\nargs = parser.parse_args()\n",
+    ],
+    ids=["comment", "inside-a-longer-string"],
+)
+def test_a_flag_mentioned_in_a_comment_or_string_is_not_hand_written_debugging(source):
+    assert templates_label("flags") in train_script.add(source)
+
+
+def test_a_long_word_is_read_in_linear_time():
+    # A 200 KB hex constant once took a regex over the source minutes (its
+    # time grew with the square of the word's length); the tree has no such case.
+    source = HEAD + "KEY = '" + "0123456789abcdef" * 12_800 + "'\nargs = parser.parse_args()\n"
+    result = train_script.add(source)
+    assert "    _instrument_remote_debug(args)\n" not in result and "\n_instrument_remote_debug(args)\n" in result
+    assert kinds.strip(result, "train") == source
+
+
 RUN_AFTER = "from azureml.core import Run\n" + HEAD
 
 
