@@ -61,8 +61,10 @@ class ImportTable:
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
         """``argparse.ArgumentParser`` for ``ap.ArgumentParser`` after ``import argparse as ap``."""
         dotted = get_full_name_for_node(node)
-        if dotted is None:
-            return None
+        return None if dotted is None else self.qualified_dotted(dotted)
+
+    def qualified_dotted(self, dotted: str) -> Optional[str]:
+        """:meth:`qualified_name` for a name already spelled out (``ap.ArgumentParser``)."""
         head, _, rest = dotted.partition(".")
         if head not in self.aliases:
             return None

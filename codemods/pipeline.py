@@ -131,14 +131,14 @@ def _own_line(line: int, target: str) -> str:
 class _Rewriter(cst.CSTTransformer):
     """Applies the edits to the calls the analysis chose."""
 
-    def __init__(self, analysis: _Analysis, lines: list[str], positions, quote: str) -> None:
+    def __init__(self, analysis: _Analysis, lines: list[str], line_of, quote: str) -> None:
         super().__init__()
-        self.analysis, self.lines, self.positions, self.quote = analysis, lines, positions, quote
+        self.analysis, self.lines, self.line_of, self.quote = analysis, lines, line_of, quote
         self.steps, self.creates = set(analysis.steps), set(analysis.creates)
         self.changed: dict[cst.Call, cst.Call] = {}  # original -> new, for every call edited
 
     def leave_Call(self, original: cst.Call, updated: cst.Call) -> cst.Call:
-        line = self.positions[original].start.line
+        line = self.line_of(original)
         if original in self.steps:
             new = self._step(updated, line, self._arg_indent(original))
         elif original in self.creates:
@@ -151,7 +151,7 @@ class _Rewriter(cst.CSTTransformer):
 
     def _arg_indent(self, call: cst.Call) -> str:
         anchor = call.args[-1] if call.args else call
-        text = self.lines[self.positions[anchor].start.line - 1]
+        text = self.lines[self.line_of(anchor) - 1]
         return text[: len(text) - len(text.lstrip(" \t\f"))]
 
     def _step(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
@@ -249,16 +249,29 @@ def _block_indent(body: list[str]) -> str:
 
 def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     """Debug arguments and allow_reuse=False for each step, debugpy for each environment."""
+    from instrument.codemods.pipeline_statements import plan_by_statement
+
+    fast = plan_by_statement(clean, module, options)
+    return fast if fast is not None else plan_with_metadata(clean, module, options)
+
+
+def no_step_named(options: DebugOptions) -> Plan:
+    names = ", ".join(options.steps)
+    return Plan(reason=f"no step named {names} is defined here", warnings=[f"--step {names}: no such step here"])
+
+
+def plan_with_metadata(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+    """The plan from LibCST's metadata: for what :mod:`pipeline_statements` leaves
+    (calls in a compound statement's header, grammar CPython does not know)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
     analysis = _Analysis(options)
     wrapper.visit(analysis)
     if options.steps and not analysis.steps:
-        names = ", ".join(options.steps)
-        return Plan(reason=f"no step named {names} is defined here", warnings=[f"--step {names}: no such step here"])
+        return no_step_named(options)
     positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
     lines = markers.split_lines(clean)
     quote = preferred_quote(module, "'")
-    rewriter = _Rewriter(analysis, lines, positions, quote)
+    rewriter = _Rewriter(analysis, lines, lambda node: positions[node].start.line, quote)
     new_module = module.visit(rewriter)
     new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
     new_lines = markers.split_lines(new_module.code)

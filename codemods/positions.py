@@ -50,6 +50,8 @@ class _Mark:
 
 
 class _MarkingState(CodegenState):
+    stop_when_found = True
+
     def __init__(self, module: cst.Module, targets: Collection[cst.CSTNode]) -> None:
         super().__init__(default_indent=module.default_indent, default_newline=module.default_newline)
         self.targets = {id(node) for node in targets}
@@ -61,7 +63,7 @@ class _MarkingState(CodegenState):
 
     def found(self, node_id: int, start: int) -> None:
         self.marks[node_id] = (start, len(self.tokens))
-        if len(self.marks) == len(self.targets):
+        if self.stop_when_found and len(self.marks) == len(self.targets):
             raise _AllFound  # the rest of the module is not needed
 
 
@@ -87,7 +89,7 @@ def statement_lines(
 
 # One entry each: the codemods ask about one file at a time, several times.
 _last_tree: list = [None, None]  # [source, tree or None]
-_last_pairing: list = [None, None, None]  # [module, source, pairing or None]
+_last_pairing: list = [None, None, None, None]  # [module, source, pairing or None, reverse]
 
 
 def ast_tree(source: str) -> Optional[ast.Module]:
@@ -112,10 +114,16 @@ def paired(module: cst.Module, source: str) -> Optional[dict[int, list]]:
         return _last_pairing[2]
     tree = ast_tree(source)
     found: Optional[dict[int, list]] = {}
-    if tree is None or not _pair(list(module.body), tree.body, found):
+    reverse: dict = {}
+    if tree is None or not _pair(list(module.body), tree.body, found, reverse):
         found = None
-    _last_pairing[:] = [module, source, found]
+    _last_pairing[:] = [module, source, found, reverse]
     return found
+
+
+def statement_of(module: cst.Module, source: str) -> Optional[dict]:
+    """``{id(ast statement): the LibCST statement line or compound statement}``."""
+    return _last_pairing[3] if paired(module, source) is not None else None
 
 
 def first_line_above(
@@ -132,6 +140,25 @@ def first_line_above(
     if top is not statement:
         above += len(top.leading_lines)
     return statement_lines(module, [top], source)[id(top)][0] - 1 - above
+
+
+def statement_code(module: cst.Module, statement: cst.CSTNode, nodes: Collection[cst.CSTNode] = ()):
+    """(code of a statement from its first token to its end, {id(node): line offset}).
+
+    The code leaves out the lines above the statement and its indentation;
+    the offsets count lines from the statement's first line, for ``nodes``
+    inside it (their syntactic start).
+    """
+    state = _MarkingState(module, [statement, *nodes])
+    state.stop_when_found = False
+    statement._codegen(state)
+    begin = state.marks[id(statement)][0]
+    offsets = {}
+    for node in nodes:
+        start = state.marks.get(id(node), (None,))[0]
+        if start is not None:
+            offsets[id(node)] = sum(len(_NEWLINE.findall(token)) for token in state.tokens[begin:start])
+    return "".join(state.tokens[begin:]), offsets
 
 
 # -- the ast way ---------------------------------------------------------------------
@@ -178,7 +205,7 @@ def _ast_suites(statement: ast.stmt) -> Iterator[list]:
             yield value
 
 
-def _pair(cst_statements: list, ast_body: list, found: dict) -> bool:
+def _pair(cst_statements: list, ast_body: list, found: dict, reverse: dict) -> bool:
     """Walk both statement lists together, noting each statement's ast nodes;
     False when their shapes differ."""
     position = 0
@@ -192,6 +219,8 @@ def _pair(cst_statements: list, ast_body: list, found: dict) -> bool:
                 return False
             position += len(smalls)
             found[id(statement)] = mine
+            for node in mine:
+                reverse[id(node)] = statement
             continue
         if position >= len(ast_body):
             return False
@@ -201,13 +230,14 @@ def _pair(cst_statements: list, ast_body: list, found: dict) -> bool:
         if type(node).__name__ not in _COMPOUND_NAMES.get(name, (name,)):
             return False
         found[id(statement)] = [node]
+        reverse[id(node)] = statement
         for decorator, expression in zip(getattr(statement, "decorators", ()), getattr(node, "decorator_list", ())):
             found[id(decorator)] = [expression]
         cst_lists, ast_lists = list(_cst_suites(statement)), list(_ast_suites(node))
         if len(cst_lists) != len(ast_lists):
             return False
         for cst_list, ast_list in zip(cst_lists, ast_lists):
-            if not _pair(cst_list, ast_list, found):
+            if not _pair(cst_list, ast_list, found, reverse):
                 return False
     return position == len(ast_body)
 

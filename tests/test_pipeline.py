@@ -15,6 +15,7 @@ import pytest
 from instrument.codemods.errors import CodemodError
 from instrument.codemods import markers, pipeline
 from instrument.codemods.templates import DebugOptions, TemplateError
+from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job
 from tests.fixture_cases import load_cases, transformed
@@ -351,3 +352,32 @@ def test_the_seed_step_shows_the_documents_arguments(monkeypatch, tmp_path):
     assert step._allow_reuse is False
     assert list(environment.pip_packages)[:2] == ["debugpy", "azureml-sdk==1.0.83"]
     assert json.loads(json.dumps(step._arguments)) == step._arguments  # ints, not strings
+
+
+# -- the statement-by-statement plan agrees with the metadata one --------------
+
+@pytest.mark.parametrize("case", load_cases("pipeline"))
+def test_plan_by_statement_agrees_with_the_metadata_plan(case):
+    from instrument.codemods import pipeline_statements
+    from instrument.codemods.kinds import pipeline as pipeline_kind
+    from instrument.codemods.options import Options
+
+    text = files.decode(case.before).text
+    module = pipeline_kind.KIND.parse(text)
+    options = Options(steps=tuple(case.meta.get("steps", ()))).for_kind(300)
+    fast = pipeline_statements.plan_by_statement(text, module, options)
+    slow = pipeline.plan_with_metadata(text, module, options)
+    if fast is None:  # the shapes it leaves to the metadata way (see its docstring)
+        return
+    assert sorted(map(repr, fast.insertions)) == sorted(map(repr, slow.insertions))
+    assert fast.reason == slow.reason
+
+
+def test_a_step_in_a_compound_statements_header_is_left_to_the_metadata_plan():
+    from instrument.codemods import pipeline_statements
+    from instrument.codemods.options import Options
+    import libcst
+
+    source = "from azureml.pipeline.steps import PythonScriptStep\nfor s in [PythonScriptStep('a.py')]:\n    s.run()\n"
+    assert pipeline_statements.plan_by_statement(source, libcst.parse_module(source), Options().for_kind(300)) is None
+    assert "allow_reuse=False" in pipeline.add(source)
