@@ -30,11 +30,23 @@ def quoted(value: str, quote: str) -> str:
 
 def preferred_quote(node: cst.CSTNode, default: str) -> str:
     """The quote style of the strings in ``node`` (the call or list we add to)."""
-    strings = m.findall(node, m.SimpleString())
-    if not strings:
+    counter = _QuoteCounter()
+    node.visit(counter)
+    if not counter.strings:
         return default
-    double = sum(1 for s in strings if s.quote.endswith('"'))
-    return '"' if double > len(strings) - double else "'"
+    return '"' if counter.double > counter.strings - counter.double else "'"
+
+
+class _QuoteCounter(cst.CSTVisitor):
+    """Counts string literals and those in double quotes (cheaper than matchers' findall)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.strings = self.double = 0
+
+    def visit_SimpleString(self, node: cst.SimpleString) -> None:
+        self.strings += 1
+        self.double += node.quote.endswith('"')
 
 
 def code_of(node: cst.CSTNode) -> str:

@@ -149,13 +149,17 @@ class _Rewriter(cst.CSTTransformer):
             self.changed[original] = new
         return new
 
+    def _quote(self, node: cst.CSTNode) -> str:
+        """The quote style of the strings in ``node``, else the module's (``quote()``, asked only then)."""
+        return preferred_quote(node, None) or self.quote()
+
     def _arg_indent(self, call: cst.Call) -> str:
         anchor = call.args[-1] if call.args else call
         text = self.lines[self.line_of(anchor) - 1]
         return text[: len(text) - len(text.lstrip(" \t\f"))]
 
     def _step(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
-        debug = debug_arguments(self.analysis.options, preferred_quote(call, self.quote))
+        debug = debug_arguments(self.analysis.options, self._quote(call))
         args, new, through_mapping = list(call.args), [], []
         index = argument_index(call, "arguments", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
@@ -176,14 +180,14 @@ class _Rewriter(cst.CSTTransformer):
         elif not m.matches(args[index].value, m.Name("False")):
             args[index] = args[index].with_changes(value=cst.Name("False"))
         if through_mapping:
-            args = merged_into_mapping(args, through_mapping, line, preferred_quote(call, self.quote))
+            args = merged_into_mapping(args, through_mapping, line, self._quote(call))
         call = call.with_changes(args=args)
         return with_keywords(call, new, arg_indent) if new else call
 
     def _create(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
         index = argument_index(call, "pip_packages", CREATE_PARAMETERS, line)
         value = call.args[index].value if index is not None else call
-        quote = preferred_quote(value, self.quote)
+        quote = self._quote(value)
         debugpy = quoted(DEBUGPY, quote)
         # Without pip_packages the SDK installs azureml-defaults; keep it so.
         created = f"[{debugpy}, {quoted(SDK_DEFAULT_PIP_PACKAGE, quote)}]"
@@ -271,7 +275,7 @@ def plan_with_metadata(clean: str, module: cst.Module, options: DebugOptions) ->
     positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
     lines = markers.split_lines(clean)
     quote = preferred_quote(module, "'")
-    rewriter = _Rewriter(analysis, lines, lambda node: positions[node].start.line, quote)
+    rewriter = _Rewriter(analysis, lines, lambda node: positions[node].start.line, lambda: quote)
     new_module = module.visit(rewriter)
     new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
     new_lines = markers.split_lines(new_module.code)

@@ -20,6 +20,7 @@ decides instead.
 from __future__ import annotations
 
 import ast
+import functools
 from typing import Optional
 
 import libcst as cst
@@ -140,10 +141,11 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     lines = markers.split_lines(clean)
     analysis = _LineAnalysis.make(options, table)
     places: dict[int, tuple[int, int, str]] = {}  # id(statement) -> (first, last, indent)
+    calls_of: dict[int, list] = {}
     for statement in chosen.values():
         nodes = pairing[id(statement)]
         first, last = nodes[0].lineno, nodes[-1].end_lineno
-        calls = _cst_calls(statement)
+        calls = calls_of[id(statement)] = _cst_calls(statement)
         lasts = [call.args[-1] for call in calls if call.args]
         code, offsets = statement_code(module, statement, calls + lasts)
         original = "".join(lines[first - 1 : last])
@@ -156,19 +158,19 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         statement.visit(analysis)
     if options.steps and not analysis.steps:
         return pipeline.no_step_named(options)
-    quote = preferred_quote(module, "'")
+    quote = functools.lru_cache(maxsize=None)(lambda: preferred_quote(module, "'"))  # a full visit: only when asked
     rewriter = pipeline._Rewriter(analysis, lines, analysis.line, quote)
     rewritten: dict[int, list[str]] = {}
     steps = set(analysis.steps)
     has_step: dict[int, bool] = {}
     for statement in chosen.values():
         new = statement.visit(rewriter)
-        if not any(call in rewriter.changed for call in _cst_calls(statement)):
+        if not any(call in rewriter.changed for call in calls_of[id(statement)]):
             continue
         first, last, indent = places[id(statement)]
         code, _ = statement_code(module, new)
         rewritten[first] = [line.rstrip("\r\n") for line in markers.split_lines(indent + code)]
-        has_step[first] = any(call in steps for call in _cst_calls(statement))
+        has_step[first] = any(call in steps for call in calls_of[id(statement)])
     insertions: list[markers.Insertion] = []
     ranges = pipeline._merged([places[id(s)][:2] for s in chosen.values() if places[id(s)][0] in rewritten])
     expected = [line.rstrip("\r\n") for line in lines]
@@ -184,7 +186,7 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         first, after, indent = places[id(statement)]
         if any(start <= after <= end for start, end in ranges):
             raise pipeline.InstrumentError(pipeline._own_line(first, target))
-        call = f"{target}.add_pip_package({quoted(DEBUGPY, quote)})"
+        call = f"{target}.add_pip_package({quoted(DEBUGPY, quote())})"
         insertions.append(markers.Insertion(after, indent, pipeline.LABEL_CONDA, [call]))
     if not insertions:
         return Plan(reason="no PythonScriptStep or step environment to instrument")
