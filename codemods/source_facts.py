@@ -11,7 +11,12 @@ from code, never from comments or strings that merely mention it:
   attributes into ``Trainer(**vars(args))`` breaks it, so such scripts get
   the standalone helper, which leaves the namespace alone;
 * the first string literal that *is* one of the ``--remote_debug*`` flags
-  (the guide's recipe applied by hand).
+  (the guide's recipe applied by hand);
+* what would make the flags break a parser they join: a parser whose
+  ``prefix_chars`` has no ``-`` (``add_argument("--remote_debug")`` raises at
+  start-up), and the script's own options starting with ``--r`` where some
+  parser allows abbreviations (the user's ``--rem`` for ``--remove_x`` would
+  become ambiguous with ``--remote_debug``).
 
 CPython's tree is walked when it parses the file (the common case, and a
 fraction of a LibCST parse); LibCST's otherwise.
@@ -40,6 +45,12 @@ class SourceFacts:
     read_as_mapping: bool = False
     #: (1-based line, flag) of the first literal that is a --remote_debug* flag.
     flag: Optional[tuple[int, str]] = None
+    #: (line, column) of a call whose prefix_chars may lack "-" (1-based).
+    foreign_prefix: Optional[tuple[int, int]] = None
+    #: (line, column, option) of the script's first option that shares "--r" with the flags.
+    abbreviation_clash: Optional[tuple[int, int, str]] = None
+    #: Does some ArgumentParser call allow abbreviations (no allow_abbrev=False)?
+    abbreviations_allowed: bool = False
 
 
 def source_facts(tree: Optional[ast.Module], module: cst.Module) -> SourceFacts:
@@ -47,12 +58,31 @@ def source_facts(tree: Optional[ast.Module], module: cst.Module) -> SourceFacts:
     return _from_ast(tree) if tree is not None else _from_cst(module)
 
 
+def _first(found, candidate):
+    return candidate if found is None or candidate[:2] < found[:2] else found
+
+
 def _from_ast(tree: ast.Module) -> SourceFacts:
     calls, mapping, flag = 0, False, None
+    prefix = clash = None
+    abbreviations = False
     for node in ast.walk(tree):
         kind = type(node)
         if kind is ast.Call:
             func = node.func
+            name = func.attr if type(func) is ast.Attribute else func.id if type(func) is ast.Name else ""
+            if name == "ArgumentParser":
+                keywords = {k.arg: k.value for k in node.keywords if k.arg}
+                allow = keywords.get("allow_abbrev")
+                abbreviations = abbreviations or not (type(allow) is ast.Constant and allow.value is False)
+                chars = keywords.get("prefix_chars")
+                if chars is not None and not (type(chars) is ast.Constant and "-" in str(chars.value)):
+                    prefix = _first(prefix, (node.lineno, node.col_offset + 1))
+            elif name == "add_argument":
+                for arg in node.args:
+                    if (type(arg) is ast.Constant and type(arg.value) is str and arg.value.startswith("--r")
+                            and arg.value not in _FLAGS):
+                        clash = _first(clash, (arg.lineno, arg.col_offset + 1, arg.value))
             if type(func) is ast.Attribute and func.attr in PARSE_METHODS:
                 calls += 1
             elif type(func) is ast.Name and func.id == "vars" and node.args:
@@ -65,7 +95,7 @@ def _from_ast(tree: ast.Module) -> SourceFacts:
         elif kind is ast.Constant and type(node.value) is str and node.value in _FLAGS:
             if flag is None or node.lineno < flag[0]:
                 flag = (node.lineno, node.value)
-    return SourceFacts(calls, mapping, flag)
+    return SourceFacts(calls, mapping, flag, prefix, clash, abbreviations)
 
 
 class _Facts(cst.CSTVisitor):

@@ -33,7 +33,7 @@ import libcst as cst
 
 from instrument.codemods import markers, templates
 from instrument.codemods.errors import CodemodError
-from instrument.codemods.kinds.base import Plan
+from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
 from instrument.codemods.positions import ast_tree, first_line_above, paired, statement_lines
 from instrument.codemods.source_facts import PARSE_METHODS, source_facts
@@ -329,6 +329,19 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
         or analysis.followed_calls < facts.parse_calls
         or facts.read_as_mapping
     )
+    notes = []
+    if not standalone:
+        # Flags joining the script's parser would break it: read them on their own.
+        if facts.foreign_prefix is not None:
+            standalone = True
+            notes.append(Note(*facts.foreign_prefix, "a parser's prefix_chars may not take --remote_debug: "
+                              "the debug flags are read on their own, not by the script's parser"))
+        elif facts.abbreviation_clash is not None and facts.abbreviations_allowed:
+            standalone = True
+            line, col, option = facts.abbreviation_clash
+            notes.append(Note(line, col, f"--remote_debug would make abbreviations of {option} (such as "
+                              f"{option[:3]}) ambiguous: the debug flags are read on their own, not by the "
+                              "script's parser"))
     last_head, first_body = _leading_statements(module)
     wanted = [last_head] if last_head is not None else []
     if not standalone:
@@ -380,7 +393,7 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
                         templates.call_lines(name, namespace, run),
                     )
                 )
-    return Plan(insertions=insertions, expected=_HelperText(name, tuple(templates.helper_lines(name, options, indent_unit)), module.default_newline))
+    return Plan(insertions=insertions, notes=notes, expected=_HelperText(name, tuple(templates.helper_lines(name, options, indent_unit)), module.default_newline))
 
 
 @dataclass(frozen=True)

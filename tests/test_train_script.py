@@ -433,3 +433,38 @@ def test_a_formatter_run_after_add_leaves_nothing_behind(case):
     formatted = black.format_str(files.decode(case.before).text, mode=black.Mode())
     instrumented = train_script.add(formatted)
     assert kinds.strip(black.format_str(instrumented, mode=black.Mode()), "train") == formatted
+
+
+# -- flags that would break the script's own parser ------------------------------
+
+@pytest.mark.parametrize(
+    ("source", "note"),
+    [
+        ("import argparse\np = argparse.ArgumentParser(prefix_chars='+')\na = p.parse_args()\n",
+         "2:5: note: a parser's prefix_chars may not take --remote_debug"),
+        ("import argparse\np = argparse.ArgumentParser(prefix_chars=CHARS)\na = p.parse_args()\n",
+         "2:5: note: a parser's prefix_chars may not take --remote_debug"),
+        ("import argparse\np = argparse.ArgumentParser()\np.add_argument('--rate')\na = p.parse_args()\n",
+         "3:16: note: --remote_debug would make abbreviations of --rate (such as --r) ambiguous"),
+    ],
+    ids=["plus", "unknown-prefix-chars", "own-option-starting-with-r"],
+)
+def test_flags_that_would_break_the_parser_are_read_on_their_own(source, note):
+    outcome = process_bytes(ADD_JOB, source.encode(), "t.py")
+    assert outcome.error is None
+    assert "\n_instrument_remote_debug()\n" in outcome.output.decode()
+    assert [n for n in outcome.notes if note in n], outcome.notes
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import argparse\np = argparse.ArgumentParser(prefix_chars='-+')\na = p.parse_args()\n",
+        "import argparse\np = argparse.ArgumentParser(allow_abbrev=False)\np.add_argument('--rate')\na = p.parse_args()\n",
+        "import argparse\np = argparse.ArgumentParser()\np.add_argument('--lr')\na = p.parse_args()\n",
+    ],
+    ids=["prefix-chars-with-dash", "no-abbreviations", "no-option-starting-with-r"],
+)
+def test_parsers_the_flags_can_join_keep_them(source):
+    outcome = process_bytes(ADD_JOB, source.encode(), "t.py")
+    assert templates_label("flags") in outcome.output.decode() and not outcome.notes
