@@ -121,10 +121,10 @@ def _mentions(text: str, needles: Sequence[str]) -> bool:
     return not text.isascii() and any(needle in unicodedata.normalize("NFKC", text) for needle in needles)
 
 
-def _block_lines(source: str) -> tuple[list[Finding], set[int]]:
+def _block_lines(source: str, yaml: bool = False) -> tuple[list[Finding], set[int]]:
     """Findings for the instrument blocks, and the 1-based lines they cover."""
     try:
-        blocks = markers.find_blocks(source)
+        blocks = markers.find_blocks(source, yaml=yaml)
     except markers.MarkerError as exc:
         # Broken fences are still instrumentation (and strip refuses them).
         found = _MARKER_LINE_RE.match(str(exc))

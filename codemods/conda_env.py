@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from instrument.codemods.kinds.base import Plan
 
 DEBUGPY = "debugpy"
-LABEL = "debugpy for remote debugging (remove with `instrument strip`)"
+LABEL = markers.LABEL_CONDA
 
 _NAME_RE = re.compile(r"[ \t]*(?:[\w.-]+::)?([A-Za-z0-9][A-Za-z0-9._-]*)")
 _EGG_RE = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
@@ -92,7 +92,7 @@ def looks_like_conda_env(data: Any) -> bool:
 def is_conda_env(source: str) -> bool:
     """Whether the text is YAML with a conda ``dependencies:`` list."""
     try:
-        _dependencies(_load(markers.remove_blocks(source)))
+        _dependencies(_load(markers.remove_blocks(source, yaml=True)))
     except (EnvError, markers.MarkerError):
         return False
     return True
@@ -185,5 +185,5 @@ def verify(result: str, original: str, plan: object = None) -> None:
         raise EnvError(f"internal error: the result is not a conda environment: {exc}") from None
     if entry is None or DEBUGPY not in (entry["pip"] or ()):  # pragma: no cover - a bug
         raise EnvError(f"internal error: {DEBUGPY} did not land in the pip list")
-    if markers.remove_blocks(result) != original:  # pragma: no cover - a bug
+    if markers.remove_blocks(result, yaml=True) != original:  # pragma: no cover - a bug
         raise EnvError("internal error: the result does not strip back to the original")

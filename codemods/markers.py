@@ -24,16 +24,31 @@ block's indentation; strip puts those lines back::
 A file that had no final newline keeps none: when a block is appended after
 such a last line, the newline that separates them is part of the block, and
 strip removes it with the block.
+
+A begin fence is ours only when its label is exactly one of :data:`LABELS`
+(every label add writes, or wrote in earlier versions), and an end fence only
+as the ``# <<< instrument`` line that closes such a begin fence: a comment
+that merely looks like a fence (``# >>> instrument cluster setup``, a doctest
+``# >>> instrument = ...``, a stray ``# <<< instrument``) is the user's and is
+left alone with everything after it. Fences are comments: Python's tokenizer
+(or, for YAML, ruamel.yaml's scanner) tells them apart from look-alikes inside
+string literals and block scalars.
+
+The saved lines keep the indentation they had. A formatter or a person may
+re-indent the block afterwards (black turning two spaces or tabs into four,
+the code moved into a function); strip then puts the saved lines back at the
+block's current depth, which its first code line shows (see
+:mod:`instrument.codemods.marker_scan`).
 """
 
 from __future__ import annotations
 
 import io
 import re
-import tokenize
 from dataclasses import dataclass
 from typing import Sequence
 
+from instrument.codemods import marker_scan
 from instrument.codemods.errors import InstrumentError
 
 BEGIN = "# >>> instrument"
@@ -43,8 +58,36 @@ SAVED = "#:"
 #: human reader can tell it apart from the script's own code.
 NAME_PREFIX = "_instrument_"
 
-_BEGIN_RE = re.compile(r"^[ \t\f]*# >>> instrument\b")
-_END_RE = re.compile(r"^[ \t\f]*# <<< instrument[ \t]*$")
+# The labels of begin fences. The codemods read theirs from here, so that a
+# label cannot be written without being recognised; labels of earlier
+# versions stay so that their files still strip.
+LABEL_HELPER = "remote debugging helper (remove with `instrument strip`)"
+LABEL_FLAGS = "remote debugging flags"
+LABEL_CALL = "start remote debugging"
+LABEL_SCORE = "wait for VS Code at service start (remove with `instrument strip`)"
+LABEL_STEP = "debug arguments and allow_reuse=False for this step"
+LABEL_STEP_CONDA = "debugpy in this step environment"
+LABEL_CONDA = "debugpy for remote debugging (remove with `instrument strip`)"
+LABEL_JOB = "debug flags for this job (remove with `instrument strip`)"
+LABEL_JOB_CONDA = "debugpy in this environment"
+LABEL_JOB_REUSE = "no reuse while debugging"
+LABEL_JOB_SERVICE = "interactive service for the debugger"
+LABEL_JOB_IMPORT = "import for the interactive service"
+LABEL_YAML_COMMAND = "debug flags for the entry script (remove with `instrument strip`)"
+LABEL_YAML_SERVICE = "interactive service for debugging (remove with `instrument strip`)"
+LABEL_YAML_REUSE = "no reuse of earlier results while debugging (remove with `instrument strip`)"
+#: Every label a begin fence may carry; a ``# >>> instrument: ...`` comment
+#: with any other text is not a fence.
+LABELS = frozenset(
+    {
+        LABEL_HELPER, LABEL_FLAGS, LABEL_CALL, LABEL_SCORE, LABEL_STEP, LABEL_STEP_CONDA, LABEL_CONDA,
+        LABEL_JOB, LABEL_JOB_CONDA, LABEL_JOB_REUSE, LABEL_JOB_SERVICE, LABEL_JOB_IMPORT,
+        LABEL_YAML_COMMAND, LABEL_YAML_SERVICE, LABEL_YAML_REUSE,
+    }
+)
+
+_BEGIN_RE = re.compile(r"[ \t\f]*# >>> instrument: (?P<label>.*?)[ \t]*")
+_END_RE = re.compile(r"[ \t\f]*# <<< instrument[ \t]*")
 _SAVED_RE = re.compile(r"^[ \t\f]*#:")
 
 
@@ -81,50 +124,56 @@ def split_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
-def _comment_lines(source: str) -> set[int] | None:
-    """0-based indexes of lines holding a comment token, or None if untokenizable."""
-    lines: set[int] = set()
-    try:
-        for token in tokenize.generate_tokens(io.StringIO(source, newline="").readline):
-            if token.type == tokenize.COMMENT:
-                lines.add(token.start[0] - 1)
-    except (tokenize.TokenError, IndentationError, SyntaxError):
-        return None
-    return lines
+def is_begin(text: str) -> bool:
+    """Is this line (without its line end) a begin fence with a registered label?"""
+    found = _BEGIN_RE.fullmatch(text)
+    return bool(found) and found.group("label") in LABELS
+
+
+def is_end(text: str) -> bool:
+    return bool(_END_RE.fullmatch(text))
 
 
 def has_markers(source: str) -> bool:
     """Cheap test: could this text hold an instrument block at all?"""
-    return BEGIN in source or END in source
+    return BEGIN in source
 
 
-def find_blocks(source: str, trusted: bool = False) -> list[Block]:
+def find_blocks(source: str, trusted: bool = False, yaml: bool = False) -> list[Block]:
     """All fenced blocks, in order. Raises MarkerError on broken fences.
 
-    Fence look-alikes inside string literals are told apart by tokenizing;
-    ``trusted`` skips that for text add has just written, whose verification
-    falls back to the exact way if the quick way disagrees.
+    Only comments count as fences: a fence look-alike inside a Python string
+    literal or a YAML scalar is content. ``trusted`` skips that test for
+    text add has just written, whose verification falls back to the exact
+    way if the quick way disagrees.
     """
     if not has_markers(source):
         return []
     lines = split_lines(source)
-    comments = None if trusted else _comment_lines(source)
+    fences = {}
+    for index, line in enumerate(lines):
+        text = line.rstrip("\r\n")
+        if is_begin(text):
+            fences[index] = True
+        elif is_end(text):
+            fences[index] = False
+    if not any(fences.values()):
+        return []
+    if not trusted:
+        comments = marker_scan.yaml_comment_lines(source) if yaml else marker_scan.python_comment_lines(source)
+        if comments is not None:
+            fences = {index: begins for index, begins in fences.items() if index in comments}
     blocks: list[Block] = []
     begin: int | None = None
-    for index, line in enumerate(lines):
-        if comments is not None and index not in comments:
-            continue  # a fence look-alike inside a string literal
-        text = line.rstrip("\r\n")
-        if _BEGIN_RE.match(text):
+    for index in sorted(fences):
+        if fences[index]:
             if begin is not None:
                 raise MarkerError(
                     f"line {index + 1}: instrument block opened inside the block "
                     f"opened at line {begin + 1}"
                 )
             begin = index
-        elif _END_RE.match(text):
-            if begin is None:
-                raise MarkerError(f"line {index + 1}: '{END}' without a matching '{BEGIN}'")
+        elif begin is not None:  # an end fence outside a block is the user's comment
             blocks.append(Block(begin, index))
             begin = None
     if begin is not None:
@@ -132,22 +181,22 @@ def find_blocks(source: str, trusted: bool = False) -> list[Block]:
     return blocks
 
 
-def remove_blocks(source: str) -> str:
+def remove_blocks(source: str, yaml: bool = False) -> str:
     """The source with every fenced block removed (the inverse of insert)."""
-    return remove_blocks_from(source, find_blocks(source))
+    return remove_blocks_from(source, find_blocks(source, yaml=yaml), yaml)
 
 
-def strips_back_to(result: str, original: str) -> bool:
+def strips_back_to(result: str, original: str, yaml: bool = False) -> bool:
     """Does strip turn ``result`` (just written by add) into ``original``?"""
     try:
-        if remove_blocks_from(result, find_blocks(result, trusted=True)) == original:
+        if remove_blocks_from(result, find_blocks(result, trusted=True), yaml) == original:
             return True
     except MarkerError:
         pass
-    return remove_blocks(result) == original
+    return remove_blocks(result, yaml) == original
 
 
-def remove_blocks_from(source: str, blocks: Sequence[Block]) -> str:
+def remove_blocks_from(source: str, blocks: Sequence[Block], yaml: bool = False) -> str:
     if not blocks:
         return source
     lines = split_lines(source)
@@ -155,10 +204,17 @@ def remove_blocks_from(source: str, blocks: Sequence[Block]) -> str:
     position = 0
     for block in blocks:
         kept.extend(lines[position : block.begin])
+        saved, code = [], []
         for line in lines[block.begin + 1 : block.end]:
-            saved = _SAVED_RE.match(line)
-            if saved:
-                kept.append(line[saved.end() :])
+            found = _SAVED_RE.match(line)
+            if found:
+                saved.append(line[found.end() :])
+            elif line.strip():
+                code.append(line)
+        try:
+            kept.extend(marker_scan.restored(saved, code, yaml))
+        except ValueError as exc:
+            raise MarkerError(f"line {block.begin + 1}: {exc}") from None
         position = block.end + 1
     kept.extend(lines[position:])
     result = "".join(kept)

@@ -19,6 +19,7 @@ from __future__ import annotations
 import functools
 from typing import Optional
 
+from instrument.codemods import markers
 from instrument.codemods.options import (  # noqa: F401  (re-exported: the codemods' names)
     DEFAULT_HOST,
     DEFAULT_PORT,
@@ -43,10 +44,10 @@ LOCAL_RANK_VARIABLES = remote_debug.LOCAL_RANK_VARIABLES
 RANK_VARIABLES = remote_debug.RANK_VARIABLES
 
 #: The label after ``# >>> instrument:`` for each kind of block.
-LABEL_HELPER = "remote debugging helper (remove with `instrument strip`)"
-LABEL_FLAGS = "remote debugging flags"
-LABEL_CALL = "start remote debugging"
-LABEL_SCORE = "wait for VS Code at service start (remove with `instrument strip`)"
+LABEL_HELPER = markers.LABEL_HELPER
+LABEL_FLAGS = markers.LABEL_FLAGS
+LABEL_CALL = markers.LABEL_CALL
+LABEL_SCORE = markers.LABEL_SCORE
 
 #: The flags the injected code understands (the document's four, ranks, and
 #: the run-time host and worker-process switches).

@@ -29,7 +29,7 @@ def load(text: str) -> Any:
 
 def verify(result: str, original: str) -> None:
     """Refuse YAML that does not load or does not strip back to the original."""
-    if markers.remove_blocks(result) != original:
+    if markers.remove_blocks(result, yaml=True) != original:
         raise InstrumentError("internal error: the result does not strip back to the original")
     try:
         load(result)

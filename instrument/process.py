@@ -129,7 +129,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
             return Transformed(text, job.kind or language, reason="no instrument blocks")
         stripped = base.strip(language, text)
         return Transformed(stripped, job.kind or language, companions=_companions_of(stripped, language, job.kind))
-    clean = base.remove_blocks(text)
+    clean = base.remove_blocks(text, language)
     if job.kind is not None:
         kind = kinds.get(job.kind)
         tree = kind.parse(clean)

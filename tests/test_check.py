@@ -85,7 +85,7 @@ BLOCK = "# >>> instrument: start remote debugging\n_instrument_remote_debug(args
             id="indented-block",
         ),
         pytest.param(
-            "# >>> instrument: helper\nimport debugpy\ndebugpy.listen(5678)\ndebugpy.wait_for_client()\n"
+            "# >>> instrument: remote debugging helper (remove with `instrument strip`)\nimport debugpy\ndebugpy.listen(5678)\ndebugpy.wait_for_client()\n"
             "# <<< instrument\ndebugpy.breakpoint()\n",
             [
                 Finding(1, 1, BLOCK_MESSAGE),
@@ -94,7 +94,7 @@ BLOCK = "# >>> instrument: start remote debugging\n_instrument_remote_debug(args
             id="calls-in-block-reported-once-as-block",
         ),
         pytest.param(
-            "import debugpy\n# >>> instrument: helper\ndebugpy.listen(5678)\n",
+            "import debugpy\n# >>> instrument: remote debugging helper (remove with `instrument strip`)\ndebugpy.listen(5678)\n",
             [
                 Finding(2, 1, "broken instrument block: instrument block is never closed ('# <<< instrument' missing)"),
                 Finding(3, 1, "debugpy.listen() opens a debug listener", "debugpy.listen"),
@@ -175,7 +175,7 @@ def test_unparsable_python_is_an_error() -> None:
     [
         ("dependencies:\n  - pip:\n    - debugpy\n", []),
         (
-            "dependencies:\n  - pip:\n    # >>> instrument: debugger\n    - debugpy\n    # <<< instrument\n",
+            "dependencies:\n  - pip:\n    # >>> instrument: debugpy for remote debugging (remove with `instrument strip`)\n    - debugpy\n    # <<< instrument\n",
             [Finding(3, 5, BLOCK_MESSAGE)],
         ),
     ],
@@ -190,7 +190,7 @@ def test_yaml(src: str, expected: list[Finding]) -> None:
         (b"import os\n", False, False),
         (b"import debugpy\n", False, True),
         (b"import ptvsd\n", False, True),
-        (b"x = 1\n# <<< instrument\n", False, True),
+        (b"x = 1\n# <<< instrument\n", False, False),  # an end fence alone closes nothing
         (b"  - debugpy\n", True, False),  # in YAML only markers can be findings
         (b"  # >>> instrument: debugger\n", True, True),
     ],

@@ -110,7 +110,7 @@ ERRORS = [
     pytest.param("dependencies:\n  - pip: debugpy\n", "line 2: `pip:` is not a list", id="pip_not_a_list"),
     pytest.param("dependencies: [python, numpy]\n", "`dependencies:` is written in [...] style", id="flow_dependencies"),
     pytest.param("dependencies:\n  - pip: [a,\n     b]\n", "line 2: a pip list over several lines", id="flow_pip_over_lines"),
-    pytest.param("# >>> instrument: x\ndependencies:\n  - a\n", "line 1: instrument block is never closed", id="broken_markers"),
+    pytest.param("# >>> instrument: debugpy in this environment\ndependencies:\n  - a\n", "line 1: instrument block is never closed", id="broken_markers"),
 ]
 
 

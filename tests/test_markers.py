@@ -4,47 +4,50 @@ from __future__ import annotations
 
 import pytest
 
-from instrument.codemods.markers import BEGIN, END, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
+from instrument.codemods.markers import BEGIN, END, LABEL_CALL, LABEL_FLAGS, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
+
+#: Registered labels (a fence with any other label is not a fence).
+X, ONE, TWO = LABEL_CALL, LABEL_CALL, LABEL_FLAGS
 
 
-def block(label="x", body=("pass",), before=0, indent="", replaces=0):
+def block(label=X, body=("pass",), before=0, indent="", replaces=0):
     return Insertion(before, indent, label, list(body), replaces)
 
 
 @pytest.mark.parametrize(
     ("source", "insertions", "newline", "expected"),
     [
-        pytest.param("a\n", [block(before=1)], "\n", f"a\n{BEGIN}: x\npass\n{END}\n", id="append"),
-        pytest.param("a\n", [block(before=0)], "\n", f"{BEGIN}: x\npass\n{END}\na\n", id="prepend"),
+        pytest.param("a\n", [block(before=1)], "\n", f"a\n{BEGIN}: {X}\npass\n{END}\n", id="append"),
+        pytest.param("a\n", [block(before=0)], "\n", f"{BEGIN}: {X}\npass\n{END}\na\n", id="prepend"),
         pytest.param(
-            "a\r\nb\r\n", [block(before=1)], "\r\n", f"a\r\n{BEGIN}: x\r\npass\r\n{END}\r\nb\r\n", id="crlf"
+            "a\r\nb\r\n", [block(before=1)], "\r\n", f"a\r\n{BEGIN}: {X}\r\npass\r\n{END}\r\nb\r\n", id="crlf"
         ),
-        pytest.param("a", [block(before=1)], "\n", f"a\n{BEGIN}: x\npass\n{END}", id="no-final-newline"),
+        pytest.param("a", [block(before=1)], "\n", f"a\n{BEGIN}: {X}\npass\n{END}", id="no-final-newline"),
         pytest.param(
-            "if x:\n\ty\n", [block(before=2, indent="\t")], "\n", f"if x:\n\ty\n\t{BEGIN}: x\n\tpass\n\t{END}\n", id="tab-indent"
+            "if x:\n\ty\n", [block(before=2, indent="\t")], "\n", f"if x:\n\ty\n\t{BEGIN}: {X}\n\tpass\n\t{END}\n", id="tab-indent"
         ),
         pytest.param(
             "keep\nold = 1\n",
             [block(before=1, body=["new = 2"], replaces=1)],
             "\n",
-            f"keep\n{BEGIN}: x\n#:old = 1\nnew = 2\n{END}\n",
+            f"keep\n{BEGIN}: {X}\n#:old = 1\nnew = 2\n{END}\n",
             id="replace",
         ),
         pytest.param(
             "old = (1,\n       2)",
             [block(before=0, body=["new = 3"], replaces=2)],
             "\n",
-            f"{BEGIN}: x\n#:old = (1,\n#:       2)\nnew = 3\n{END}",
+            f"{BEGIN}: {X}\n#:old = (1,\n#:       2)\nnew = 3\n{END}",
             id="replace-last-lines-without-newline",
         ),
         pytest.param(
             "a\n",
-            [block(before=0, label="one"), block(before=0, label="two")],
+            [block(before=0, label=ONE), block(before=0, label=TWO)],
             "\n",
-            f"{BEGIN}: one\npass\n{END}\n{BEGIN}: two\npass\n{END}\na\n",
+            f"{BEGIN}: {ONE}\npass\n{END}\n{BEGIN}: {TWO}\npass\n{END}\na\n",
             id="two-at-one-place",
         ),
-        pytest.param("", [block(before=0)], "\n", f"{BEGIN}: x\npass\n{END}\n", id="empty"),
+        pytest.param("", [block(before=0)], "\n", f"{BEGIN}: {X}\npass\n{END}\n", id="empty"),
     ],
 )
 def test_insert_and_remove(source, insertions, newline, expected):
@@ -68,21 +71,20 @@ def test_noop(source):
 
 
 def test_fence_in_a_string_is_not_a_fence():
-    source = f"s = '''\n{BEGIN}: x\n{END}\n'''\n{BEGIN}: real\ny = 1\n{END}\n"
-    assert remove_blocks(source) == "s = '''\n# >>> instrument: x\n# <<< instrument\n'''\n"
+    source = f"s = '''\n{BEGIN}: {X}\n{END}\n'''\n{BEGIN}: {X}\ny = 1\n{END}\n"
+    assert remove_blocks(source) == f"s = '''\n{BEGIN}: {X}\n{END}\n'''\n"
 
 
 def test_indented_fences_and_trailing_spaces():
-    source = f"def f():\n    {BEGIN}: x\n    pass\n    {END}  \n    return 1\n"
+    source = f"def f():\n    {BEGIN}: {X}\n    pass\n    {END}  \n    return 1\n"
     assert remove_blocks(source) == "def f():\n    return 1\n"
 
 
 @pytest.mark.parametrize(
     ("source", "message"),
     [
-        (f"{BEGIN}: a\n{BEGIN}: b\n{END}\n", "line 2: instrument block opened inside the block opened at line 1"),
-        (f"{BEGIN}: a\nx = 1\n", "line 1: instrument block is never closed"),
-        (f"x = 1\n{END}\n", "line 2: '# <<< instrument' without a matching"),
+        (f"{BEGIN}: {X}\n{BEGIN}: {X}\n{END}\n", "line 2: instrument block opened inside the block opened at line 1"),
+        (f"{BEGIN}: {X}\nx = 1\n", "line 1: instrument block is never closed"),
     ],
 )
 def test_broken_fences(source, message):
@@ -92,7 +94,7 @@ def test_broken_fences(source, message):
 
 def test_insertion_right_after_a_replaced_run():
     result = insert_blocks("a\nb\nc\n", [block(before=1, body=["B"], replaces=1), block(before=2, body=["after"])], "\n")
-    assert result == f"a\n{BEGIN}: x\n#:b\nB\n{END}\n{BEGIN}: x\nafter\n{END}\nc\n"
+    assert result == f"a\n{BEGIN}: {X}\n#:b\nB\n{END}\n{BEGIN}: {X}\nafter\n{END}\nc\n"
     assert remove_blocks(result) == "a\nb\nc\n"
 
 

@@ -203,8 +203,8 @@ args = parser.parse_args()
     [
         ("def f(:\n    pass\n", "cannot parse"),
         (HAND_WRITTEN_FLAGS, "line 3: the script already defines --remote_debug"),
-        ("# >>> instrument: x\nimport os\n", "never closed"),
-        ("import os\n# <<< instrument\n", "without a matching"),
+        ("# >>> instrument: start remote debugging\nimport os\n", "never closed"),
+        ("# >>> instrument: start remote debugging\n# >>> instrument: remote debugging flags\n# <<< instrument\n", "opened inside"),
     ],
 )
 def test_add_refuses(source, message):

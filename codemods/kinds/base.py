@@ -133,9 +133,9 @@ class Result:
     kind: Kind
 
 
-def remove_blocks(source: str) -> str:
+def remove_blocks(source: str, language: str = PYTHON) -> str:
     try:
-        return markers.remove_blocks(source)
+        return markers.remove_blocks(source, yaml=language == YAML)
     except markers.MarkerError as exc:
         raise InstrumentError(str(exc)) from None
 
@@ -157,7 +157,7 @@ def apply(kind: Kind, source: str, options: Options, tree: Any = None) -> Result
     the source comes back as it was (old blocks included): ``add`` never
     removes a block it does not put back, and says why.
     """
-    clean = remove_blocks(source)
+    clean = remove_blocks(source, kind.language)
     if tree is None or clean != source:
         tree = kind.parse(clean)
     plan = kind.plan(clean, tree, options.for_kind(kind.default_timeout or 0))
@@ -174,7 +174,7 @@ def strip(kind_language: str, source: str) -> str:
     """Remove every instrument block; the result must still parse."""
     import ast
 
-    result = remove_blocks(source)
+    result = remove_blocks(source, kind_language)
     if result != source and kind_language == PYTHON:
         try:
             compile(result, "<stripped>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
