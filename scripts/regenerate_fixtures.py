@@ -7,10 +7,13 @@ reviewable diff::
     python scripts/regenerate_fixtures.py          # rewrite the after files that differ
     python scripts/regenerate_fixtures.py --check  # write nothing; exit 1 if any differs
 
-Each ``after`` file is what ``instrument add`` makes of ``before`` with the
-case's options (``case.json`` ``"options"``; ``--kind`` is the folder's kind),
-exactly as the table-driven tests compute it. A case that fails to transform
-is reported and leaves its file alone.
+Every kind of the registry (``instrument.codemods.kinds.all_kinds()``) has
+its cases in fixtures/<kind>/<case>/ (``before.<suffix>``, ``after.<suffix>``,
+``case.json``), so a new kind's fixtures regenerate as soon as it is
+registered. Each ``after`` file is what ``instrument add`` makes of
+``before`` with the case's options (``case.json`` ``"options"``; ``--kind``
+is the folder's kind), exactly as the table-driven tests compute it. A case
+that fails to transform is reported and leaves its file alone.
 """
 
 from __future__ import annotations
@@ -23,10 +26,18 @@ from typing import Iterator, Optional, Sequence
 
 ROOT = Path(__file__).resolve().parent.parent
 FIXTURES = ROOT / "fixtures"
-#: Kinds whose fixtures are (before, after) pairs of ``instrument add``; the
-#: name each kind's tests give the file (a kind is detected from it, too).
-KINDS = {"train": "train.py", "score": "score.py", "pipeline": "pipeline.py", "env": "env",
-         "job": "job", "component": "component", "pipeline_job": "pipeline_job", "environment": "environment"}
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def _registered_kinds() -> tuple[str, ...]:
+    from instrument.codemods.kinds import all_kinds
+
+    return tuple(kind.name for kind in all_kinds())
+
+
+#: Kinds whose fixtures are (before, after) pairs of ``instrument add``: every registered kind.
+KINDS = _registered_kinds()
 
 
 def cases(fixtures: Path = FIXTURES) -> Iterator[tuple[str, Path, Path]]:
@@ -49,9 +60,7 @@ def generated_after(kind: str, before: Path) -> bytes:
     options = dict(meta.get("options", {}))
     if "steps" in options:
         options["steps"] = tuple(options["steps"])
-    name = KINDS[kind]
-    if not Path(name).suffix:
-        name += before.suffix
+    name = kind + before.suffix  # the kind is given, so the name only has to carry the suffix
     outcome = process_bytes(Job(ADD, kind=kind, **options), before.read_bytes(), name)
     if outcome.error is not None:
         raise ValueError(outcome.error)
@@ -63,8 +72,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--check", action="store_true", help="write nothing; exit 1 if an after file would change")
     parser.add_argument("--fixtures", type=Path, default=FIXTURES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if str(ROOT) not in sys.path:
-        sys.path.insert(0, str(ROOT))
     changed = failed = 0
     for kind, before, after in cases(args.fixtures):
         shown = after.relative_to(args.fixtures.parent) if args.fixtures.parent in after.parents else after

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import black
 import pytest
-
 from instrument.codemods import check, markers
+
 from instrument.process import ADD, STRIP, Job, process_bytes
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures"
@@ -144,3 +144,34 @@ def test_every_label_a_kind_can_emit_is_registered():
     labels = emitted_labels()
     assert markers.LABEL_HELPER in labels and markers.LABEL_STEP in labels
     assert labels - markers.LABELS == set()
+
+
+def _decoded(path: Path) -> str:
+    return path.read_bytes().decode("utf-8-sig").replace("\r\n", "\n")
+
+
+def test_the_injected_code_shifts_no_target_version_black_infers():
+    """black formats by the Python versions a file's features allow: the blocks add none."""
+    pairs = [(after, after.with_name("before.py")) for after in sorted(FIXTURES.glob("*/*/after.py"))]
+    checked = 0
+    for after, before in pairs:
+        try:
+            added, source = _decoded(after), _decoded(before)
+        except UnicodeDecodeError:
+            continue  # a PEP 263 encoding other than UTF-8
+        features = black.get_features_used(black.lib2to3_parse(added))
+        assert features <= black.get_features_used(black.lib2to3_parse(source)), after
+        checked += 1
+    assert checked >= 60
+
+
+def test_black_adds_no_trailing_comma_outside_the_blocks():
+    call = (
+        "    result = run_the_training_loop_with(*positional_arguments_of_the_training_run_for_everyone,"
+        " **keyword_arguments_of_the_training_run_for_everyone)\n"
+    )
+    source = TRAIN + "\n\ndef main():\n" + call
+    added = run(ADD, source, "train.py", "train")
+    want = black.format_str(source, mode=black.Mode())
+    assert "**keyword_arguments_of_the_training_run_for_everyone\n" in want  # no comma: black assumes Python 3.3 may run it
+    assert run(STRIP, black.format_str(added, mode=black.Mode()), "train.py") == want

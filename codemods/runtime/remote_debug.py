@@ -127,7 +127,7 @@ def _instrument_remote_debug(args=None, run=None):
                     continue
             if text.strip("0123456789") == "":  # ASCII digits only: str.isdigit also takes superscripts
                 return int(text)
-            print(f"Remote debugging: ignoring {variable}={text!r}: not a rank", file=sys.stderr, flush=True)
+            print("Remote debugging: ignoring {}={!r}: not a rank".format(variable, text), file=sys.stderr, flush=True)
         return 0
 
     def reachable_address(host):
@@ -201,10 +201,10 @@ def _instrument_remote_debug(args=None, run=None):
         listed = [part.strip() for part in wanted.split(",")]
         if all(part and part.strip("0123456789") == "" for part in listed):
             if rank not in {int(part) for part in listed}:
-                print(f"Remote debugging: rank {rank} (local rank {local_rank}) is not in --remote_debug_ranks {wanted}: running without a debugger", flush=True)
+                print("Remote debugging: rank {} (local rank {}) is not in --remote_debug_ranks {}: running without a debugger".format(rank, local_rank, wanted), flush=True)
                 return
         else:
-            print(f"Remote debugging: ignoring --remote_debug_ranks {wanted!r} (all, or ranks like 0,3): every rank waits", file=sys.stderr, flush=True)
+            print("Remote debugging: ignoring --remote_debug_ranks {!r} (all, or ranks like 0,3): every rank waits".format(wanted), file=sys.stderr, flush=True)
     host = str(getattr(args, "remote_debug_host", None) or HOST).strip()
     timeout = getattr(args, "remote_debug_connection_timeout", None)
     if timeout is None:
@@ -212,7 +212,7 @@ def _instrument_remote_debug(args=None, run=None):
     elif not 0 <= timeout <= LONGEST_WAIT:
         # A negative or huge wait is a mistake on billed compute: never wait forever for it.
         chosen = LONGEST_WAIT if timeout > LONGEST_WAIT else TIMEOUT
-        print(f"Remote debugging: --remote_debug_connection_timeout {timeout} is not from 0 to {LONGEST_WAIT} seconds: waiting {chosen}", file=sys.stderr, flush=True)
+        print("Remote debugging: --remote_debug_connection_timeout {} is not from 0 to {} seconds: waiting {}".format(timeout, LONGEST_WAIT, chosen), file=sys.stderr, flush=True)
         timeout = chosen
     client_ip = getattr(args, "remote_debug_client_ip", None)
     # One port per process: ranks on one node listen side by side, and each
@@ -250,7 +250,7 @@ def _instrument_remote_debug(args=None, run=None):
         # wait for a debugger of their own: debugged only when asked for.
         debugpy.configure(subProcess=bool(getattr(args, "remote_debug_subprocesses", False)))
         if client_ip:
-            print(f"Remote debugging: connecting to VS Code at {client_ip}:{port}", flush=True)
+            print("Remote debugging: connecting to VS Code at {}:{}".format(client_ip, port), flush=True)
             outcome: list = []
 
             def connect():
@@ -270,7 +270,7 @@ def _instrument_remote_debug(args=None, run=None):
             finally:
                 sys.stderr = real_stderr
             if not outcome:
-                raise TimeoutError(f"no answer within {timeout} seconds")
+                raise TimeoutError("no answer within {} seconds".format(timeout))
             if outcome[0] is not None:
                 raise outcome[0]
             real_stderr.write(held.getvalue())
@@ -281,13 +281,13 @@ def _instrument_remote_debug(args=None, run=None):
             print(RANK_LINE.format(rank=rank, local_rank=local_rank, address=ip, port=port), flush=True)
             tag_mlflow_run(ip, port, rank)
             if is_loopback(ip):
-                print(f"Remote debugging: {ip} is this node's loopback address: only a client on this node can attach (an SSH tunnel, the job's VS Code service)", flush=True)
+                print("Remote debugging: {} is this node's loopback address: only a client on this node can attach (an SSH tunnel, the job's VS Code service)".format(ip), flush=True)
     except Exception as exc:
-        where = f"connect to {client_ip}:{port}" if client_ip else f"listen on {host}:{port}"
+        where = "connect to {}:{}".format(client_ip, port) if client_ip else "listen on {}:{}".format(host, port)
         if isinstance(exc, OSError) and not client_ip:
             where += " (is the port in use?)"
         reason = " ".join(str(exc).split()) or type(exc).__name__
-        print(f"Remote debugging: cannot {where}: {reason}", file=sys.stderr, flush=True)
+        print("Remote debugging: cannot {}: {}".format(where, reason), file=sys.stderr, flush=True)
         print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
     waited = threading.Event()

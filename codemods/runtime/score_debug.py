@@ -61,7 +61,7 @@ def _instrument_remote_debug():
             value = None
         if value is not None and lowest <= value <= highest:
             return value
-        print(f"Remote debugging: ignoring {variable}={text!r}, using {default}", file=sys.stderr, flush=True)
+        print("Remote debugging: ignoring {}={!r}, using {}".format(variable, text, default), file=sys.stderr, flush=True)
         return default
 
     def reachable_address(host):
@@ -117,10 +117,10 @@ def _instrument_remote_debug():
         port = debugpy.listen((host, port))[1]
     except Exception as exc:
         reason = " ".join(str(exc).split())
-        print(f"Remote debugging: cannot listen on {host}:{port} (is the port in use?): {reason}", file=sys.stderr, flush=True)
+        print("Remote debugging: cannot listen on {}:{} (is the port in use?): {}".format(host, port, reason), file=sys.stderr, flush=True)
         print(ATTACHED_LINE.format(verdict=False), flush=True)
         return
-    print(LISTENING_LINE.format(address=ip, port=port) + f" (process {os.getpid()})", flush=True)
+    print(LISTENING_LINE.format(address=ip, port=port) + " (process {})".format(os.getpid()), flush=True)
     waited = threading.Event()
 
     def cancel_wait():
