@@ -235,7 +235,7 @@ def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     A YAML file that does not load cannot be run as a job either: only its
     blocks are reported.
     """
-    blocks, in_blocks = _block_lines(source)
+    blocks, in_blocks = _block_lines(source, yaml=True)
     if not could_have_findings(source.encode("utf-8", "surrogatepass"), yaml=True):
         return blocks
     from instrument.codemods.errors import InstrumentError

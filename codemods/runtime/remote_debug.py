@@ -178,7 +178,7 @@ def _instrument_remote_debug(args=None, run=None):
                 pass
         if not run_id:
             return
-        prefix = "remote_debug." if rank == 0 else f"remote_debug.rank{rank}."  # ranks share the job's run
+        prefix = "remote_debug." if rank == 0 else "remote_debug.rank{}.".format(rank)  # ranks share the job's run
 
         def send():
             try:
@@ -190,7 +190,7 @@ def _instrument_remote_debug(args=None, run=None):
                 if isinstance(exc, ImportError) and (exc.name or "").split(".")[0] == "mlflow":
                     return  # no MLflow in this environment
                 reason = " ".join(str(exc).split()) or type(exc).__name__
-                print(f"Remote debugging: cannot tag MLflow run {run_id}: {reason}", file=sys.stderr, flush=True)
+                print("Remote debugging: cannot tag MLflow run {}: {}".format(run_id, reason), file=sys.stderr, flush=True)
 
         threading.Thread(target=send, name="remote-debug-mlflow-tags", daemon=True).start()
 
