@@ -60,8 +60,9 @@ ALLOW_COMMENT = "# instrument: allow"
 # Any of these must occur in a file for it to hold a finding: a call needs its
 # module's name somewhere (an import, a string), a block its fence, a step
 # argument the flag.
-_PYTHON_NEEDLES = (*MODULE_NAMES, check_commands.REMOTE_DEBUG_FLAG, markers.BEGIN, markers.END)
-_YAML_NEEDLES = tuple(n.encode() for n in (check_commands.DEBUG_PORT_VARIABLE, markers.BEGIN, markers.END))
+_CALL_NEEDLES = (*MODULE_NAMES, check_commands.REMOTE_DEBUG_FLAG)
+_PYTHON_NEEDLES = (*_CALL_NEEDLES, markers.BEGIN)
+_YAML_NEEDLES = tuple(n.encode() for n in (check_commands.DEBUG_PORT_VARIABLE, markers.BEGIN))
 _YAML_COMMAND_NEEDLES = tuple(n.encode() for n in (*MODULE_NAMES, check_commands.REMOTE_DEBUG_FLAG))
 _ALLOW_RE = re.compile(r"#\s*instrument:\s*allow(?![\w-])")
 _MARKER_LINE_RE = re.compile(r"^line (\d+): ")
@@ -218,7 +219,7 @@ def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     """Every finding in a Python source, in line order."""
     blocks, in_blocks = _block_lines(source)
     calls = []
-    if _mentions(source, _PYTHON_NEEDLES[:-2]):
+    if _mentions(source, _CALL_NEEDLES):
         try:
             found = _findings(source, parse(source), in_blocks)
         except RecursionError:
