@@ -167,11 +167,40 @@ def call_findings(node: ast.Call, table: dict[str, set[str]]) -> Iterator[tuple[
         if started is not None:
             module = started.split()[2]
             yield f"{module}.__main__", f"{_spelling(node.func)}() runs `{started}`, a debugger"
+    if callee & _JOB_COMMANDS:
+        text = _literal_text(_keyword(node, "command"))
+        message = check_commands.command_message(check_commands.tokens(text)) if text is not None else None
+        if message is not None:
+            yield "azure.ai.ml.command", f"{message} (the command= of {_spelling(node.func)}())"
     if any(name == "PythonScriptStep" or name.endswith(".PythonScriptStep") for name in callee):
         if any(_string(inner) == check_commands.REMOTE_DEBUG_FLAG for inner in ast.walk(node)):
             yield ("azureml.pipeline.steps.PythonScriptStep",
                    f"'{check_commands.REMOTE_DEBUG_FLAG}' in the arguments of {_spelling(node.func)}() "
                    "starts the step in debug mode")
+
+
+#: azure-ai-ml's job and component builders whose ``command=`` runs on the cluster.
+_JOB_COMMANDS = frozenset({
+    "azure.ai.ml.command", "azure.ai.ml.entities.CommandComponent", "azure.ai.ml.entities.CommandJob",
+    "azure.ai.ml.entities.Command",
+})
+
+
+def _literal_text(node: Optional[ast.AST]) -> Optional[str]:
+    """A command string as far as the source spells it: a literal, a ``+`` of
+    literals, or an f-string (each placeholder read as one plain word)."""
+    text = _string(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
+        left, right = _literal_text(node.left), _literal_text(node.right)
+        return None if left is None or right is None else left + right
+    if isinstance(node, ast.JoinedStr):
+        return "".join(
+            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "X"
+            for part in node.values
+        )
+    return None
 
 
 def _command_words(node: ast.Call) -> Iterator[str]:
