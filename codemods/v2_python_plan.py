@@ -23,10 +23,9 @@ original lines behind ``#:``, as for SDK v1 pipelines.
 
 from __future__ import annotations
 
-
 import libcst as cst
 
-from instrument.codemods import markers
+from instrument.codemods import markers, v2_yaml
 from instrument.codemods.call_arguments import preferred_quote, quoted
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.names import free_name
@@ -178,6 +177,23 @@ def _reuse(edits: _Edits, instrumented: list) -> list:
     return []
 
 
+def _loaded_component(edits: _Edits, job: JobDef) -> None:
+    """``load_component(source="./train.yml")``: the YAML holds the command, so it is a companion.
+
+    The path is taken relative to the submission script's folder (where the
+    samples run it from). A source that is not surely one local file (a
+    computed path, a registered ``azureml:`` component, a URL) gets a note.
+    """
+    source = keyword(job.call, "source") or (job.call.args[0] if job.call.args else None)
+    where = edits.analysis.text_of(source.value, job.function) if source is not None else None
+    local = v2_yaml.local_path(where) if where is not None else None
+    if local is not None:
+        edits.companions.append(Companion(local, "component"))
+        return
+    edits.note(job.call, f"the component's command is in {where or 'its YAML file'}: "
+                         f"run instrument add on {where or 'that file'} too")
+
+
 def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     analysis = analyse(module)
     if not defines_jobs(analysis):
@@ -194,10 +210,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     instrumented = []
     for job in selected:
         if job.is_loaded:
-            source = keyword(job.call, "source") or (job.call.args[0] if job.call.args else None)
-            where = analysis.text_of(source.value, job.function) if source is not None else None
-            edits.note(job.call, f"the component's command is in {where or 'its YAML file'}: "
-                                 f"run instrument add on {where or 'that file'} too")
+            _loaded_component(edits, job)
             continue
         if instrument_command(edits, job, done):
             instrumented.append(job)

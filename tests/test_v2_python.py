@@ -228,3 +228,45 @@ def test_step_selects_by_variable_name_or_node(step):
     text = outcome.output.decode()
     assert text.count("--remote_debug_port 5678") == 1
     assert "--model_output ${{outputs.model_output}} --remote_debug " in text
+
+
+LOADER = "from azure.ai.ml import load_component\nfrom azure.ai.ml import dsl\n"
+
+
+@pytest.mark.parametrize(
+    ("call", "companions", "note"),
+    [
+        pytest.param('load_component(source="./components/train.yml")', [["./components/train.yml", "component"]],
+                     None, id="keyword_literal"),
+        pytest.param("load_component('train.yaml')", [["train.yaml", "component"]], None, id="positional"),
+        pytest.param('load_component(source=os.path.join("components", "train.yml"))',
+                     [["components/train.yml", "component"]], None, id="os_path_join"),
+        pytest.param('load_component(source="azureml:train_component:1")', [], "azureml:train_component:1",
+                     id="registered"),
+        pytest.param("load_component(source=sys.argv[1])", [], "its YAML file", id="computed"),
+        pytest.param('load_component(source="https://example.com/train.yml")', [], "https://example.com/train.yml",
+                     id="remote"),
+    ],
+)
+def test_loaded_component_files_are_companions(call, companions, note):
+    source = f"import os\nimport sys\n{LOADER}\ntrain = {call}\n"
+    outcome = process_bytes(Job(ADD), source.encode(), "submit.py")
+    assert outcome.error is None and outcome.kind == "sdk_job"
+    assert [list(c) for c in outcome.companions] == companions
+    if note is None:
+        assert not any("component's command" in n for n in outcome.notes)
+    else:
+        assert any(note in n and "run instrument add on" in n for n in outcome.notes), outcome.notes
+
+
+def test_cli_add_follows_a_loaded_component_and_strip_restores_it(tmp_path):
+    case = next(p.values[0] for p in CASES if p.values[0].name == "pipeline_components")
+    folder = tmp_path / "job"
+    shutil.copytree(case.folder, folder)
+    component = folder / "components" / "prep.yml"
+    original = component.read_bytes()
+    assert main(["add", "-q", str(folder / "before.py")]) == 0
+    text = component.read_text()
+    assert "--remote_debug" in text and "is_deterministic: false" in text
+    assert main(["strip", "-q", str(folder / "before.py")]) == 0
+    assert component.read_bytes() == original and (folder / "before.py").read_bytes() == case.before
