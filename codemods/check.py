@@ -228,6 +228,17 @@ def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     return sorted(blocks + calls, key=lambda f: (f.line, f.col))
 
 
+def check_text(source: str) -> list[Finding]:
+    """Every instrument block in a line-based file (a requirements file): every ``#`` line is a comment."""
+    lines = markers.split_lines(source)
+    try:
+        blocks = markers.find_blocks(source, trusted=True)
+    except markers.MarkerError as exc:
+        return [Finding(1, 1, f"broken instrument block: {exc}")]
+    return [Finding(b.begin + 1, len(lines[b.begin]) - len(lines[b.begin].lstrip(" \t")) + 1, BLOCK_MESSAGE)
+            for b in blocks]
+
+
 def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     """Every instrument block in a YAML file, and every job ``command:`` that
     starts a debugger or passes ``--remote_debug`` and every

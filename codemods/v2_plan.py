@@ -10,6 +10,7 @@ kinds under ``codemods/kinds/`` (``job``, ``component``, ``pipeline_job``,
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -156,11 +157,24 @@ def plan_environment_mapping(builder: Builder, environment: CommentedMap, node: 
         return False
     build = environment.get("build")
     if isinstance(build, CommentedMap):
-        return _cannot_add_debugpy(builder, node, f"environment built from the Docker context "
-                                   f"{build.get('path')!s}: debugpy must be in its conda or requirements file "
-                                   "or its Dockerfile")
+        return _plan_build_context(builder, build, node)
     return _cannot_add_debugpy(builder, node, f"environment image {environment.get('image')!s} without a conda "
                                "file: debugpy must be in the image")
+
+
+def _plan_build_context(builder: Builder, build: CommentedMap, node: Any) -> bool:
+    """A Docker build context: its Dockerfile (the ``dockerfile`` kind finds the file it installs)."""
+    context, dockerfile = build.get("path"), build.get("dockerfile_path", "Dockerfile")
+    why = f"environment built from the Docker context {context!s}: debugpy must be in its Dockerfile"
+    if builder.options.install_debugpy:
+        return _cannot_add_debugpy(builder, node, why)
+    local = isinstance(context, str) and ":" not in context.split("/")[0] and isinstance(dockerfile, str)
+    if not local or "/" in posixpath.normpath(dockerfile):
+        # A remote context (git, a datastore) or a Dockerfile in a sub-folder (its COPY paths are not
+        # relative to its own folder): too far to follow.
+        return _cannot_add_debugpy(builder, node, why)
+    builder.companions.append(Companion(posixpath.join(context, dockerfile), "dockerfile"))
+    return False
 
 
 def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:

@@ -63,6 +63,14 @@ def _is_yaml(name: str) -> bool:
     return kinds.language_of(name) == YAML
 
 
+def _is_text(name: str, kind: Optional[str] = None) -> bool:
+    """YAML or a line-based file (requirements, Dockerfile): UTF-8, not Python's coding rules."""
+    from instrument.codemods import kinds
+
+    language = kinds.get(kind).language if kind else kinds.language_of(name)
+    return language in (kinds.YAML, kinds.TEXT)
+
+
 @dataclass(frozen=True)
 class Transformed:
     """One source through one action: the new text and what was decided."""
@@ -126,7 +134,9 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
         language = kinds.get(job.kind).language
     if job.action == STRIP:
         if not markers.has_markers(text):
-            return Transformed(text, job.kind or language, reason="no instrument blocks")
+            # A Dockerfile never holds a block, but names the file that does (cheap to read).
+            companions = _companions_of(text, language, job.kind) if language == kinds.TEXT else ()
+            return Transformed(text, job.kind or language, reason="no instrument blocks", companions=companions)
         stripped = base.strip(language, text)
         return Transformed(stripped, job.kind or language, companions=_companions_of(stripped, language, job.kind))
     clean = base.remove_blocks(text, language)
@@ -195,7 +205,7 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
     from instrument.codemods.errors import InstrumentError
 
     try:
-        source = files.decode_text(data, name) if _is_yaml(name) else files.decode(data, name)
+        source = files.decode_text(data, name) if _is_text(name, job.kind) else files.decode(data, name)
         done = transform_text(job, source.text, name, explicit)
     except files.FileError as exc:
         return Outcome(name, error=str(exc))
@@ -247,7 +257,8 @@ def select_files(job: Job, paths: Sequence[str]) -> list[tuple[Path, bool]]:
     selected = []
     from instrument.codemods import kinds
 
-    for path, explicit in files.iter_files(paths, kinds.suffixes()):
+    names = kinds.block_names() if job.action == STRIP else ()
+    for path, explicit in files.iter_files(paths, kinds.suffixes(), names):
         # While walking with --kind, only files of that kind's language.
         if not explicit and job.kind is not None and _language(path.name) != _language_of_kind(job.kind):
             continue
@@ -313,9 +324,10 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
     and searched for the bytes every finding needs, so most files of a tree
     are never decoded, let alone parsed.
     """
+    from instrument.codemods import kinds
     from instrument.codemods.check import could_have_findings
 
-    for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES):
+    for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES, kinds.block_names()):
         if any(PurePath(path).match(pattern) for pattern in allow):
             continue
         try:
@@ -323,7 +335,7 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
         except files.FileError as exc:
             yield path, str(exc)
             continue
-        if could_have_findings(data, yaml=_is_yaml(path.name)):
+        if could_have_findings(data, yaml=_is_text(path.name)):
             yield path, None
 
 
@@ -337,6 +349,8 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
 
     try:
         data = files.read_bytes(Path(name))
+        if _is_text(name) and not _is_yaml(name):
+            return _finding_lines(name, check.check_text(files.decode_text(data, name).text)), None
         if _is_yaml(name):
             return _finding_lines(name, check.check_yaml(files.decode_text(data, name).text)), None
         return _finding_lines(name, check.check_python(files.decode(data, name).text, allow)), None

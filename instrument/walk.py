@@ -77,8 +77,19 @@ def skip_folder(path: Path) -> bool:
     return is_environment(path) or is_cache(path)
 
 
-def iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES) -> Iterator[tuple[Path, bool]]:
+def _matches(name: str, patterns: tuple[str, ...]) -> bool:
+    import fnmatch
+
+    return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns)
+
+
+def iter_files(
+    paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES, names: tuple[str, ...] = ()
+) -> Iterator[tuple[Path, bool]]:
     """Yield (path, named_explicitly) for every file given or found by walking.
+
+    Walking yields the files whose name ends with one of ``suffixes`` or
+    matches one of the ``names`` patterns (``requirements*.txt``).
 
     Directories are walked in sorted order (a folder's files before its
     subfolders), passing over the folders :func:`skip_folder` names and never
@@ -121,7 +132,7 @@ def iter_files(paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES
                 if entry.is_dir(follow_symlinks=False):
                     if not skip_folder(Path(entry.path)):
                         subfolders.append(Path(entry.path))
-                elif entry.name.endswith(suffixes) and first_time(Path(entry.path)):
+                elif (entry.name.endswith(suffixes) or _matches(entry.name, names)) and first_time(Path(entry.path)):
                     yield Path(entry.path), False
             stack.extend(reversed(subfolders))
 

@@ -25,8 +25,11 @@ def test_every_kind_module_is_registered_once():
 
 @pytest.mark.parametrize("kind", kinds.all_kinds(), ids=lambda kind: kind.name)
 def test_kind_declares_what_the_runner_needs(kind):
-    assert kind.language in (base.PYTHON, base.YAML)
-    assert kind.suffixes and all(suffix.startswith(".") for suffix in kind.suffixes)
+    assert kind.language in (base.PYTHON, base.YAML, base.TEXT)
+    assert kind.suffixes or kind.names, "a kind is found by suffix while walking, or by its file names"
+    assert all(suffix.startswith(".") for suffix in kind.suffixes)
+    for pattern in kind.names:  # a named file's language is the kind's
+        assert kinds.language_of(pattern.replace("*", "x")) == kind.language
     assert kind.options <= set(FLAGS), "every option a kind takes has a command-line flag"
     assert kind.summary and "\n" not in kind.summary
 

@@ -174,6 +174,9 @@ def test_no_python_leaves_the_file_and_says_why():
         ("component", "is_deterministic_true", (("./conda.yml", "env"),)),
         ("pipeline_job", "local_and_registered_components", (("./train.yml", "component"),)),
         ("pipeline_job", "inline_nodes_service", (("conda.yml", "env"),)),
+        ("job", "build_context_requirements", (("docker-context/Dockerfile", "dockerfile"),)),
+        ("component", "build_context_tabs", (("docker-context/Dockerfile", "dockerfile"),)),
+        ("environment", "build_context_conda", (("./ctx/Dockerfile", "dockerfile"),)),
     ],
 )
 def test_companions(kind, name, companions):

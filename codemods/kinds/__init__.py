@@ -12,10 +12,11 @@ from functools import lru_cache
 from typing import Any, Optional
 
 from instrument.codemods.errors import InstrumentError
-from instrument.codemods.kinds.base import PYTHON, YAML, Kind
+from instrument.codemods.kinds.base import PYTHON, TEXT, YAML, Kind
 
 #: Kind modules, in the order of the README's table.
-MODULES = ("train", "score", "pipeline", "sdk_job", "env", "job", "component", "pipeline_job", "environment")
+MODULES = ("train", "score", "pipeline", "sdk_job", "env", "job", "component", "pipeline_job", "environment",
+           "dockerfile", "requirements")
 
 
 @lru_cache(maxsize=None)
@@ -45,13 +46,26 @@ def suffixes(language: Optional[str] = None) -> tuple[str, ...]:
 
 
 def language_of(name: str) -> Optional[str]:
-    """The language a file name says (by suffix), or None."""
+    """The language a file name says (by suffix, or a kind's name pattern), or None."""
+    import fnmatch
+    import os
+
     lowered = name.lower()
+    base_name = os.path.basename(lowered)
+    for kind in all_kinds():
+        if any(fnmatch.fnmatchcase(base_name, pattern.lower()) for pattern in kind.names):
+            return kind.language
     if lowered.endswith(suffixes(YAML)):
         return YAML
     if lowered.endswith(suffixes(PYTHON)) or name == "-":
         return PYTHON
     return None
+
+
+def block_names() -> tuple[str, ...]:
+    """Name patterns of files that add writes blocks into only when a job names them
+    (``requirements*.txt``): strip and check look at them while walking, add does not."""
+    return get("requirements").names
 
 
 def by_priority(language: str) -> list[Kind]:
@@ -92,9 +106,9 @@ def strip(source: str, kind: str) -> str:
 
 def get_language_parser(language: str):
     """The parse function of a language (one parse per file, shared by detection and plan)."""
-    from instrument.codemods.kinds.base import _parse_python, _parse_yaml
+    from instrument.codemods.kinds.base import _parse_python, _parse_text, _parse_yaml
 
-    return _parse_python if language == PYTHON else _parse_yaml
+    return {PYTHON: _parse_python, YAML: _parse_yaml, TEXT: _parse_text}[language]
 
 
 def described(language: str) -> str:
@@ -110,7 +124,8 @@ def markdown_table() -> str:
     from instrument.codemods.options import FLAGS
 
     for kind in all_kinds():
-        suffixes = ", ".join(f"`*{suffix}`" for suffix in kind.suffixes) or "named files only"
+        named = ", ".join(f"`{pattern}`" for pattern in kind.names)
+        suffixes = ", ".join(f"`*{suffix}`" for suffix in kind.suffixes) or f"named files only ({named})"
         timeout = f"{kind.default_timeout} s" if kind.default_timeout else "—"
         extra = sorted(kind.options - LISTENER_OPTIONS)
         options = ", ".join(f"`{FLAGS[option]}`" for option in extra) or "—"

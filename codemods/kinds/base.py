@@ -20,6 +20,9 @@ from instrument.codemods.options import Options
 
 PYTHON = "python"
 YAML = "yaml"
+#: Line-based files with ``#`` comments (pip requirements, Dockerfiles): every
+#: whole-line ``#`` is a comment, and their kinds are found by file name.
+TEXT = "text"
 
 #: Option names (fields of :class:`Options`) that every kind that injects a
 #: listener uses; kinds list any others they take in ``Kind.options``.
@@ -83,6 +86,15 @@ def _parse_python(text: str) -> Any:
     return parse_module(text)
 
 
+def _parse_text(text: str) -> Any:
+    return text
+
+
+def _verify_text(result: str, clean: str, plan: Plan) -> None:
+    if remove_blocks(result, TEXT) != clean:
+        raise InstrumentError("internal error: the result does not strip back to the original")
+
+
 def _parse_yaml(text: str) -> Any:
     from instrument.codemods.yaml_text import load
 
@@ -94,7 +106,7 @@ class Kind:
     """One target kind; each kind module defines one as ``KIND``."""
 
     name: str
-    language: str  # PYTHON or YAML
+    language: str  # PYTHON, YAML or TEXT
     #: One line for ``--help`` and the README's table of kinds.
     summary: str
     #: ``detect(text, tree)``: whether a file (blocks removed, parsed once) is of this kind.
@@ -107,19 +119,24 @@ class Kind:
     options: frozenset = field(default=LISTENER_OPTIONS)
     #: Looked at while walking folders (explicitly named files are always tried).
     suffixes: tuple = ()
+    #: File name patterns (``requirements*.txt``) that say the kind's language when
+    #: a file is named (such files are never looked for while walking folders).
+    names: tuple = ()
     #: Detection order among kinds of one language: lower is tried first.
     priority: int = 100
     #: ``verify(result, clean, plan)``: raise unless the result is sound.
     verify: Optional[Callable[[str, str, Plan], None]] = None
 
     def parse(self, text: str) -> Any:
-        return _parse_python(text) if self.language == PYTHON else _parse_yaml(text)
+        return {PYTHON: _parse_python, YAML: _parse_yaml, TEXT: _parse_text}[self.language](text)
 
     def check(self, result: str, clean: str, plan: Plan) -> None:
         if self.verify is not None:
             self.verify(result, clean, plan)
         elif self.language == PYTHON:
             _verify_python(result, clean, plan)
+        elif self.language == TEXT:
+            _verify_text(result, clean, plan)
         else:
             _verify_yaml(result, clean, plan)
 
@@ -135,6 +152,8 @@ class Result:
 
 def remove_blocks(source: str, language: str = PYTHON) -> str:
     try:
+        if language == TEXT:  # no strings or scalars: every fence line is one
+            return markers.remove_blocks_from(source, markers.find_blocks(source, trusted=True))
         return markers.remove_blocks(source, yaml=language == YAML)
     except markers.MarkerError as exc:
         raise InstrumentError(str(exc)) from None
