@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_commands, v2_yaml
+from instrument.codemods import v2_anchors, v2_commands, v2_yaml
 from instrument.codemods.errors import InstrumentError
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.options import Options
@@ -85,16 +85,21 @@ class Builder:
     #: (path of keys, value) the result must load with.
     expected: list = field(default_factory=list)
     entries: int = 0
+    #: Nodes edited, with the paths they are edited for (aliases and merge keys: edited once).
+    claims: Any = None
 
     def __post_init__(self) -> None:
         self.lines = v2_yaml.Lines(self.text)
         self.root = v2_yaml.compose(self.text)
+        self.claims = v2_anchors.Claims(self.root)
 
     def note(self, node: Any, message: str) -> None:
         line, col = v2_yaml.position(node)
-        self.notes.append(Note(line, col, message))
+        if Note(line, col, message) not in self.notes:  # a node merged into several holders: said once
+            self.notes.append(Note(line, col, message))
 
     def plan(self, nothing: str) -> Plan:
+        self.claims.check()
         if not self.insertions and self.companions:
             nothing = "the files it names carry the changes"
         return Plan(self.insertions, self.notes, self.companions, None if self.insertions else nothing,
@@ -104,7 +109,7 @@ class Builder:
 def node_at(root: Any, path: tuple) -> Any:
     node = root
     for key in path:
-        found = v2_yaml.child(node, key)
+        found = v2_anchors.child(node, key)
         if found is None:
             return None
         node = found[1]
@@ -114,7 +119,7 @@ def node_at(root: Any, path: tuple) -> Any:
 def plan_environment(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     """debugpy into the environment a holder runs in; True when it could not be done here."""
     node = node_at(builder.root, path)
-    found = v2_yaml.child(node, "environment")
+    found = v2_anchors.child(node, "environment")
     environment = holder.get("environment")
     if found is None or environment is None:
         return _cannot_add_debugpy(builder, found[0] if found else node, "no environment here: debugpy must be "
@@ -127,7 +132,7 @@ def plan_environment(builder: Builder, holder: CommentedMap, path: tuple) -> boo
         return _cannot_add_debugpy(builder, found[1], f"environment {environment} is a reference that cannot "
                                    "be edited here: it must contain debugpy")
     if isinstance(environment, CommentedMap):
-        return plan_environment_mapping(builder, environment, found[1])
+        return plan_environment_mapping(builder, environment, found[1], path + ("environment",))
     return _cannot_add_debugpy(builder, found[1], "environment is not a name or a mapping: debugpy not added")
 
 
@@ -140,7 +145,7 @@ def _cannot_add_debugpy(builder: Builder, node: Any, why: str) -> bool:
     return True
 
 
-def plan_environment_mapping(builder: Builder, environment: CommentedMap, node: Any) -> bool:
+def plan_environment_mapping(builder: Builder, environment: CommentedMap, node: Any, path: tuple = ()) -> bool:
     """An inline environment (or an environment file): its conda file, inline conda, build context or image."""
     from instrument.codemods import conda_env
 
@@ -153,7 +158,9 @@ def plan_environment_mapping(builder: Builder, environment: CommentedMap, node: 
             inline = conda_env.plan(builder.text, conda)
         except InstrumentError as exc:
             return _cannot_add_debugpy(builder, node, f"inline conda_file: {exc}")
-        builder.insertions.extend(inline.insertions)
+        conda_node = v2_anchors.child(node, "conda_file")
+        if conda_node is None or builder.claims.claim(conda_node[1], path + ("conda_file",)):
+            builder.insertions.extend(inline.insertions)  # once, where an anchored mapping is written
         return False
     build = environment.get("build")
     if isinstance(build, CommentedMap):
@@ -180,7 +187,7 @@ def _plan_build_context(builder: Builder, build: CommentedMap, node: Any) -> boo
 def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     """Flags on a holder's command (and debugpy in its environment); True when it runs Python."""
     node = node_at(builder.root, path)
-    found = v2_yaml.child(node, "command")
+    found = v2_anchors.child(node, "command")
     command = holder.get("command")
     if found is None or not isinstance(command, str):
         return False
@@ -195,11 +202,13 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     if handwritten:
         builder.note(found[0], "hand-written --remote_debug flags replaced (--take-over); strip puts them back")
     needs_install = plan_environment(builder, holder, path)
-    edit = v2_yaml.edit_command(builder.text, builder.lines, found[0], found[1], command, builder.options,
-                                builder.options.install_debugpy and needs_install, handwritten)
+    written, _ = v2_anchors.definition(builder.root, found[1])  # an alias's value is written at its anchor
+    edit = v2_yaml.edit_command(builder.text, builder.lines, written or found[0], found[1], command,
+                                builder.options, builder.options.install_debugpy and needs_install, handwritten)
     if edit is None:  # only taken-over words looked like an entry
         return False
-    builder.insertions.append(edit.insertion)
+    if builder.claims.claim(found[1], path + ("command",), edit.insertion):
+        builder.insertions.append(edit.insertion)
     builder.expected.append((path + ("command",), edit.expected, bool(handwritten)))
     builder.entries += 1
     return True
@@ -216,6 +225,8 @@ def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:
         entry.append(f"  ssh_public_keys: {v2_yaml.double_quoted(builder.options.ssh_public_key)}")
     entry.append("  nodes: all")
     node = node_at(builder.root, path)
+    if not builder.claims.claim(node, path, "services"):
+        return  # the same node under another name (an alias): its service is there once
     services = holder.get("services")
     found = v2_yaml.child(node, "services")
     if isinstance(services, CommentedMap) and any(

@@ -83,6 +83,11 @@ class Lines:
 def _value_characters(text: str, node: Any) -> list[tuple[str, int, int]]:
     """(character, first, last source offset) of each non-blank character of a scalar's value."""
     start, end, style = node.start_mark.index, node.end_mark.index, node.style
+    if getattr(node, "anchor", None) and text[start : start + 1] == "&":  # `&name value`: the mark is at the anchor
+        while start < end and text[start] not in _BLANK:
+            start += 1
+        while start < end and text[start] in _BLANK:
+            start += 1
     if style in (">", "|"):
         header_end = text.find("\n", start, end)
         start = end if header_end < 0 else header_end

@@ -321,3 +321,31 @@ def test_a_node_that_ends_with_an_empty_value_gets_its_own_service(tmp_path):
     for name in ("first", "second"):
         assert _service_types(submitted["jobs"][name]["services"]) == ["vs_code"]
     assert transformed(Job(STRIP), outcome.output, "pipe.yml") == before
+
+
+@pytest.mark.parametrize(
+    ("name", "steps", "line", "anchor", "other"),
+    [
+        ("alias_one_step_selected.yml", ("seed_1",), 11, "train_cmd", "jobs.seed_2.command"),
+        ("merge_one_step_selected.yml", ("train_small",), 4, "node_defaults", "jobs.train_large."),
+        ("command_reused_as_description.yml", (), 3, "cmd", "description"),
+    ],
+)
+def test_an_anchored_value_with_a_user_that_is_not_instrumented_is_refused(name, steps, line, anchor, other):
+    """Editing an anchor's text changes every alias and merge of it: only when all of them are instrumented."""
+    data = (FIXTURES / "v2_anchor_refusals" / name).read_bytes()
+    outcome = process_bytes(Job(ADD, steps=steps), data, name)
+    assert outcome.error is not None and outcome.output is None and "\n" not in outcome.error
+    assert outcome.error.startswith(f"{name}: line {line}: ") and f"&{anchor}" in outcome.error
+    assert other in outcome.error
+
+
+def test_a_node_merged_into_others_is_edited_once_and_each_node_runs_the_flags():
+    case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if c.name == "merge_key_nodes")
+    after = azure_load(case.folder / "after.yml")
+    flags = v2_commands.debug_flags(options_of(case))
+    assert all(flags in node.command for node in after.jobs.values()) and len(after.jobs) == 2
+    assert case.after.count(b"# >>> instrument: debug flags") == 1
+    for node in after.jobs.values():
+        pip = [d for d in node.component.environment.conda_file["dependencies"] if isinstance(d, dict)][0]["pip"]
+        assert pip.count("debugpy") == 1
