@@ -20,6 +20,7 @@ import subprocess
 import sys
 import tempfile
 import warnings
+from dataclasses import replace
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
@@ -116,7 +117,7 @@ def main(argv=None) -> int:
         root = Path(folder)
         export(args.git_dir, args.under, root)
         yamls = sorted(p for p in root.rglob("*") if p.suffix in (".yml", ".yaml") and p.is_file())
-        originals = {p: p.read_bytes() for p in root.rglob("*") if p.is_file() and p.suffix in (".yml", ".yaml")}
+        originals = {p: p.read_bytes() for p in root.rglob("*") if p.is_file()}  # companions too (requirements)
         python_files, loaded_before, before_commands = [], set(), {}
         for path in yamls:
             try:
@@ -135,12 +136,15 @@ def main(argv=None) -> int:
                 before_commands[path] = loaded_commands(entity)
         job = process.Job(process.ADD, service=args.service, install_debugpy=args.install_debugpy)
         changed, errors, companions, seen = set(), [], [], {str(p) for p in yamls}
+        kinds, refused = {}, set()
         for path in yamls:
             outcome = process.process_path(job, path, explicit=False)
             if outcome.error:
                 errors.append(outcome.error)
+                refused.add(path)
             if outcome.changed:
                 changed.add(path)
+                kinds[path] = outcome.kind
             companions.extend(process.companion_entries(outcome, seen))
         while companions:
             pending, companions = companions, []
@@ -149,6 +153,7 @@ def main(argv=None) -> int:
                     errors.append(outcome.error)
                 if outcome.changed:
                     changed.add(Path(outcome.path))
+                    kinds[Path(outcome.path)] = outcome.kind
                 companions.extend(process.companion_entries(outcome, seen))
         load_failures, entry_commands, flagged = [], 0, 0
         flags = v2_commands.debug_flags(Options(timeout=300, service=args.service))
@@ -165,7 +170,7 @@ def main(argv=None) -> int:
         strip = process.Job(process.STRIP)
         not_back = []
         for path in sorted(changed):
-            process.process_path(strip, path, explicit=True)
+            process.process_path(replace(strip, kind=kinds.get(path)), path, explicit=True)
             if path.read_bytes() != originals.get(path, path.read_bytes()):
                 not_back.append(str(path.relative_to(root)))
         python_set = set(python_files)
@@ -174,7 +179,11 @@ def main(argv=None) -> int:
         print(f"with a command that runs Python: {len(python_set)}")
         share = 100 * len(instrumented_python) / max(1, len(python_set))
         print(f"  instrumented: {len(instrumented_python)} ({share:.1f}%)")
-        print(f"files changed in all (conda files, components, environments included): {len(changed)}")
+        yaml_set = set(yamls)
+        print(f"YAML files changed (job, component, environment, conda): {len(changed & yaml_set)}; left alone: "
+              f"{len(yaml_set - changed - refused)}; refused: {len(refused)}")
+        print(f"files changed in all (conda files, components, environments, requirements included): {len(changed)}"
+              f" ({len(changed - yaml_set)} not YAML: {', '.join(sorted(p.name for p in changed - yaml_set))})")
         print(f"changed files that loaded with azure-ai-ml before: {len(changed & loaded_before)}; "
               f"still load: {len(changed & loaded_before) - len(load_failures)}")
         print(f"commands azure-ai-ml reads with a Python entry: {entry_commands}; "
