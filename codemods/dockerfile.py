@@ -55,9 +55,9 @@ def _escape_directive(lines: list[str]) -> str:
         text = line.strip()
         if not text.startswith("#"):
             break
-        name, _, value = text[1:].partition("=")
-        if not _ or " " in name.strip():
-            break
+        name, equals, value = text[1:].partition("=")
+        if not equals or " " in name.strip():
+            break  # a comment: directives end here
         if name.strip().lower() == "escape" and value.strip() in ("`", "\\"):
             return value.strip()
     return "\\"
