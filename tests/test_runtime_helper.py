@@ -205,7 +205,8 @@ def test_the_scoring_block_and_the_helper_share_their_parts(name):
 
 def test_the_flags_tuple_is_what_the_helpers_parser_declares():
     lines = templates.flag_lines("parser", Options(), "    ")
-    assert tuple(ast.parse(line).body[0].value.args[0].value for line in lines) == remote_debug.FLAGS
+    guards = ast.parse("\n".join(lines)).body
+    assert tuple(guard.body[0].value.args[0].value for guard in guards) == remote_debug.FLAGS
 
 
 def test_score_block_runs_in_process_without_debugpy(monkeypatch, capsys):

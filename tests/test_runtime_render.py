@@ -78,9 +78,14 @@ def test_the_scoring_block_is_self_contained():
 
 def test_the_flag_lines_are_the_helpers_own_flags():
     lines = templates.flag_lines("p", Options(port=6001, timeout=42, ranks="1"), "  ")
-    calls = [ast.parse(line).body[0].value for line in lines]
+    guards = ast.parse("\n".join(lines)).body
+    # each flag is added only where the parser does not have it yet (a parent parser's)
+    assert all(ast.unparse(guard.test) == f"{guard.body[0].value.args[0].value!r} not in p._option_string_actions"
+               for guard in guards)
+    calls = [guard.body[0].value for guard in guards]
     assert all(ast.unparse(call.func) == "p.add_argument" for call in calls)
     assert tuple(call.args[0].value for call in calls) == templates.DEBUG_FLAGS
+    assert all(line.startswith(("if ", "  p.add_argument(")) for line in lines)
     defaults = {call.args[0].value: ast.literal_eval(k.value) for call in calls for k in call.keywords if k.arg == "default"}
     assert defaults["--remote_debug_port"] == 6001
     assert defaults["--remote_debug_connection_timeout"] == 42

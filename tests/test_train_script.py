@@ -105,12 +105,24 @@ def _run(path, argv, timeout=60):
     )
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_instrumented_script_behaves_the_same_without_debugging(case, tmp_path):
-    before = tmp_path / "before.py"
-    after = tmp_path / "after.py"
+def _scripts(case, folder):
+    """before.py and after.py in ``folder``, beside the modules they import.
+
+    A case's other files (``common_args.py``) are modules the script imports,
+    as instrument finds them in a real project: never instrumented themselves.
+    """
+    for companion in case.folder.iterdir():
+        if companion.is_file() and companion.stem not in ("before", "after", "case"):
+            (folder / companion.name).write_bytes(companion.read_bytes())
+    before, after = folder / "before.py", folder / "after.py"
     before.write_bytes(case.before)
     after.write_bytes(case.after)
+    return before, after
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_instrumented_script_behaves_the_same_without_debugging(case, tmp_path):
+    before, after = _scripts(case, tmp_path)
     argv = case.meta["argv"]
     original, instrumented = _run(before, argv), _run(after, argv)
     assert original.returncode == instrumented.returncode == 0, instrumented.stderr
@@ -123,9 +135,7 @@ DEBUG_LINES = ("Timeout for debug connection: ", "ip_address: ", "Remote debuggi
 
 @pytest.mark.parametrize("case", CASES)
 def test_debug_block_runs_and_times_out(case, tmp_path):
-    before, after = tmp_path / "before.py", tmp_path / "after.py"
-    before.write_bytes(case.before)
-    after.write_bytes(case.after)
+    before, after = _scripts(case, tmp_path)
     port = _free_port()
     flags = ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)]
     result = _run(after, flags + case.meta["argv"])
@@ -142,8 +152,7 @@ def test_debug_block_runs_and_times_out(case, tmp_path):
 
 @pytest.mark.parametrize("case", [c for c in CASES if c.values[0].meta["mode"] == "parser"])
 def test_flags_show_in_help(case, tmp_path):
-    after = tmp_path / "after.py"
-    after.write_bytes(case.after)
+    _, after = _scripts(case, tmp_path)
     result = _run(after, ["--help"])
     assert result.returncode == 0, result.stderr
     for flag in train_script.DEBUG_FLAGS:

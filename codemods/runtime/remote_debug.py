@@ -88,8 +88,10 @@ def _instrument_remote_debug(args=None, run=None):
         return  # the common case costs no import
     flags = FLAGS
     for flag in given:
-        # The script's own parser also takes a flag's unambiguous abbreviation.
-        if flag not in flags and (args is None or len([known for known in flags if known.startswith(flag)]) != 1):
+        # The script's own parser also takes a flag's unambiguous abbreviation,
+        # and may have --remote_debug* flags of its own (a parent parser's).
+        own = args is not None and hasattr(args, flag[2:].replace("-", "_"))
+        if flag not in flags and not own and (args is None or len([known for known in flags if known.startswith(flag)]) != 1):
             print("Remote debugging: unknown flag {} (the flags are {})".format(flag, " ".join(flags)), file=sys.stderr, flush=True)
             sys.exit(2)
     if args is None:
@@ -205,11 +207,22 @@ def _instrument_remote_debug(args=None, run=None):
                 return
         else:
             print("Remote debugging: ignoring --remote_debug_ranks {!r} (all, or ranks like 0,3): every rank waits".format(wanted), file=sys.stderr, flush=True)
+
+    def whole_number(name, default):
+        # A parser that had a flag before instrument add (a parent parser from
+        # another module) may give it another type: take what reads as a number.
+        value = getattr(args, name, None)
+        if value is None:
+            return default
+        try:
+            return int(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else int(str(value).strip())
+        except (ValueError, OverflowError):
+            print("Remote debugging: ignoring --{} {!r}: not a whole number".format(name, value), file=sys.stderr, flush=True)
+            return default
+
     host = str(getattr(args, "remote_debug_host", None) or HOST).strip()
-    timeout = getattr(args, "remote_debug_connection_timeout", None)
-    if timeout is None:
-        timeout = TIMEOUT
-    elif not 0 <= timeout <= LONGEST_WAIT:
+    timeout = whole_number("remote_debug_connection_timeout", TIMEOUT)
+    if not 0 <= timeout <= LONGEST_WAIT:
         # A negative or huge wait is a mistake on billed compute: never wait forever for it.
         chosen = LONGEST_WAIT if timeout > LONGEST_WAIT else TIMEOUT
         print("Remote debugging: --remote_debug_connection_timeout {} is not from 0 to {} seconds: waiting {}".format(timeout, LONGEST_WAIT, chosen), file=sys.stderr, flush=True)
@@ -217,8 +230,7 @@ def _instrument_remote_debug(args=None, run=None):
     client_ip = getattr(args, "remote_debug_client_ip", None)
     # One port per process: ranks on one node listen side by side, and each
     # rank reaches its own port of a VS Code that listens.
-    port = getattr(args, "remote_debug_port", None)
-    port = (PORT if port is None else port) + (rank if client_ip else local_rank)
+    port = whole_number("remote_debug_port", PORT) + (rank if client_ip else local_rank)
     print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
     ip = reachable_address(host)
     print(ADDRESS_LINE.format(address=ip), flush=True)

@@ -66,8 +66,8 @@ class FunctionSource:
     name: str
     lines: tuple[bytes, ...]  # UTF-8: ast columns count bytes
     names: tuple[_Name, ...]
-    #: (first line, last line, column) of each ``receiver.add_argument(...)`` statement.
-    arguments: tuple[tuple[int, int, int], ...]
+    #: (first line, last line, column, option string) of each ``receiver.add_argument("--x", ...)`` statement.
+    arguments: tuple[tuple[int, int, int, str], ...]
     #: The receiver name of those statements, by the statement's first line.
     receivers: tuple[_Name, ...]
 
@@ -116,7 +116,11 @@ def function_source(module_name: str, function_name: str) -> FunctionSource:
             and isinstance(node.value.func.value, ast.Name)
         ):
             receiver = node.value.func.value
-            arguments.append((node.lineno - 1 - first, (node.end_lineno or node.lineno) - 1 - first, node.col_offset))
+            option = node.value.args[0] if node.value.args else None
+            if not (isinstance(option, ast.Constant) and isinstance(option.value, str)):
+                raise ValueError(f"{module_name}.{function_name}: an add_argument call without a literal option string")
+            last_line = (node.end_lineno or node.lineno) - 1 - first
+            arguments.append((node.lineno - 1 - first, last_line, node.col_offset, option.value))
             receivers.append(_Name(receiver.lineno - 1 - first, receiver.col_offset, receiver.end_col_offset or 0, receiver.id))
     return FunctionSource(
         module_name,
@@ -178,7 +182,15 @@ def argument_lines(
     values: Mapping[str, Constant],
     indent_unit: str,
 ) -> list[str]:
-    """The function's ``parser.add_argument(...)`` statements, called on ``receiver``."""
+    """The function's ``parser.add_argument(...)`` statements, called on ``receiver``.
+
+    Each is guarded by ``if "--x" not in receiver._option_string_actions:``:
+    a parser that already has an option (from a parent parser defined in
+    another module, or a helper that built it) keeps its own, where adding
+    it again would raise "conflicting option string" at start-up. argparse
+    registers every option string of a parser (its parents' included) in
+    that mapping, on every Python version this code runs on.
+    """
     source = function_source(module_name, function_name)
     if not receiver.isidentifier():
         raise ValueError(f"not a Python identifier: {receiver!r}")
@@ -186,7 +198,8 @@ def argument_lines(
     receivers = tuple(_Name(r.line, r.start, r.end, "\0receiver") for r in source.receivers)
     lines = _substituted(source, {**replacements, "\0receiver": receiver}, receivers)
     result: list[str] = []
-    for first, last, column in source.arguments:
-        text = [line.decode("utf-8") for line in lines[first : last + 1]]
-        result += reindent(text, indent_unit, dedent=column)
+    for first, last, column, option in source.arguments:
+        statement = reindent([line.decode("utf-8") for line in lines[first : last + 1]], "    ", dedent=column)
+        guard = f"if {string_literal(option)} not in {receiver}._option_string_actions:"
+        result += reindent([guard] + ["    " + line if line else "" for line in statement], indent_unit)
     return result

@@ -1,0 +1,148 @@
+"""A script whose parser has --remote_debug* flags before ``instrument add`` runs.
+
+The flags come from a module instrument never edits (a parent parser, a
+helper that built the parser, a click option): the instrumented script must
+start as before, and with ``--remote_debug`` time out cleanly and go on.
+Real runs: the CLI instruments the script on disk, real interpreters run it.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from instrument.cli import main
+
+TRAIN = """\
+import argparse
+
+from shared import common_parser
+
+parser = argparse.ArgumentParser(parents=[common_parser]{handler})
+parser.add_argument("--epochs", type=int, default=2)
+args = parser.parse_args()
+print("epochs", args.epochs, "seed", args.seed)
+"""
+
+SHARED = """\
+import argparse
+
+common_parser = argparse.ArgumentParser(add_help=False{handler})
+common_parser.add_argument("--seed", type=int, default=0)
+{flags}"""
+
+#: (shared module's debug flags, parser's conflict handler, extra argv with --remote_debug)
+PARENTS = {
+    "parent-has-remote-debug": ('common_parser.add_argument("--remote_debug", action="store_true")\n', "", []),
+    "parent-has-every-flag": (
+        "".join(f'common_parser.add_argument("{flag}")\n' for flag in (
+            "--remote_debug_connection_timeout", "--remote_debug_client_ip", "--remote_debug_port",
+            "--remote_debug_ranks", "--remote_debug_host"))
+        + 'common_parser.add_argument("--remote_debug", "--rd", action="store_true")\n'
+        + 'common_parser.add_argument("--remote_debug_subprocesses", action="store_true")\n', "", []),
+    "resolve-handler": ('common_parser.add_argument("--remote_debug", action="count", default=0)\n',
+                        ', conflict_handler="resolve"', []),
+    "parent-timeout-is-a-string": (
+        'common_parser.add_argument("--remote_debug_connection_timeout", default="300")\n'
+        'common_parser.add_argument("--remote_debug_port", type=float)\n', "", []),
+    "parent-has-a-flag-of-its-own": (
+        'common_parser.add_argument("--remote_debug_verbose", action="store_true")\n', "",
+        ["--remote_debug_verbose"]),
+}
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _run(script: Path, *argv: str) -> subprocess.CompletedProcess:
+    env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
+    return subprocess.run([sys.executable, "-Xfrozen_modules=off", str(script), *argv], capture_output=True,
+                          text=True, timeout=90, cwd=script.parent, env=env)
+
+
+def _instrumented(tmp_path: Path, train: str, shared: str, capsys: pytest.CaptureFixture[str],
+                  *options: str) -> tuple[Path, str]:
+    (tmp_path / "shared.py").write_text(shared)
+    script = tmp_path / "train.py"
+    script.write_text(train)
+    before = _run(script, "--epochs", "3").stdout
+    assert main(["add", "-q", *options, str(script)]) == 0, capsys.readouterr().err
+    assert (tmp_path / "shared.py").read_text() == shared  # the parent's module is not edited
+    assert script.read_text() != train
+    return script, before
+
+
+@pytest.mark.parametrize(("flags", "handler", "extra"), list(PARENTS.values()), ids=list(PARENTS))
+def test_a_parser_with_inherited_flags_starts_and_times_out(flags, handler, extra, tmp_path, capsys):
+    train = TRAIN.format(handler=handler)
+    script, before = _instrumented(tmp_path, train, SHARED.format(handler=handler, flags=flags), capsys)
+    assert "--remote_debug\" not in parser._option_string_actions" in script.read_text()
+    plain = _run(script, "--epochs", "3")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == before == "epochs 3 seed 0\n"
+    port = str(_free_port())
+    debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", port,
+                 *extra, "--epochs", "3")
+    assert debug.returncode == 0, debug.stderr
+    lines = debug.stdout.splitlines()
+    assert lines.count("Timeout for debug connection: 1") == 1
+    assert f"Remote debugging: listening on {lines[1].split()[-1]}:{port}" in lines
+    assert lines.count("Debugger attached = False") == 1
+    assert lines[-1] == "epochs 3 seed 0"  # the script went on
+    assert "Traceback" not in debug.stderr and "unknown flag" not in debug.stderr
+
+
+def test_an_inherited_flag_that_holds_no_number_is_one_line(tmp_path, capsys):
+    flags = 'common_parser.add_argument("--remote_debug_connection_timeout", default="soon")\n'
+    script, _ = _instrumented(tmp_path, TRAIN.format(handler=""), SHARED.format(handler="", flags=flags), capsys,
+                              "--timeout", "1")  # what the helper waits instead
+    debug = _run(script, "--remote_debug", "--remote_debug_port", str(_free_port()))
+    assert debug.returncode == 0, debug.stderr
+    assert debug.stderr.splitlines() == ["Remote debugging: ignoring --remote_debug_connection_timeout 'soon': "
+                                         "not a whole number"]
+    assert "Timeout for debug connection: 1" in debug.stdout.splitlines()
+    assert debug.stdout.splitlines()[-1] == "epochs 2 seed 0"
+
+
+CLICK = """\
+import click
+
+from shared import debug_option
+
+
+@click.command()
+@click.option("--epochs", default=2)
+@debug_option
+def main(epochs, remote_debug):
+    print("epochs", epochs)
+
+
+if __name__ == "__main__":
+    main()
+"""
+
+
+def test_a_click_option_from_another_module_keeps_the_script_running(tmp_path, capsys):
+    # Standalone mode: the helper's own parser reads the flags, so nothing
+    # is added to the script's options and nothing can conflict.
+    shared = 'import click\n\ndebug_option = click.option("--remote_debug", is_flag=True)\n'
+    (tmp_path / "shared.py").write_text(shared)
+    script = tmp_path / "cli.py"
+    script.write_text(CLICK)
+    assert main(["add", "-q", str(script)]) == 0, capsys.readouterr().err
+    assert "\n_instrument_remote_debug()\n" in script.read_text()
+    plain = _run(script, "--epochs", "3")
+    assert (plain.returncode, plain.stdout) == (0, "epochs 3\n"), plain.stderr
+    debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1",
+                 "--remote_debug_port", str(_free_port()), "--epochs", "3")
+    assert debug.returncode == 0, debug.stderr
+    assert debug.stdout.splitlines().count("Debugger attached = False") == 1
+    assert debug.stdout.splitlines()[-1] == "epochs 3"
