@@ -196,6 +196,26 @@ def strips_back_to(result: str, original: str, yaml: bool = False) -> bool:
     return remove_blocks(result, yaml) == original
 
 
+def code_start(inside: Sequence[str]) -> int:
+    """Where a block's code starts, below the saved original lines that lead it.
+
+    The saved lines (``#:``) come first, right under the begin fence (see
+    :func:`render_block`): a ``#:`` comment among the code lines is a comment
+    of the user's that add copied into a rewritten statement, and stays code.
+    """
+    for index, line in enumerate(inside):
+        if line.strip() and not _SAVED_RE.match(line):
+            return index
+    return len(inside)
+
+
+def saved_and_code(inside: Sequence[str]) -> tuple[list[str], list[str]]:
+    """A block's saved original lines (``#:`` taken off) and its code lines (blank lines in neither)."""
+    start = code_start(inside)
+    saved = [line[found.end() :] for line in inside[:start] if (found := _SAVED_RE.match(line))]
+    return saved, [line for line in inside[start:] if line.strip()]
+
+
 def remove_blocks_from(source: str, blocks: Sequence[Block], yaml: bool = False) -> str:
     if not blocks:
         return source
@@ -204,13 +224,7 @@ def remove_blocks_from(source: str, blocks: Sequence[Block], yaml: bool = False)
     position = 0
     for block in blocks:
         kept.extend(lines[position : block.begin])
-        saved, code = [], []
-        for line in lines[block.begin + 1 : block.end]:
-            found = _SAVED_RE.match(line)
-            if found:
-                saved.append(line[found.end() :])
-            elif line.strip():
-                code.append(line)
+        saved, code = saved_and_code(lines[block.begin + 1 : block.end])
         try:
             kept.extend(marker_scan.restored(saved, code, yaml))
         except ValueError as exc:
@@ -236,6 +250,14 @@ def _drop_final_newline(text: str) -> str:
 
 def render_block(insertion: Insertion, newline: str, saved: Sequence[str] = ()) -> list[str]:
     """The lines of one fenced block, each ending with ``newline``."""
+    for line in insertion.body:
+        if is_begin(insertion.indent + line) or is_end(insertion.indent + line):
+            # A rewritten statement holding a comment that reads as a fence:
+            # strip would end (or nest) the block there and lose code.
+            raise MarkerError(
+                f"line {insertion.before + 1}: a comment in the lines add rewrites reads as an instrument "
+                f"fence ({line.strip()!r}); reword it and run add again"
+            )
     out = [f"{insertion.indent}{BEGIN}: {insertion.label}{newline}"]
     for line in saved:
         out.append(f"{insertion.indent}{SAVED}{line}")

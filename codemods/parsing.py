@@ -18,6 +18,10 @@ from instrument.codemods.errors import CodemodError
 
 def parse_module(source: str) -> cst.Module:
     """LibCST's parse, with a one-line error naming line and column."""
+    if source.startswith("\ufeff"):
+        # A second byte order mark (the first one the decoding took): CPython
+        # refuses it, and LibCST would drop it, so no codemod could give it back.
+        raise CodemodError(f"cannot parse: {_python_syntax_error(source)}")
     try:
         return cst.parse_module(source)
     except cst.ParserSyntaxError as exc:

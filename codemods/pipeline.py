@@ -326,8 +326,9 @@ def _rewritten_lines(result: str) -> list[str]:
     dropped: set[int] = set()
     for block in markers.find_blocks(result):
         inside = range(block.begin + 1, block.end)
-        saved = {i for i in inside if lines[i].lstrip(" \t\f").startswith(markers.SAVED)}
-        dropped |= {block.begin, block.end} | (saved if saved else set(inside))
+        saved, _ = markers.saved_and_code([lines[i] for i in inside])
+        start = markers.code_start([lines[i] for i in inside])
+        dropped |= {block.begin, block.end} | (set(inside[:start]) if saved else set(inside))
     return [line.rstrip("\r\n") for i, line in enumerate(lines) if i not in dropped]
 
 

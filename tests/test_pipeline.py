@@ -61,8 +61,8 @@ def test_add_is_idempotent(case):
 
 @pytest.mark.parametrize("case", CASES)
 def test_after_file_parses_and_has_blocks(case):
-    text = case.after.decode("utf-8")
-    ast.parse(text)
+    ast.parse(case.after)  # bytes: the coding cookie is honoured, as when Python runs it
+    text = files.decode(case.after).text
     assert markers.find_blocks(text)
 
 
@@ -215,6 +215,22 @@ ERRORS = [
         id="constructor_shares_a_line",
     ),
     pytest.param("from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(\n", "cannot parse", id="syntax_error"),
+    # A comment that reads as a fence would end (or nest) the block replacing its statement.
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\n\ns = PythonScriptStep(\n    'a.py',\n"
+        "    # <<< instrument\n)\n",
+        "line 3: a comment in the lines add rewrites reads as an instrument fence ('# <<< instrument')",
+        id="end_fence_lookalike_in_a_step",
+    ),
+    pytest.param(
+        "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(\r\n"
+        "    # >>> instrument: start remote debugging\r\n    'a.py')\n",
+        "line 3: instrument block is never closed",
+        id="begin_fence_lookalike_in_a_step",
+    ),
+    # Python refuses a byte order mark after the one the decoding takes; LibCST would drop it.
+    pytest.param("\ufefffrom azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep('a.py')\n",
+                 "cannot parse: invalid non-printable character U+FEFF (line 1, column 1)", id="second_byte_order_mark"),
 ]
 
 
