@@ -19,7 +19,7 @@ from typing import Optional
 import libcst as cst
 import libcst.matchers as m
 
-from instrument.codemods import markers, templates
+from instrument.codemods import fence_layout, markers, templates
 from instrument.codemods.check import find_debug_calls
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Plan
@@ -107,12 +107,15 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     indent = init.body.indent if init.body.indent is not None else module.default_indent
     taken = _identifiers(module, clean)
     name = free_name(templates.HELPER_NAME, taken)
-    block = markers.Insertion(
-        _block_position(module, init, clean),
-        indent,
-        templates.LABEL_SCORE,
-        templates.score_lines(name, options, indent),
-    )
+    # The fence leads the nested helper only above a definition: elsewhere a
+    # formatter would give the fence the definition's blank line, outside
+    # the block (see fence_layout).
+    statements = list(init.body.body)
+    below = statements[1:2] if m.matches(statements[0], _DOCSTRING) else statements[:1]
+    lines = templates.score_lines(name, options, indent)
+    if not below or not fence_layout.leads_definition(below[0], below[0].leading_lines):
+        lines = fence_layout.blank_lines_after_fence(1) + lines
+    block = markers.Insertion(_block_position(module, init, clean), indent, templates.LABEL_SCORE, lines)
     return Plan(insertions=[block], expected=block)
 
 

@@ -31,7 +31,7 @@ from typing import Optional
 
 import libcst as cst
 
-from instrument.codemods import markers, templates
+from instrument.codemods import fence_layout, markers, templates
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
@@ -356,11 +356,10 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     # above any comment of the next statement, with the blank lines a
     # formatter (black, ruff format) wants around a definition inside the
     # fences: a formatter run on the instrumented file then adds none outside
-    # them, where strip would leave them behind. After one blank line the
-    # opening fence stands alone (two blank lines follow it); after two it
-    # leads the definition.
+    # them, where strip would leave them behind (see fence_layout).
     blank = _blank_lines_before(first_body) if last_head is not None else 0
-    helper_body = ["", ""] if blank == 1 else []
+    leading_below = list(getattr(first_body, "leading_lines", ()))[blank:]
+    helper_body = [] if fence_layout.leads_definition(first_body, leading_below) else fence_layout.blank_lines_after_fence(0)
     helper_body += templates.helper_lines(name, options, indent_unit) + ["", ""]
     if standalone:
         helper_body += templates.call_lines(name, None) + ["", ""]
