@@ -359,7 +359,8 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     # them, where strip would leave them behind (see fence_layout).
     blank = _blank_lines_before(first_body) if last_head is not None else 0
     leading_below = list(getattr(first_body, "leading_lines", ()))[blank:]
-    helper_body = [] if fence_layout.leads_definition(first_body, leading_below) else fence_layout.blank_lines_after_fence(0)
+    leads = fence_layout.leads_definition(first_body, leading_below)
+    helper_body = [] if leads else fence_layout.blank_lines_after_fence(0)
     helper_body += templates.helper_lines(name, options, indent_unit) + ["", ""]
     if standalone:
         helper_body += templates.call_lines(name, None) + ["", ""]
