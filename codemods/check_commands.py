@@ -46,6 +46,8 @@ def debugger_command(words: Sequence[str]) -> Optional[str]:
 
 
 def remote_debug_flag(words: Sequence[str]) -> bool:
+    # An optional group ``$[[--remote_debug ...]]`` splits into words too; its first keeps the ``$[[``.
+    words = [word[3:] if word.startswith("$[[") else word for word in words]
     return any(word == REMOTE_DEBUG_FLAG or word.startswith(REMOTE_DEBUG_FLAG + "=") for word in words)
 
 

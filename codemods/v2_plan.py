@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_anchors, v2_commands, v2_yaml
+from instrument.codemods import v2_anchors, v2_commands, v2_take_over, v2_yaml, yaml_text
 from instrument.codemods.errors import InstrumentError
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.options import Options
@@ -87,6 +87,10 @@ class Builder:
     entries: int = 0
     #: Nodes edited, with the paths they are edited for (aliases and merge keys: edited once).
     claims: Any = None
+    #: ``--take-over``: (begin, end, new text) cuts of hand-written debug arguments, and
+    #: (path, command without them) each command must then load as.
+    taken: list = field(default_factory=list)
+    taken_commands: list = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.lines = v2_yaml.Lines(self.text)
@@ -192,24 +196,24 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     if found is None or not isinstance(command, str):
         return False
     command = str(command)
-    if not v2_commands.entry_commands(command):
+    try:
+        handwritten = v2_take_over.hand_written(command)
+    except InstrumentError as exc:
+        raise InstrumentError(f"line {found[0].start_mark.line + 1}: {exc}") from None
+    if not v2_commands.entry_commands(v2_take_over.blanked(command, handwritten)):
         builder.note(found[0], "the command runs no Python entry script; no debug flags added")
         return False
-    handwritten = v2_commands.remote_debug_spans(command)
-    if handwritten and not builder.options.take_over:
-        raise InstrumentError(f"line {found[0].start_mark.line + 1}: the command already has --remote_debug flags "
-                              "written by hand; remove them, or use --take-over to replace them")
-    if handwritten:
-        builder.note(found[0], "hand-written --remote_debug flags replaced (--take-over); strip puts them back")
-    needs_install = plan_environment(builder, holder, path)
     written, _ = v2_anchors.definition(builder.root, found[1])  # an alias's value is written at its anchor
+    if handwritten:
+        return v2_take_over.take_over(builder, found, written, path, command, handwritten)
+    needs_install = plan_environment(builder, holder, path)
     edit = v2_yaml.edit_command(builder.text, builder.lines, written or found[0], found[1], command,
-                                builder.options, builder.options.install_debugpy and needs_install, handwritten)
-    if edit is None:  # only taken-over words looked like an entry
+                                builder.options, builder.options.install_debugpy and needs_install)
+    if edit is None:
         return False
     if builder.claims.claim(found[1], path + ("command",), edit.insertion):
         builder.insertions.append(edit.insertion)
-    builder.expected.append((path + ("command",), edit.expected, bool(handwritten)))
+    builder.expected.append((path + ("command",), edit.expected))
     builder.entries += 1
     return True
 
@@ -283,26 +287,15 @@ def set_flag(builder: Builder, mapping_path: tuple, section: Optional[str], key:
 
 def verify(result: str, clean: str, plan: Plan) -> None:
     """The result loads, strips back, and holds every value the plan meant to write."""
-    from instrument.codemods import yaml_text
-
     yaml_text.verify(result, clean)
     data = yaml_text.load(result)
-    for path, value, *by_words in plan.expected or ():
+    for path, value in plan.expected or ():
         found = data
         for key in path:
             found = found.get(key) if isinstance(found, CommentedMap) else None
-        if by_words and by_words[0] and isinstance(found, str):
-            # Taken-over words leave their spaces behind in the expected value, not in the file.
-            found, value = _shell_words(found), _shell_words(value)
-        elif path[-1] == "command" and isinstance(found, str):
+        if path[-1] == "command" and isinstance(found, str):
             # A clipped block scalar that ended the file without a newline gains one
             # when the block's closing fence follows it; bash does not care.
             found, value = str(found).rstrip("\n"), value.rstrip("\n")
         if found != value or type(found) is not type(value) and not isinstance(value, str):
             raise InstrumentError(f"internal error: {'.'.join(path)} would load as {found!r}, not {value!r}")
-
-
-def _shell_words(command: str) -> list:
-    """The command's tokens (blank lines and spacing left out), to compare two spellings of one command."""
-    tokens = [(t.kind, " ".join(t.value.split())) for t in v2_commands.tokenize(command)]
-    return [t for i, t in enumerate(tokens) if t != (v2_commands.OPERATOR, "") or i == 0 or tokens[i - 1] != t]

@@ -4,8 +4,8 @@
 concatenation, an f-string, or a name bound once in the same function or at
 module level); the shell scanner of :mod:`instrument.codemods.v2_commands`
 says where the flags go, :mod:`instrument.codemods.v2_strings` puts them
-there. Hand-written ``--remote_debug`` flags are left alone with a note, or
-replaced with ``--take-over``.
+there. Hand-written debug arguments (``--remote_debug`` flags, ``python -m
+debugpy``) are left alone with a note, or removed for good with ``--take-over``.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import re
 
 import libcst as cst
 
-from instrument.codemods import v2_commands, v2_strings
+from instrument.codemods import v2_commands, v2_strings, v2_take_over
+from instrument.codemods.errors import InstrumentError
 from instrument.codemods.v2_python import ENVIRONMENT, JobDef, keyword, string_value
 
 INSTALL = "pip install debugpy && "
@@ -76,12 +77,14 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
     if any(piece.host is not None and _SINGLE_BRACED.search(piece.text) for piece in found):
         edits.note(expression, "this f-string renders ${inputs.x}/${outputs.x} with single braces, which Azure ML "
                                "does not replace: write ${{{{inputs.x}}}} inside an f-string")
-    removed = _hand_written(command, found)
-    if removed and not edits.options.take_over:
-        edits.note(expression, "the command already passes --remote_debug flags (hand-written); left as it is "
-                               "(--take-over replaces them)")
+    try:
+        removed = _hand_written(command, found)
+    except InstrumentError as exc:
+        edits.note(expression, f"{exc}; left as it is")
         return False
-    at = _flag_offset(command, removed)
+    if removed:
+        return _take_over(edits, expression, found, command, removed)
+    at = v2_commands.flag_insertion(command)
     if at is None:
         edits.note(expression, "the command runs no Python entry script; left as it is")
         return False
@@ -92,16 +95,54 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
     changes = [v2_strings.Edit(at, " " + " ".join(v2_commands.debug_flag_tokens(edits.options)), after=True)]
     if install:
         changes.append(v2_strings.Edit(v2_commands.install_insertion(command), INSTALL, after=False))
-    changes += [v2_strings.Edit(start, "", after=False, remove=end - start) for start, end in removed]
-    try:
-        replaced = v2_strings.replacements(found, changes, edits.quote)
-    except ValueError:
-        edits.note(expression, "the hand-written --remote_debug flags are spread over expressions; replace them by hand")
-        return False
+    replaced = v2_strings.replacements(found, changes, edits.quote)
     if not edits.touch(expression, edits.label_job):
         return False
     edits.nodes.update(replaced)
     return True
+
+
+def _take_over(edits, expression, found, command: str, removed: list) -> bool:
+    """Hand-written debug arguments: a note, or (``--take-over``) their removal for good.
+
+    The removal goes into ``edits.taken``; the plan is then made again on the
+    script without them (see :func:`instrument.codemods.v2_python_plan.plan`).
+    """
+    if not edits.options.take_over:
+        edits.note(expression, "the command already has hand-written debug arguments (--remote_debug flags or "
+                               "python -m debugpy); left as it is (--take-over removes them for good)")
+        return False
+    kept = v2_take_over.blanked(command, removed)
+    if v2_commands.flag_insertion(kept) is None:
+        edits.note(expression, "without its hand-written debug arguments the command runs no Python entry "
+                               "script; left as it is")
+        return False
+    if expression in edits.taken_expressions:
+        return True
+    changes = []
+    for start, end in removed:
+        changes += _removals(found, start, end)
+    try:
+        replaced = v2_strings.replacements(found, changes, edits.quote)
+    except ValueError:
+        edits.note(expression, "the hand-written debug arguments are spread over expressions other than an "
+                               "f-string's; take them out by hand")
+        return False
+    edits.taken_expressions.add(expression)
+    edits.taken.update(replaced)
+    edits.note(expression, "hand-written debug arguments removed for good (--take-over); strip leaves them out")
+    return True
+
+
+def _removals(found, start: int, end: int) -> list:
+    """The rendered range ``start``..``end`` as one removal per piece it covers."""
+    edits, position = [], 0
+    for piece in found:
+        low, high = max(start, position), min(end, position + len(piece.text))
+        if low < high:
+            edits.append(v2_strings.Edit(low, "", after=False, remove=high - low))
+        position += len(piece.text)
+    return edits
 
 
 def _hand_written(command: str, found) -> list:
@@ -112,24 +153,9 @@ def _hand_written(command: str, found) -> list:
         starts.append(position)
         position += len(piece.text)
     ranges = []
-    for start, end in v2_commands.remote_debug_spans(command):
+    for start, end in v2_take_over.hand_written(command):
         piece_start = max(s for s in starts if s <= start)
         while start > piece_start and command[start - 1] in " \t":
             start -= 1
         ranges.append((start, end))
     return ranges
-
-
-def _flag_offset(command: str, removed: list):
-    """Where the flags go in ``command`` once the ``removed`` ranges are gone (an offset of ``command``)."""
-    kept, position = [], 0
-    for start, end in removed:
-        kept.append(command[position:start])
-        position = end
-    at = v2_commands.flag_insertion("".join(kept) + command[position:])
-    if at is None:
-        return None
-    for start, end in removed:
-        if at > start:
-            at += end - start
-    return at

@@ -23,9 +23,13 @@ original lines behind ``#:``, as for SDK v1 pipelines.
 
 from __future__ import annotations
 
+import dataclasses
+
 import libcst as cst
 
 from instrument.codemods import markers, v2_yaml
+from instrument.codemods.errors import InstrumentError
+from instrument.codemods.parsing import parse_module
 from instrument.codemods.call_arguments import preferred_quote, quoted
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.names import free_name
@@ -63,6 +67,8 @@ class _Edits:
         self.notes: list[Note] = []
         self.companions: list[Companion] = []
         self.service_class: str | None = None
+        self.taken: dict = {}  # --take-over: original string node -> the node without hand-written debug arguments
+        self.taken_expressions: set = set()
 
     def note(self, node: cst.CSTNode, message: str) -> None:
         line, col = self.analysis.line(node)
@@ -194,7 +200,9 @@ def _loaded_component(edits: _Edits, job: JobDef) -> None:
                          f"run instrument add on {where or 'that file'} too")
 
 
-def plan(clean: str, module: cst.Module, options: Options) -> Plan:
+def plan(clean: str, module: cst.Module, options: Options, taken_over: bool = False) -> Plan:
+    """The plan; with ``--take-over`` and hand-written debug arguments, the plan for the
+    script without them (``Plan.source``), which is what strip then gives back."""
     analysis = analyse(module)
     if not defines_jobs(analysis):
         return Plan(reason="imports azure.ai.ml but defines no job (command, CommandComponent, load_component, "
@@ -216,11 +224,29 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
             instrumented.append(job)
             if options.service and job.is_builder:
                 _add_service(edits, job)
+    if edits.taken:
+        if taken_over:
+            raise InstrumentError("internal error: hand-written debug arguments left after taking them over")
+        source = module.visit(_Replacer(edits.taken)).code
+        again = plan(source, parse_module(source), options, taken_over=True)
+        taken_notes = [note for note in edits.notes if "--take-over" in note.message]
+        return dataclasses.replace(again, source=source, notes=list(again.notes) + taken_notes)
     _environments(edits)
     pure = _reuse(edits, instrumented)
     if _needs_import(edits):
         pure.append(_import_insertion(edits, module))
     return assemble(edits, module, pure, LABEL_JOB)
+
+
+class _Replacer(cst.CSTTransformer):
+    """Puts the given nodes in place of the originals (the rest of the module keeps every byte)."""
+
+    def __init__(self, nodes: dict) -> None:
+        super().__init__()
+        self.nodes = nodes
+
+    def on_leave(self, original, updated):
+        return self.nodes.get(original, updated)
 
 
 def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:

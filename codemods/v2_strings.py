@@ -136,7 +136,7 @@ class Edit:
     """Put ``text`` at rendered offset ``offset``; ``after`` the character before it (a word's end).
 
     With ``remove`` > 0 the text replaces that many rendered characters (hand-written flags
-    taken over), which must all be in one literal piece.
+    taken over), which must all be in one literal piece or be one whole f-string expression.
     """
 
     offset: int
@@ -158,8 +158,10 @@ def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: str) -> d
     for edit in edits:
         index = _piece_at(found, starts, edit)
         local = edit.offset - starts[index]
-        if edit.remove and not (found[index].literal and local + edit.remove <= len(found[index].text)):
-            raise ValueError("text to remove is not inside one string literal")
+        piece = found[index]
+        whole_expression = piece.host is not None and not piece.literal and (local, edit.remove) == (0, len(piece.text))
+        if edit.remove and not (piece.literal and local + edit.remove <= len(piece.text) or whole_expression):
+            raise ValueError("text to remove is not inside one string literal or f-string")
         placed.setdefault(index, []).append((local, local + edit.remove, edit.text))
     by_host: dict = {}
     for index, inserts in placed.items():
@@ -221,9 +223,10 @@ def _fstring(host: cst.FormattedString, found: Sequence[Piece], groups) -> cst.F
         if piece.literal:
             changed[piece.node] = [piece.node.with_changes(value=_insert(piece.node.value, raw, True, inserts))]
         else:
-            before = [cst.FormattedStringText(text) for local, _, text in inserts if local == 0]
+            before = [cst.FormattedStringText(text) for local, end, text in inserts if local == 0 and text]
             after = [cst.FormattedStringText(text) for local, _, text in inserts if local != 0]
-            changed[piece.node] = before + [piece.node] + after
+            removed = any(end > local for local, end, _ in inserts)  # a taken-over `{port}`
+            changed[piece.node] = before + ([] if removed else [piece.node]) + after
     parts = []
     for part in host.parts:
         parts.extend(changed.get(part, [part]))

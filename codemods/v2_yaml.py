@@ -25,7 +25,7 @@ from instrument.codemods.errors import InstrumentError
 from instrument.codemods.options import Options
 
 COMMAND_LABEL = "debug flags for the entry script (remove with `instrument strip`)"
-_BLANK = " \t\r\n"
+BLANK = " \t\r\n"
 _ESCAPES = {"0": "\0", "a": "\a", "b": "\b", "t": "\t", "\t": "\t", "n": "\n", "v": "\v", "f": "\f",
             "r": "\r", "e": "\x1b", " ": " ", '"': '"', "/": "/", "\\": "\\", "N": "\x85", "_": "\xa0",
             "L": "\u2028", "P": "\u2029"}
@@ -59,7 +59,7 @@ def last_content(text: str, node: Any) -> int:
     if node.id == "scalar" and node.value == "" and node.style is None:
         return -1  # `key:` with nothing: its marks point at whatever token comes next
     index = node.end_mark.index
-    while index > node.start_mark.index and text[index - 1] in _BLANK:
+    while index > node.start_mark.index and text[index - 1] in BLANK:
         index -= 1
     return min(max(index - 1, node.start_mark.index), len(text) - 1)
 
@@ -80,19 +80,19 @@ class Lines:
         return min(bisect_right(self.starts, offset), len(self.lines)) - 1
 
 
-def _value_characters(text: str, node: Any) -> list[tuple[str, int, int]]:
+def value_characters(text: str, node: Any) -> list[tuple[str, int, int]]:
     """(character, first, last source offset) of each non-blank character of a scalar's value."""
     start, end, style = node.start_mark.index, node.end_mark.index, node.style
     if getattr(node, "anchor", None) and text[start : start + 1] == "&":  # `&name value`: the mark is at the anchor
-        while start < end and text[start] not in _BLANK:
+        while start < end and text[start] not in BLANK:
             start += 1
-        while start < end and text[start] in _BLANK:
+        while start < end and text[start] in BLANK:
             start += 1
     if style in (">", "|"):
         header_end = text.find("\n", start, end)
         start = end if header_end < 0 else header_end
     if style in (">", "|", None):
-        return [(text[i], i, i) for i in range(start, end) if text[i] not in _BLANK]
+        return [(text[i], i, i) for i in range(start, end) if text[i] not in BLANK]
     found: list[tuple[str, int, int]] = []
     i, stop = start + 1, end - 1  # inside the quotes
     while i < stop:
@@ -108,14 +108,14 @@ def _value_characters(text: str, node: Any) -> list[tuple[str, int, int]]:
                 value, width = chr(int(text[i + 2 : i + 2 + digits], 16)), 2 + digits
             else:
                 value, width = _ESCAPES.get(escape, escape), 2
-        if value and value not in _BLANK:
+        if value and value not in BLANK:
             found.append((value, i, i + width - 1))
         i += width
     return found
 
 
 def _count_non_blank(text: str) -> int:
-    return sum(1 for char in text if char not in _BLANK)
+    return sum(1 for char in text if char not in BLANK)
 
 
 @dataclass(frozen=True)
@@ -134,37 +134,24 @@ def edit_command(
     value: str,
     options: Options,
     install_debugpy: bool,
-    remove: Sequence[tuple[int, int]] = (),
 ) -> Optional[CommandEdit]:
-    """The fenced block that replaces a ``command:`` key with the flags added; None: no Python entry.
-
-    ``remove``: spans of the value (hand-written ``--remote_debug*`` words) to
-    take out first; the words go, and a line left blank goes with them.
-    """
-    blanked = value
-    for start, stop in remove:  # same length, so offsets in value and blanked agree
-        blanked = blanked[:start] + " " * (stop - start) + blanked[stop:]
-    expected = v2_commands.add_flags(blanked, options, install_debugpy)
+    """The fenced block that replaces a ``command:`` key with the flags added; None: no Python entry."""
+    expected = v2_commands.add_flags(value, options, install_debugpy)
     if expected is None:
         return None
     if value_node.start_mark.index < key_node.start_mark.index:  # *alias: its text is elsewhere
         raise InstrumentError(f"line {key_node.start_mark.line + 1}: the command is an alias; "
                               "add the --remote_debug flags by hand")
-    characters = _value_characters(text, value_node)
-    if [found[0] for found in characters] != [char for char in value if char not in _BLANK]:
+    characters = value_characters(text, value_node)
+    if [found[0] for found in characters] != [char for char in value if char not in BLANK]:
         raise InstrumentError(f"line {key_node.start_mark.line + 1}: cannot follow this command's quoting; "
                               "add the --remote_debug flags by hand")
     edits: list[tuple[int, int, str]] = []  # (offset, characters deleted, text inserted)
-    for start, stop in remove:
-        for word in v2_commands.tokenize(value[start:stop]):
-            first_char = characters[_count_non_blank(value[: start + word.start])]
-            last_char = characters[_count_non_blank(value[: start + word.end]) - 1]
-            edits.append((first_char[1], last_char[2] + 1 - first_char[1], ""))
-    at = v2_commands.flag_insertion(blanked)
+    at = v2_commands.flag_insertion(value)
     before_flags = _count_non_blank(value[:at]) - 1
     edits.append((characters[before_flags][2] + 1, 0, " " + v2_commands.debug_flags(options)))
     if install_debugpy:
-        entry_start = _count_non_blank(value[: v2_commands.install_insertion(blanked)])
+        entry_start = _count_non_blank(value[: v2_commands.install_insertion(value)])
         edits.append((characters[entry_start][1], 0, "pip install debugpy && "))
     first = key_node.start_mark.line
     last = lines.line_of(last_content(text, value_node))
@@ -172,10 +159,6 @@ def edit_command(
     new = text[begin:end]
     for offset, deleted, piece in sorted(edits, reverse=True):
         new = new[: offset - begin] + piece + new[offset - begin + deleted :]
-    if remove:
-        old_lines, new_lines = markers.split_lines(text[begin:end]), markers.split_lines(new)
-        if len(old_lines) == len(new_lines):  # a line that only held taken-over words goes
-            new = "".join(n for o, n in zip(old_lines, new_lines) if n.strip() or not o.strip())
     return CommandEdit(replacing(lines, first, last, new, COMMAND_LABEL), expected)
 
 

@@ -218,7 +218,7 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
     if done.kind is None:
         return Outcome(name, skipped=True, reason=done.reason)
     notes = tuple(f"{name}:{line}:{col}: note: {message}" for line, col, message in done.notes)
-    notes += _hand_written_notes(job, source.text, name, done.kind)
+    notes += _hand_written_notes(job, source.text, name, done.kind, done.text)
     outcome = Outcome(name, notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions)
     if done.text == source.text:
         return dataclasses.replace(outcome, output=data, reason=done.reason)
@@ -230,14 +230,15 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
     return dataclasses.replace(outcome, changed=True, diff=diff, output=output)
 
 
-def _hand_written_notes(job: Job, text: str, name: str, kind: str) -> tuple:
-    """``add`` leaves hand-written debugpy/ptvsd code alone, and says so."""
+def _hand_written_notes(job: Job, text: str, name: str, kind: str, result: str) -> tuple:
+    """``add`` leaves hand-written debugpy/ptvsd code alone, and says so (none is
+    left when ``--take-over`` took it out of the result)."""
     from instrument.codemods import check, kinds
 
     if job.action != ADD or kinds.get(kind).language != kinds.PYTHON:
         return ()
     try:
-        found = check.find_debug_calls(text)
+        found = check.find_debug_calls(text) if result == text or check.find_debug_calls(result) else []
     except ValueError:
         return ()
     return tuple(

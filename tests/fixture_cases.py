@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
@@ -18,6 +19,14 @@ class Case:
     after: bytes
     suffix: str
     meta: dict = field(default_factory=dict)
+    #: ``stripped.<suffix>``: what strip makes of ``after`` when add took hand-written
+    #: debug code out for good (``--take-over``); else strip gives ``before`` back.
+    stripped: Optional[bytes] = None
+
+    @property
+    def restored(self) -> bytes:
+        """What ``strip`` must make of ``after``."""
+        return self.before if self.stripped is None else self.stripped
 
     @property
     def folder(self) -> Path:
@@ -38,7 +47,9 @@ def load_cases(kind: str) -> list:
         meta_file = folder / "case.json"
         meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
         meta["_folder"] = folder
-        case = Case(folder.name, before.read_bytes(), after.read_bytes(), before.suffix, meta)
+        stripped = folder / ("stripped" + before.suffix)
+        case = Case(folder.name, before.read_bytes(), after.read_bytes(), before.suffix, meta,
+                    stripped.read_bytes() if stripped.exists() else None)
         params.append(pytest.param(case, id=folder.name))
     return params
 

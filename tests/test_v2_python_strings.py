@@ -112,7 +112,7 @@ NOOPS = [
     pytest.param("cmd = 'python a.py'\ncmd += ' --x'\njob = command(command=cmd)\n", "bound more than once", id="augmented"),
     pytest.param("from settings import cmd\njob = command(command=cmd)\n", "bound elsewhere", id="imported_name"),
     pytest.param("job = command(command='bash run.sh')\n", "runs no Python entry", id="no_entry"),
-    pytest.param("job = command(command='python t.py --remote_debug')\n", "already passes --remote_debug", id="hand_written"),
+    pytest.param("job = command(command='python t.py --remote_debug')\n", "already has hand-written debug arguments", id="hand_written"),
     pytest.param("job = command(code='.')\n", "no command= string", id="no_command"),
     pytest.param("if True: job = command(command='python t.py')\n", "compound statement", id="one_line_suite"),
 ]

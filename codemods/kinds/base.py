@@ -66,6 +66,9 @@ class Plan:
     warnings: Sequence[str] = ()
     #: Extra data for the kind's own ``verify`` (e.g. the rewritten code it expects).
     expected: Any = None
+    #: The text the insertions go into when the kind took hand-written debug code
+    #: out of the file first (``--take-over``): ``strip`` gives this text back.
+    source: Optional[str] = None
 
 
 def _verify_python(result: str, clean: str, plan: Plan) -> None:
@@ -174,7 +177,9 @@ def apply(kind: Kind, source: str, options: Options, tree: Any = None) -> Result
 
     Instrumenting twice gives the same text. When the plan changes nothing,
     the source comes back as it was (old blocks included): ``add`` never
-    removes a block it does not put back, and says why.
+    removes a block it does not put back, and says why. A plan made on a copy
+    without hand-written debug code (``--take-over``, ``Plan.source``) goes
+    into that copy, and ``strip`` gives the copy back.
     """
     clean = remove_blocks(source, kind.language)
     if tree is None or clean != source:
@@ -183,6 +188,8 @@ def apply(kind: Kind, source: str, options: Options, tree: Any = None) -> Result
     if not plan.insertions:
         return Result(source, plan, kind)
     newline = getattr(tree, "default_newline", None) or newline_of(clean)
+    if plan.source is not None:
+        clean = plan.source
     insertions = sorted(plan.insertions, key=lambda insertion: (insertion.before, insertion.replaces))
     result = markers.insert_blocks(clean, insertions, newline)
     kind.check(result, clean, plan)

@@ -9,8 +9,8 @@ make the script listen on loopback only, for the node's service.
 
 from __future__ import annotations
 
-from instrument.codemods import v2_plan
-from instrument.codemods.kinds.base import YAML, Kind, Plan
+from instrument.codemods import v2_plan, v2_take_over
+from instrument.codemods.kinds.base import YAML, Kind
 from instrument.codemods.kinds.job import V2_OPTIONS
 
 
@@ -18,11 +18,13 @@ def detect(text: str, data) -> bool:
     return v2_plan.v2_kind(data) == "component"
 
 
-def plan(text: str, data, options) -> Plan:
-    builder = v2_plan.Builder(text, options)
+def _walk(builder: v2_plan.Builder, data) -> str:
     if v2_plan.plan_command(builder, data, ()):
         v2_plan.set_flag(builder, (), None, "is_deterministic", False)
-    return builder.plan("the command runs no Python entry script")
+    return "the command runs no Python entry script"
+
+
+plan = v2_take_over.planner(_walk)
 
 
 KIND = Kind(

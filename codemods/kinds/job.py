@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_yaml
-from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind, Plan
+from instrument.codemods import v2_plan, v2_take_over, v2_yaml
+from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind
 
 #: The options a v2 job definition takes (``--host`` is decided by ``--service``).
 V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over"}
@@ -22,8 +22,7 @@ def detect(text: str, data) -> bool:
     return v2_plan.v2_kind(data) == "job"
 
 
-def plan(text: str, data, options) -> Plan:
-    builder = v2_plan.Builder(text, options)
+def _walk(builder: v2_plan.Builder, data) -> str:
     if data.get("type") == "sweep":
         trial = data.get("trial")
         local = v2_yaml.local_path(trial) if isinstance(trial, str) else None
@@ -33,10 +32,13 @@ def plan(text: str, data, options) -> Plan:
             v2_plan.plan_command(builder, trial, ("trial",))
         if builder.companions or builder.entries:
             v2_plan.plan_service(builder, data, ())
-        return builder.plan("the trial runs no Python entry script")
+        return "the trial runs no Python entry script"
     if v2_plan.plan_command(builder, data, ()):
         v2_plan.plan_service(builder, data, ())
-    return builder.plan("the command runs no Python entry script")
+    return "the command runs no Python entry script"
+
+
+plan = v2_take_over.planner(_walk)
 
 
 KIND = Kind(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_yaml
+from instrument.codemods import v2_plan, v2_take_over, v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
 from instrument.codemods.kinds.job import V2_OPTIONS
 
@@ -50,8 +50,9 @@ def _plan_node(builder: v2_plan.Builder, name: str, node: CommentedMap) -> None:
                               "run the trial as a command node to debug it through a service")
 
 
-def plan(text: str, data, options) -> Plan:
-    builder = v2_plan.Builder(text, options)
+def _walk(builder: v2_plan.Builder, data):
+    """The plan for --step selecting nothing, else why nothing changes."""
+    options = builder.options
     jobs = data.get("jobs")
     names = [name for name in jobs if isinstance(jobs[name], CommentedMap)] if isinstance(jobs, CommentedMap) else []
     if options.steps:
@@ -64,7 +65,10 @@ def plan(text: str, data, options) -> Plan:
         _plan_node(builder, name, jobs[name])
     if (builder.entries or builder.companions) and v2_plan.schema_name(data) != "pipelinecomponent":
         v2_plan.set_flag(builder, (), "settings", "force_rerun", True)
-    return builder.plan("no node runs a Python entry script")
+    return "no node runs a Python entry script"
+
+
+plan = v2_take_over.planner(_walk)
 
 
 KIND = Kind(

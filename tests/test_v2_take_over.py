@@ -1,0 +1,158 @@
+"""``add --take-over`` on Azure ML v2 commands: hand-written debug arguments go for good.
+
+Every take-over case of the v2 kinds (a ``stripped.*`` file beside before/after)
+is checked from both ends: ``strip(add(before))`` is ``stripped``, in which
+``instrument check`` finds nothing; ``add`` of ``stripped`` without
+``--take-over`` gives the same ``after`` (the block holds nothing but the usual
+flags); without ``--take-over`` the file is refused (YAML) or left alone with a
+note (Python), both naming ``--take-over``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from instrument.codemods import check, v2_take_over
+from instrument.codemods.errors import InstrumentError
+from instrument.process import ADD, STRIP, Job, process_bytes
+from tests.fixture_cases import load_cases, transformed
+from tests.test_v2_yaml import azure_load, holders
+
+KINDS = ("job", "component", "pipeline_job", "sdk_job")
+CASES = [pytest.param(kind, p.values[0], id=f"{kind}-{p.id}")
+         for kind in KINDS for p in load_cases(kind) if p.values[0].stripped is not None]
+
+
+def name_of(kind: str, case) -> str:
+    return ("submit" if kind == "sdk_job" else "job") + case.suffix
+
+
+def add(case, data: bytes, kind: str, take_over: bool = True) -> bytes:
+    options = dict(case.meta.get("options", {}), take_over=take_over)
+    return transformed(Job(ADD, kind=kind, **options), data, name_of(kind, case))
+
+
+def findings(case, data: bytes) -> list:
+    text = data.decode("utf-8")
+    return check.check_python(text) if case.suffix == ".py" else check.check_yaml(text)
+
+
+def test_every_v2_kind_has_a_take_over_case():
+    assert {kind for kind, *_ in (p.values for p in CASES)} == set(KINDS)
+
+
+@pytest.mark.parametrize(("kind", "case"), CASES)
+def test_strip_after_add_leaves_no_debug_code(kind, case):
+    after = add(case, case.before, kind)
+    assert after == case.after
+    stripped = transformed(Job(STRIP), after, name_of(kind, case))
+    assert stripped == case.stripped
+    assert findings(case, case.before)  # the hand-written debugging was there
+    assert findings(case, stripped) == []
+    assert stripped.count(b"\r\n") == stripped.count(b"\n") or b"\r\n" not in case.before
+
+
+@pytest.mark.parametrize(("kind", "case"), CASES)
+def test_add_is_idempotent_and_after_is_add_of_stripped(kind, case):
+    assert add(case, case.after, kind) == case.after
+    assert add(case, case.stripped, kind, take_over=False) == case.after
+
+
+@pytest.mark.parametrize(("kind", "case"), CASES)
+def test_without_take_over_the_file_is_left_as_it_is_and_the_message_names_take_over(kind, case):
+    options = dict(case.meta.get("options", {}), take_over=False)
+    outcome = process_bytes(Job(ADD, kind=kind, **options), case.before, name_of(kind, case))
+    if kind == "sdk_job":
+        assert outcome.error is None and not outcome.changed and outcome.output == case.before
+        assert any("--take-over" in note for note in outcome.notes)
+    else:
+        assert outcome.output is None and "\n" not in outcome.error and "--take-over" in outcome.error
+
+
+@pytest.mark.parametrize(("kind", "case"), [p for p in CASES if p.values[0] != "sdk_job"])
+def test_stripped_yaml_loads_with_azure_ai_ml_with_commands_free_of_debug_arguments(kind, case):
+    before = dict(holders(azure_load(case.folder / "before.yml")))
+    stripped = dict(holders(azure_load(case.folder / "stripped.yml")))
+    assert stripped.keys() == before.keys()
+    for name, holder in stripped.items():
+        old = before[name].command
+        kept = v2_take_over.blanked(old, v2_take_over.hand_written(old))
+        assert v2_take_over.shell_words(holder.command) == v2_take_over.shell_words(kept)
+        assert v2_take_over.hand_written(holder.command) == []
+        assert "remote_debug" not in holder.command and "debugpy" not in holder.command
+
+
+@pytest.mark.parametrize(
+    ("command", "taken"),
+    [
+        pytest.param("python t.py --remote_debug --remote_debug_port 5 --lr 1", ["--remote_debug --remote_debug_port 5"],
+                     id="one-run"),
+        pytest.param("python -m debugpy --listen 5678 --wait-for-client t.py --lr 1",
+                     ["-m debugpy --listen 5678 --wait-for-client"], id="launcher"),
+        pytest.param("python3 -u -mdebugpy --listen=0.0.0.0:5678 --log-to /tmp/l -m pkg.train",
+                     ["-mdebugpy --listen=0.0.0.0:5678 --log-to /tmp/l"], id="launcher-module"),
+        pytest.param("python -m debugpy --listen 5678 --configure-subProcess false t.py",
+                     ["-m debugpy --listen 5678 --configure-subProcess false"], id="launcher-configure"),
+        pytest.param("python t.py $[[--remote_debug_port ${{inputs.port}}]] $[[--lr ${{inputs.lr}}]]",
+                     ["$[[--remote_debug_port ${{inputs.port}}]]"], id="optional-group"),
+        pytest.param("cd src && python t.py --lr 1 --remote_debug\necho --remote-debug-port 1",
+                     ["--remote_debug", "--remote-debug-port 1"], id="two-commands"),
+    ],
+)
+def test_hand_written_debug_arguments(command, taken):
+    assert [command[start:end] for start, end in v2_take_over.hand_written(command)] == taken
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "python t.py --lr 1",
+        "python -m debugpy --listen 5678 --pid 42",  # attaches to a process: no entry to keep
+        "python -m debugpy",
+        "python -c 'import debugpy' && python t.py",
+        "python t.py $[[--epochs ${{inputs.e}}]]",
+        "python t.py --note='--remote_debug'",
+    ],
+)
+def test_commands_without_hand_written_debug_arguments(command):
+    assert v2_take_over.hand_written(command) == []
+
+
+def test_an_optional_group_that_mixes_debug_flags_with_other_arguments_is_refused():
+    with pytest.raises(InstrumentError, match=r"optional group .* by hand"):
+        v2_take_over.hand_written("python t.py $[[--remote_debug_port ${{inputs.p}} --lr 1]]")
+    text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+            "command: python t.py $[[--remote_debug_port ${{inputs.p}} --lr 1]]\nenvironment: azureml:e@1\n")
+    outcome = process_bytes(Job(ADD, take_over=True), text.encode(), "job.yml")
+    assert outcome.output is None and "line 2" in outcome.error and "optional group" in outcome.error
+
+
+YAML_HEAD = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\nenvironment: azureml:e@1\n"
+
+
+@pytest.mark.parametrize(
+    ("command", "stripped"),
+    [
+        pytest.param("command: python t.py --remote_debug_port 5 --lr 1\n", "command: python t.py --lr 1\n",
+                     id="plain-middle"),
+        pytest.param("command: >-\n  python t.py\n  --remote_debug\n  --lr 1\n", "command: >-\n  python t.py\n  --lr 1\n",
+                     id="folded-own-line"),
+        pytest.param("command: >-\n  python t.py\n  --remote_debug --lr 1\n", "command: >-\n  python t.py\n  --lr 1\n",
+                     id="folded-line-start"),
+        pytest.param("command: 'python -m debugpy --listen 5678 t.py'\r\n", "command: 'python t.py'\r\n",
+                     id="single-quoted-crlf"),
+        pytest.param("command: |\n  python t.py \\\n    --remote_debug \\\n    --lr 1\n",
+                     "command: |\n  python t.py \\\n    --lr 1\n", id="literal-continued"),
+        pytest.param("command: |\n  python t.py --lr 1 \\\n    --remote_debug\n  echo ok\n",
+                     "command: |\n  python t.py --lr 1\n  echo ok\n", id="literal-last-continued"),
+        pytest.param('command: "python t.py \\\n  --remote_debug_port 5\\\n  \\ --lr 1"\n',
+                     'command: "python t.py \\\n  \\ --lr 1"\n', id="double-quoted-escapes"),
+    ],
+)
+def test_yaml_cuts_only_the_hand_written_words(command, stripped):
+    after = add_yaml(YAML_HEAD + command)
+    assert transformed(Job(STRIP), after, "job.yml").decode() == YAML_HEAD + stripped
+
+
+def add_yaml(text: str) -> bytes:
+    return transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
