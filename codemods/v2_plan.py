@@ -88,7 +88,7 @@ class Builder:
     #: Nodes edited, with the paths they are edited for (aliases and merge keys: edited once).
     claims: Any = None
     #: ``--take-over``: (begin, end, new text) cuts of hand-written debug arguments, and
-    #: (path, command without them) each command must then load as.
+    #: (path, command without them, line) each command must then load as.
     taken: list = field(default_factory=list)
     taken_commands: list = field(default_factory=list)
 

@@ -202,7 +202,7 @@ def take_over(builder, found: tuple, written: Any, path: tuple, command: str, sp
     cut = yaml_cut(builder.text, builder.lines, written or found[0], found[1], command, spans)
     if cut not in builder.taken:  # an anchored command used by several holders: cut once
         builder.taken.append(cut)
-    builder.taken_commands.append((path + ("command",), blanked(command, spans)))
+    builder.taken_commands.append((path + ("command",), blanked(command, spans), line))
     builder.note(found[0], "hand-written debug arguments removed for good (--take-over); strip leaves them out")
     builder.entries += 1
     return True
@@ -243,13 +243,13 @@ def _cut_out(text: str, cuts: list) -> str:
 def _check_taken_over(clean: str, commands: list) -> None:
     """The text without the hand-written words loads, each command as its words minus those."""
     data = yaml_text.load(clean)
-    for path, value in commands:
+    for path, value, line in commands:
         found = data
         for key in path:
             found = found.get(key) if isinstance(found, CommentedMap) else None
         if not isinstance(found, str) or shell_words(found) != shell_words(value):
-            raise InstrumentError(f"{'.'.join(map(str, path))}: cannot take the hand-written debug arguments "
-                                  "out of this command safely; take them out by hand")
+            raise InstrumentError(f"line {line}: cannot take the hand-written debug arguments out of this "
+                                  "command safely; take them out by hand")
 
 
 def shell_words(command: str) -> list:

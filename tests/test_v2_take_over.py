@@ -156,3 +156,20 @@ def test_yaml_cuts_only_the_hand_written_words(command, stripped):
 
 def add_yaml(text: str) -> bytes:
     return transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
+
+
+def test_an_anchored_command_is_cut_once_for_every_node_that_uses_it():
+    text = ("$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\ntype: pipeline\njobs:\n"
+            "  a:\n    command: &cmd python train.py --remote_debug --lr 1\n    environment: azureml:e@1\n"
+            "  b:\n    command: *cmd\n    environment: azureml:e@1\n")
+    after = transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
+    stripped = transformed(Job(STRIP), after, "job.yml").decode()
+    assert stripped == text.replace(" --remote_debug --lr 1", " --lr 1")
+    assert transformed(Job(ADD), stripped.encode(), "job.yml") == after
+
+
+def test_a_command_it_cannot_cut_safely_is_refused_with_its_line():
+    # a more-indented line keeps its line break in a folded block: cutting it would join two commands
+    data = (YAML_HEAD + "command: >-\n  python t.py\n    --remote_debug\n  --lr 1\n").encode()
+    outcome = process_bytes(Job(ADD, take_over=True), data, "job.yml")
+    assert outcome.output is None and "job.yml: line 3: cannot take" in outcome.error
