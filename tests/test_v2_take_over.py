@@ -37,6 +37,17 @@ def findings(case, data: bytes) -> list:
     return check.check_python(text) if case.suffix == ".py" else check.check_yaml(text)
 
 
+def only_deletions(original: bytes, stripped: bytes) -> bool:
+    """Is ``stripped`` ``original`` with some bytes cut out (every other byte as it was, in order)?"""
+    rest = iter(original)
+    return stripped != original and all(byte in rest for byte in stripped)
+
+
+def test_only_deletions():
+    assert only_deletions(b"python -m debugpy t.py", b"python t.py")
+    assert not only_deletions(b"python t.py", b"python  t.py") and not only_deletions(b"a", b"a")
+
+
 def test_every_v2_kind_has_a_take_over_case():
     assert {kind for kind, *_ in (p.values for p in CASES)} == set(KINDS)
 
@@ -49,7 +60,7 @@ def test_strip_after_add_leaves_no_debug_code(kind, case):
     assert stripped == case.stripped
     assert findings(case, case.before)  # the hand-written debugging was there
     assert findings(case, stripped) == []
-    assert stripped.count(b"\r\n") == stripped.count(b"\n") or b"\r\n" not in case.before
+    assert only_deletions(case.before, stripped)
 
 
 @pytest.mark.parametrize(("kind", "case"), CASES)
@@ -173,3 +184,54 @@ def test_a_command_it_cannot_cut_safely_is_refused_with_its_line():
     data = (YAML_HEAD + "command: >-\n  python t.py\n    --remote_debug\n  --lr 1\n").encode()
     outcome = process_bytes(Job(ADD, take_over=True), data, "job.yml")
     assert outcome.output is None and "job.yml: line 3: cannot take" in outcome.error
+
+
+TAKEN_COMMANDS = [
+    "python -m debugpy --listen 0.0.0.0:5678 --wait-for-client train.py --lr 0.1",
+    "python train.py --remote_debug --remote_debug_port 5679 --data ${{inputs.data}}",
+    "python train.py $[[--remote_debug_port ${{inputs.p}}]] $[[--b ${{inputs.b}}]] && echo done",
+    "cd src; python3 -u -m debugpy --listen 5678 main.py --remote_debug_connection_timeout 60 > log.txt 2>&1",
+    "python train.py --msg 'a && b' --remote-debug-port=5 | tee out.log",
+]
+
+
+def styled_documents():
+    """Each hand-written command in each YAML style (and CRLF) that spells it faithfully."""
+    import yaml
+
+    from tests.test_v2_styles import HEAD, STYLES, TAIL
+
+    for style in STYLES:
+        for index, command in enumerate(TAKEN_COMMANDS):
+            text = HEAD + style(command) + TAIL
+            try:
+                read = yaml.safe_load(text)["command"]
+            except yaml.YAMLError:
+                continue
+            if read.rstrip("\n") == command:
+                yield pytest.param(text, id=f"{style.__name__}-{index}")
+                yield pytest.param(text.replace("\n", "\r\n"), id=f"{style.__name__}-{index}-crlf")
+
+
+STYLED = list(styled_documents())
+
+
+def test_most_styled_pairs_are_spellable():
+    assert len(STYLED) >= 2 * len(TAKEN_COMMANDS) * 4
+
+
+@pytest.mark.parametrize("text", STYLED)
+def test_every_style_loses_exactly_the_hand_written_words(text):
+    """As PyYAML (azure-ai-ml's reader) reads it: the stripped command is the old one without those words."""
+    import yaml
+
+    before = yaml.safe_load(text)["command"]
+    after = transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
+    stripped = transformed(Job(STRIP), after, "job.yml")
+    command = yaml.safe_load(stripped.decode())["command"]
+    kept = v2_take_over.blanked(before, v2_take_over.hand_written(before))
+    assert v2_take_over.shell_words(command) == v2_take_over.shell_words(kept)
+    assert v2_take_over.hand_written(command) == [] and "debugpy" not in command
+    assert only_deletions(text.encode(), stripped)
+    assert transformed(Job(ADD), stripped, "job.yml") == after
+    assert transformed(Job(ADD, take_over=True), after, "job.yml") == after
