@@ -50,7 +50,7 @@ import unicodedata
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from instrument.codemods import check_commands, check_names, markers
+from instrument.codemods import check_commands, check_names, grammar, markers
 from instrument.codemods.check_names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (DEBUG_CALLS: the public table)
 from instrument.codemods.errors import CodemodError
 
@@ -170,8 +170,13 @@ def parse(source: str) -> ast.Module:
     """
     try:
         return ast.parse(source)
-    except (SyntaxError, ValueError) as exc:  # ValueError: null bytes
-        reason = f"{exc.msg} (line {exc.lineno}, column {exc.offset})" if isinstance(exc, SyntaxError) else exc
+    except (SyntaxError, ValueError):  # ValueError: null bytes
+        # A grammar newer than this Python's (match on 3.9) is checked as on
+        # the newer Python; the reason for a real error is worded alike.
+        tree = grammar.lowered_tree(source)
+        if tree is not None:
+            return tree
+        reason = grammar.syntax_error_reason(source)
     except (RecursionError, MemoryError):
         reason = "nested too deeply to analyse"
     raise CodemodError(f"cannot parse: {reason}")

@@ -12,7 +12,7 @@ import ast
 
 import libcst as cst
 
-from instrument.codemods import markers
+from instrument.codemods import grammar, markers
 from instrument.codemods.errors import CodemodError
 
 
@@ -38,13 +38,7 @@ def parse_module(source: str) -> cst.Module:
 
 def _python_syntax_error(source: str):
     """CPython's one-line reason for rejecting ``source`` (None if it accepts it)."""
-    try:
-        ast.parse(source)
-    except SyntaxError as exc:
-        return f"{exc.msg} (line {exc.lineno}, column {exc.offset})"
-    except (ValueError, RecursionError, MemoryError) as exc:  # null bytes; nesting
-        return " ".join(str(exc).split()) or type(exc).__name__
-    return None
+    return grammar.syntax_error_reason(source)
 
 
 def parse_clean(source: str) -> tuple[str, cst.Module]:

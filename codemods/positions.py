@@ -24,6 +24,8 @@ from contextlib import nullcontext
 from typing import Collection, Iterator, Optional
 
 import libcst as cst
+
+from instrument.codemods import grammar
 from libcst._nodes.internal import CodegenState  # the hook PositionProvider uses
 
 _NEWLINE = re.compile(r"\r\n|\r|\n")
@@ -88,19 +90,28 @@ def statement_lines(
 
 
 # One entry each: the codemods ask about one file at a time, several times.
-_last_tree: list = [None, None]  # [source, tree or None]
+_last_tree: list = [None, None, False]  # [source, tree or None, parsed by this Python]
 _last_pairing: list = [None, None, None, None]  # [module, source, pairing or None, reverse]
 
 
 def ast_tree(source: str) -> Optional[ast.Module]:
-    """CPython's parse of ``source`` (None if CPython rejects what LibCST took)."""
+    """CPython's parse of ``source``; where this Python's grammar is older than
+    the file's, the parse of it lowered (see :mod:`grammar`), so that the
+    analysis is the same on every Python; None if neither parses."""
     if _last_tree[0] is not source and _last_tree[0] != source:
+        native = True
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
-            tree = None
-        _last_tree[:] = [source, tree]
+            tree, native = grammar.lowered_tree(source), False
+        _last_tree[:] = [source, tree, native]
     return _last_tree[1]
+
+
+def parsed_natively(source: str) -> bool:
+    """Whether this Python's own parser accepts ``source``."""
+    ast_tree(source)
+    return _last_tree[2]
 
 
 def paired(module: cst.Module, source: str) -> Optional[dict[int, list]]:

@@ -35,7 +35,7 @@ from instrument.codemods import fence_layout, markers, templates
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
-from instrument.codemods.positions import ast_tree, first_line_above, paired, statement_lines
+from instrument.codemods.positions import ast_tree, first_line_above, paired, parsed_natively, statement_lines
 from instrument.codemods.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.statements import Scope, runs_before, walk
 from instrument.codemods.templates import DEBUG_FLAGS, DebugOptions
@@ -438,7 +438,7 @@ def verify(result: str, clean: str, plan: Plan) -> None:
         return
     except (SyntaxError, ValueError) as exc:
         error = exc
-    if ast_tree(clean) is not None:
+    if parsed_natively(clean):
         raise InstrumentError(f"internal error: the instrumented code does not parse: {error}")
     try:
         cst.parse_module(result)  # LibCST knows grammar this Python does not

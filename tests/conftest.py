@@ -25,6 +25,14 @@ NEEDS = {
     "distributed": ("torch (the 'distributed' extra)", lambda: importlib.util.find_spec("torch") is not None),
     "lint": ("ruff and mypy (the 'lint' extra)",
              lambda: all(importlib.util.find_spec(m) is not None for m in ("ruff", "mypy"))),
+    # Not a package, the interpreter: running a fixture script with a match
+    # statement needs 3.10+ (instrument itself reads such scripts on 3.9 too,
+    # codemods/grammar.py; only the tests that execute them need 3.10), and
+    # 3.9's parser ignores ast.parse(feature_version=...), so a check of the
+    # injected code's 3.6 syntax with it could not fail there (the injected
+    # code runs on a real 3.6 in tests/test_python_versions.py).
+    "py310": ("Python 3.10 or newer (a match statement in the script; ast's feature_version)",
+              lambda: sys.version_info >= (3, 10)),
 }
 
 

@@ -54,6 +54,19 @@ def load_cases(kind: str) -> list:
     return params
 
 
+def runnable(params: list) -> list:
+    """``params`` for a test that runs the scripts: a case whose script needs a
+    newer Python than the oldest supported (case.json ``"python": "3.10"``, a
+    match statement) carries the marker ``py310``."""
+    marked = []
+    for param in params:
+        case = param.values[0]
+        if tuple(int(part) for part in case.meta.get("python", "3.9").split(".")) >= (3, 10):
+            param = pytest.param(case, id=param.id, marks=pytest.mark.py310)
+        marked.append(param)
+    return marked
+
+
 def transformed(job, data: bytes, name: str) -> bytes:
     """The bytes ``job`` turns ``data`` into; the test fails on an error outcome."""
     from instrument.process import process_bytes

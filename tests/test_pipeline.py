@@ -356,6 +356,7 @@ def test_instrumented_steps_and_environments_on_the_real_sdk(case, monkeypatch, 
         assert list(after.conda_packages) == list(before.conda_packages)
 
 
+@pytest.mark.azureml  # it builds the real PythonScriptStep
 def test_the_seed_step_shows_the_documents_arguments(monkeypatch, tmp_path):
     monkeypatch.chdir(tmp_path)
     client_ip = next(p.values[0] for p in CASES if p.values[0].name == "client_ip")

@@ -39,6 +39,11 @@ def _clean_env(pre_commit_home: Path | None = None) -> dict[str, str]:
     if pre_commit_home is not None:
         env["PRE_COMMIT_HOME"] = str(pre_commit_home)
         env["PRE_COMMIT_COLOR"] = "never"
+        # The hook environment gets the pip virtualenv bundles for its Python:
+        # a shared app-data folder can hold a newer pip found by virtualenv's
+        # periodic update for another Python (pip 26.2 on 3.9 fails to import).
+        env["VIRTUALENV_OVERRIDE_APP_DATA"] = str(pre_commit_home / "virtualenv")
+        env["VIRTUALENV_NO_PERIODIC_UPDATE"] = "1"
     return env
 
 

@@ -13,7 +13,7 @@ from instrument.codemods import kinds, markers, train_script
 from instrument.codemods.templates import DebugOptions, TemplateError
 from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
-from tests.fixture_cases import load_cases, transformed
+from tests.fixture_cases import load_cases, runnable, transformed
 
 CASES = load_cases("train")
 ADD_JOB = Job(ADD, kind="train")
@@ -120,7 +120,7 @@ def _scripts(case, folder):
     return before, after
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", runnable(CASES))
 def test_instrumented_script_behaves_the_same_without_debugging(case, tmp_path):
     before, after = _scripts(case, tmp_path)
     argv = case.meta["argv"]
@@ -133,7 +133,7 @@ def test_instrumented_script_behaves_the_same_without_debugging(case, tmp_path):
 DEBUG_LINES = ("Timeout for debug connection: ", "ip_address: ", "Remote debugging: ", "Debugger attached = ")
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", runnable(CASES))
 def test_debug_block_runs_and_times_out(case, tmp_path):
     before, after = _scripts(case, tmp_path)
     port = _free_port()
@@ -150,7 +150,7 @@ def test_debug_block_runs_and_times_out(case, tmp_path):
     assert own == _run(before, case.meta["argv"]).stdout.splitlines()
 
 
-@pytest.mark.parametrize("case", [c for c in CASES if c.values[0].meta["mode"] == "parser"])
+@pytest.mark.parametrize("case", runnable([c for c in CASES if c.values[0].meta["mode"] == "parser"]))
 def test_flags_show_in_help(case, tmp_path):
     _, after = _scripts(case, tmp_path)
     result = _run(after, ["--help"])
