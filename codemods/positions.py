@@ -100,6 +100,7 @@ def ast_tree(source: str) -> Optional[ast.Module]:
     analysis is the same on every Python; None if neither parses."""
     if _last_tree[0] is not source and _last_tree[0] != source:
         native = True
+        tree: Optional[ast.Module]
         try:
             tree = ast.parse(source)
         except (SyntaxError, ValueError, RecursionError, MemoryError):
