@@ -168,10 +168,16 @@ class Options:
             raise InstrumentError("--service ssh needs --ssh-public-key (the .pub file of the key you connect with)")
 
     def for_kind(self, default_timeout: int) -> "Options":
-        """These options with the kind's default timeout where none was given."""
+        """These options with the kind's default timeout where none was given.
+
+        Asked once per file; built (and validated) once per kind and record.
+        """
         if self.timeout is not None:
             return self
-        return replace(self, timeout=default_timeout)
+        made = self.__dict__.setdefault("_for_kind", {})
+        if default_timeout not in made:
+            made[default_timeout] = replace(self, timeout=default_timeout)
+        return made[default_timeout]
 
 
 #: The command-line flag of each option (for messages: "--step does not apply").

@@ -195,10 +195,10 @@ def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, cli
         ssh_public_key=ssh_public_key.read() if ssh_public_key is not None else None, take_over=take_over,
     )
     try:  # every value checked once, up front, before any file is touched
-        Options(**settings)
+        options = Options(**settings, given=given)
     except InstrumentError as exc:
         raise click.UsageError(str(exc)) from None
-    job = Job(ADD, kind=kind, write=not (diff or check), diff=diff, given=given, **settings)
+    job = Job(ADD, kind=kind, write=not (diff or check), diff=diff, options=options)
     raise SystemExit(_run(job, paths, check, quiet, verbose, jobs))
 
 

@@ -15,30 +15,32 @@ from pathlib import Path, PurePath
 from typing import Iterator, Optional, Sequence
 
 from instrument import files
+from instrument.codemods import kinds
+from instrument.codemods.options import Options
 
 ADD = "add"
 STRIP = "strip"
 
 
+#: ``add``'s options when none are chosen: each kind waits its own default timeout.
+DEFAULT_OPTIONS = Options(timeout=None)
+
+
+def add_options(**chosen) -> Options:
+    """The options record for ``add``; the kind's default timeout unless ``timeout`` is chosen."""
+    return Options(**{"timeout": None, **chosen})
+
+
 @dataclass(frozen=True)
 class Job:
-    """What to do with every file: the action and its settings."""
+    """What to do with every file: the action, its options and where the result goes."""
 
     action: str  # ADD or STRIP
     kind: Optional[str] = None  # None: detect
-    port: int = 5678
-    timeout: Optional[int] = None  # None: the kind's default
-    host: str = "0.0.0.0"
     write: bool = True
     diff: bool = False
-    client_ip: Optional[str] = None  # pipeline steps: --remote_debug_client_ip
-    steps: tuple = ()  # pipeline steps: only these names (empty: all)
-    ranks: Optional[str] = None  # global ranks that wait ("all", "0,3"); None: not given
-    install_debugpy: bool = False
-    service: Optional[str] = None
-    ssh_public_key: Optional[str] = None
-    take_over: bool = False
-    given: frozenset = frozenset()  # the add options given on the command line
+    #: What the user chose for ``add`` (built and validated once per run, not per file).
+    options: Options = DEFAULT_OPTIONS
 
 
 @dataclass(frozen=True)
@@ -56,17 +58,8 @@ class Outcome:
     companions: tuple = ()  # (path relative to the file, kind) of other files to instrument
 
 
-def _is_yaml(name: str) -> bool:
-    from instrument.codemods import kinds
-    from instrument.codemods.kinds.base import YAML
-
-    return kinds.language_of(name) == YAML
-
-
 def _is_text(name: str, kind: Optional[str] = None) -> bool:
     """YAML or a line-based file (requirements, Dockerfile): UTF-8, not Python's coding rules."""
-    from instrument.codemods import kinds
-
     language = kinds.get(kind).language if kind else kinds.language_of(name)
     return language in (kinds.YAML, kinds.TEXT)
 
@@ -83,49 +76,25 @@ class Transformed:
     companions: tuple = ()  # (path, kind)
 
 
-def _language(name: str) -> Optional[str]:
-    from instrument.codemods import kinds
-
-    return kinds.language_of(name)
-
-
-def _language_of_kind(kind: str) -> str:
-    from instrument.codemods import kinds
-
-    return kinds.get(kind).language
-
-
 def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:
     """The other files add would have changed with this one (a job's conda file):
     strip restores them too. Best effort: a file no kind recognises has none."""
-    from instrument.codemods import kinds
     from instrument.codemods.errors import InstrumentError
-    from instrument.codemods.options import Options
 
     try:
         tree = kinds.get_language_parser(language)(clean)
         kind = kinds.get(kind_name) if kind_name else kinds.detect(clean, tree, language)
         if kind is None:
             return ()
-        plan = kind.plan(clean, tree, Options().for_kind(kind.default_timeout or 0))
+        plan = kind.plan(clean, tree, DEFAULT_OPTIONS.for_kind(kind.default_timeout or 0))
     except InstrumentError:
         return ()
     return tuple((c.path, c.kind) for c in plan.companions)
 
 
-def _options(job: Job):
-    from instrument.codemods.options import Options
-
-    return Options(
-        port=job.port, timeout=job.timeout, host=job.host, client_ip=job.client_ip, steps=job.steps,
-        ranks=job.ranks, install_debugpy=job.install_debugpy, service=job.service,
-        ssh_public_key=job.ssh_public_key, take_over=job.take_over, given=job.given,
-    )
-
-
 def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transformed:
     """One decoded source through the job's action."""
-    from instrument.codemods import kinds, markers
+    from instrument.codemods import markers
     from instrument.codemods.kinds import base
     from instrument.codemods.options import FLAGS
 
@@ -165,10 +134,9 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
                 raise base.InstrumentError(f"not a file of any known kind ({kinds.described(language)})")
             else:
                 return Transformed(text, None, reason="not a file of any known kind")
-    options = _options(job)
-    result = base.apply(kind, text, options, tree if clean == text else None)
+    result = base.apply(kind, text, job.options, tree, clean)
     plan = result.plan
-    ignored = sorted(option for option in job.given if option not in kind.options)
+    ignored = sorted(option for option in job.options.given if option not in kind.options)
     warnings = tuple(plan.warnings) + tuple(
         f"{FLAGS[option]} does not apply to {kind.name} files; ignored" for option in ignored
     )
@@ -233,7 +201,7 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
 def _hand_written_notes(job: Job, text: str, name: str, kind: str, result: str) -> tuple:
     """``add`` leaves hand-written debugpy/ptvsd code alone, and says so (none is
     left when ``--take-over`` took it out of the result)."""
-    from instrument.codemods import check, kinds
+    from instrument.codemods import check
 
     if job.action != ADD or kinds.get(kind).language != kinds.PYTHON:
         return ()
@@ -256,12 +224,11 @@ FILES_PER_WORKER = 16
 def select_files(job: Job, paths: Sequence[str]) -> list[tuple[Path, bool]]:
     """(path, named explicitly) for every file the job should look at."""
     selected = []
-    from instrument.codemods import kinds
 
     names = kinds.block_names() if job.action == STRIP else ()
     for path, explicit in files.iter_files(paths, kinds.suffixes(), names):
         # While walking with --kind, only files of that kind's language.
-        if not explicit and job.kind is not None and _language(path.name) != _language_of_kind(job.kind):
+        if not explicit and job.kind is not None and kinds.language_of(path.name) != kinds.get(job.kind).language:
             continue
         selected.append((path, explicit))
     return selected
@@ -315,7 +282,9 @@ def process_companions(job: Job, entries: Sequence[tuple[Path, str]]) -> Iterato
         if not path.is_file():
             yield Outcome(str(path), error=f"{path}: named by a job definition, but there is no such file")
             continue
-        yield process_path(dataclasses.replace(job, kind=kind, given=frozenset()), path, True)
+        # The options were given for the job file: none is "given" for its companion.
+        companion_job = dataclasses.replace(job, kind=kind, options=dataclasses.replace(job.options, given=frozenset()))
+        yield process_path(companion_job, path, True)
 
 
 def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tuple[Path, Optional[str]]]:
@@ -350,9 +319,10 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
 
     try:
         data = files.read_bytes(Path(name))
-        if _is_text(name) and not _is_yaml(name):
+        language = kinds.language_of(name)
+        if language == kinds.TEXT:
             return _finding_lines(name, check.check_text(files.decode_text(data, name).text)), None
-        if _is_yaml(name):
+        if language == kinds.YAML:
             return _finding_lines(name, check.check_yaml(files.decode_text(data, name).text)), None
         return _finding_lines(name, check.check_python(files.decode(data, name).text, allow)), None
     except files.FileError as exc:

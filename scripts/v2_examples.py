@@ -134,7 +134,9 @@ def main(argv=None) -> int:
             if entity is not None:
                 loaded_before.add(path)
                 before_commands[path] = loaded_commands(entity)
-        job = process.Job(process.ADD, service=args.service, install_debugpy=args.install_debugpy)
+        job = process.Job(
+            process.ADD, options=process.add_options(service=args.service, install_debugpy=args.install_debugpy)
+        )
         changed, errors, companions, seen = set(), [], [], {str(p) for p in yamls}
         kinds, refused = {}, set()
         for path in yamls:

@@ -17,7 +17,7 @@ from instrument.codemods import markers, pipeline
 from instrument.codemods.templates import DebugOptions, TemplateError
 from instrument import files
 from instrument.cli import main
-from instrument.process import ADD, STRIP, Job
+from instrument.process import ADD, STRIP, Job, add_options
 from tests.fixture_cases import load_cases, transformed
 
 CASES = load_cases("pipeline")
@@ -28,7 +28,7 @@ def job_for(case, action: str = ADD, kind="pipeline") -> Job:
     options = dict(case.meta.get("options", {}))
     if "steps" in options:
         options["steps"] = tuple(options["steps"])
-    return Job(action, kind=kind, **(options if action == ADD else {}))
+    return Job(action, kind=kind, options=add_options(**(options if action == ADD else {})))
 
 
 def run(job: Job, data: bytes, name: str = "pipeline.py") -> bytes:
@@ -331,10 +331,8 @@ def test_instrumented_steps_and_environments_on_the_real_sdk(case, monkeypatch, 
     from azureml.pipeline.steps import PythonScriptStep
 
     monkeypatch.chdir(tmp_path)
-    options = job_for(case)
-    debug = ast.literal_eval(pipeline.debug_arguments(DebugOptions(
-        port=options.port, timeout=options.timeout or 300, client_ip=options.client_ip, ranks=options.ranks
-    )))
+    options = job_for(case).options
+    debug = ast.literal_eval(pipeline.debug_arguments(options.for_kind(300)))
     before_steps, before_envs = run_definition(case.before, monkeypatch)
     after_steps, after_envs = run_definition(case.after, monkeypatch)
     assert after_steps and len(after_steps) == len(before_steps)

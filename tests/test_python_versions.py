@@ -31,7 +31,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from instrument.process import ADD, Job  # noqa: E402
+from instrument.process import ADD, Job, add_options  # noqa: E402
 from tests import interpreters  # noqa: E402
 from tests.dap import DapClient, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
@@ -166,7 +166,7 @@ def free_port() -> int:
 
 def build_script(tmp_path: Path, body: str) -> tuple[Path, int]:
     """``body`` instrumented by the tool into tmp_path/train.py; (path, line of ``# BREAK``)."""
-    data = transformed(Job(ADD, kind="train", host="127.0.0.1"), body.encode(), "train.py")
+    data = transformed(Job(ADD, kind="train", options=add_options(host="127.0.0.1")), body.encode(), "train.py")
     path = (tmp_path / "train.py").resolve()
     path.write_bytes(data)
     [line] = [n for n, s in enumerate(data.decode().splitlines(), 1) if s.endswith("# BREAK")]

@@ -23,7 +23,7 @@ from instrument.cli import main
 from instrument.codemods import markers
 from instrument.codemods.options import Options
 from instrument.codemods.v2_commands import debug_flags
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed
 
 CASES = load_cases("sdk_job")
@@ -39,7 +39,7 @@ def options_of(case) -> dict:
 
 
 def job_for(case, action: str = ADD, kind="sdk_job") -> Job:
-    return Job(action, kind=kind, **(options_of(case) if action == ADD else {}))
+    return Job(action, kind=kind, options=add_options(**(options_of(case) if action == ADD else {})))
 
 
 def run(job: Job, data: bytes) -> bytes:
@@ -220,7 +220,7 @@ def test_other_scripts_are_not_this_kind(source):
 
 def test_step_that_matches_nothing_is_a_warning():
     case = next(p.values[0] for p in CASES if p.values[0].name == "step_filter")
-    outcome = process_bytes(Job(ADD, steps=("evaluate",)), case.before, "submit.py")
+    outcome = process_bytes(Job(ADD, options=add_options(steps=("evaluate",))), case.before, "submit.py")
     assert not outcome.changed
     assert outcome.warnings == ("--step evaluate: no such job or pipeline node here",)
 
@@ -228,7 +228,7 @@ def test_step_that_matches_nothing_is_a_warning():
 @pytest.mark.parametrize("step", ["train_model", "train_with_sample_data"])
 def test_step_selects_by_variable_name_or_node(step):
     case = next(p.values[0] for p in CASES if p.values[0].name == "pipeline_components")
-    outcome = process_bytes(Job(ADD, steps=(step,)), case.before, "submit.py")
+    outcome = process_bytes(Job(ADD, options=add_options(steps=(step,))), case.before, "submit.py")
     text = outcome.output.decode()
     assert text.count("--remote_debug_port 5678") == 1
     assert "--model_output ${{outputs.model_output}} --remote_debug " in text

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pytest
 
 from instrument.codemods import markers
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 
 SCRIPT = "from azure.ai.ml import command, dsl, Input\n"
 JOB = "command(code='.', command='python t.py --x ${{inputs.x}}', inputs={'x': Input(type='uri_folder')}, environment='azureml:e@latest')"
@@ -19,7 +19,7 @@ KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForTestsxxxxxxxxxxxxxx
 
 def added(source: str, **options) -> tuple[str, dict]:
     """(the instrumented text, the globals it builds)."""
-    outcome = process_bytes(Job(ADD, **options), source.encode(), "submit.py")
+    outcome = process_bytes(Job(ADD, options=add_options(**options)), source.encode(), "submit.py")
     assert outcome.error is None and outcome.changed, outcome
     text = outcome.output.decode()
     stripped = process_bytes(Job(STRIP), outcome.output, "submit.py").output
@@ -49,7 +49,7 @@ def test_pipeline_decorator_applied_as_a_function():
 
 def test_vs_code_service_on_a_node_built_inside_the_pipeline():
     source = SCRIPT + f"\n@dsl.pipeline()\ndef p(x):\n    t = {JOB}(x=x)\n\njob = p(Input(path='.'))\n"
-    outcome = process_bytes(Job(ADD, service="vs_code"), source.encode(), "submit.py")
+    outcome = process_bytes(Job(ADD, options=add_options(service="vs_code")), source.encode(), "submit.py")
     assert [note for note in outcome.notes if "environment is a reference" not in note] == []
     text, scope = added(source, service="vs_code")
     node = scope["job"].jobs["t"]
@@ -105,7 +105,7 @@ def test_settings_of_a_pipeline_job_built_from_pipeline_job_class():
 
 
 def test_options_that_do_not_apply_are_reported():
-    outcome = process_bytes(Job(ADD, host="127.0.0.1", given=frozenset({"host"})), (SCRIPT + f"job = {JOB}\n").encode(), "submit.py")
+    outcome = process_bytes(Job(ADD, options=add_options(host="127.0.0.1", given=frozenset({"host"}))), (SCRIPT + f"job = {JOB}\n").encode(), "submit.py")
     assert outcome.warnings == ("--host does not apply to sdk_job files; ignored",)
 
 
@@ -136,5 +136,5 @@ def test_take_over_replaces_hand_written_flags(command, expected):
 
 def test_take_over_of_flags_spread_over_expressions_is_refused_with_a_note():
     source = SCRIPT + "port = '5679'\njob = command(command='python t.py --remote_debug_port ' + port, environment='e')\n"
-    outcome = process_bytes(Job(ADD, take_over=True), source.encode(), "submit.py")
+    outcome = process_bytes(Job(ADD, options=add_options(take_over=True)), source.encode(), "submit.py")
     assert not outcome.changed and any("spread over expressions" in note for note in outcome.notes)

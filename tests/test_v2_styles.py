@@ -16,7 +16,7 @@ import yaml
 
 from instrument.codemods import v2_commands
 from instrument.codemods.options import Options
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import transformed
 
 HEAD = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncode: src\n"
@@ -86,10 +86,10 @@ def test_most_pairs_are_spellable():
 @pytest.mark.parametrize("text", DOCUMENTS)
 def test_flags_land_after_the_entry_as_pyyaml_reads_it(text):
     before = yaml.safe_load(text)["command"]
-    outcome = process_bytes(Job(ADD, port=5679), text.encode(), "job.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(port=5679)), text.encode(), "job.yml")
     assert outcome.error is None and outcome.changed
     after = yaml.safe_load(outcome.output.decode())["command"]
     expected = v2_commands.add_flags(before, Options(port=5679))
     assert after.rstrip("\n") == expected.rstrip("\n")
     assert transformed(Job(STRIP), outcome.output, "job.yml") == text.encode()
-    assert transformed(Job(ADD, port=5679), outcome.output, "job.yml") == outcome.output
+    assert transformed(Job(ADD, options=add_options(port=5679)), outcome.output, "job.yml") == outcome.output

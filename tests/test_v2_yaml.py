@@ -18,7 +18,7 @@ import pytest
 from instrument.cli import main
 from instrument.codemods import v2_commands, v2_take_over
 from instrument.codemods.options import Options
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import FIXTURES, load_cases, transformed
 
 V2_KINDS = ("job", "component", "pipeline_job", "environment")
@@ -31,7 +31,7 @@ def job_for(case, action: str = ADD, kind=None) -> Job:
     options = dict(case.meta.get("options", {}))
     if "steps" in options:
         options["steps"] = tuple(options["steps"])
-    return Job(action, kind=kind, **(options if action == ADD else {}))
+    return Job(action, kind=kind, options=add_options(**(options if action == ADD else {})))
 
 
 def options_of(case) -> Options:
@@ -207,7 +207,7 @@ def test_registered_component_node_gets_a_note():
 
 def test_step_that_matches_no_node_warns_and_changes_nothing():
     case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if c.name == "inline_nodes_service")
-    outcome = process_bytes(Job(ADD, steps=("evaluate",)), case.before, "pipe.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(steps=("evaluate",))), case.before, "pipe.yml")
     assert not outcome.changed and outcome.output == case.before
     assert outcome.warnings and "evaluate" in outcome.warnings[0] and "train_job" in outcome.warnings[0]
 
@@ -292,7 +292,7 @@ def test_services_written_inline_get_one_more_entry(tmp_path, services, written)
     head = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
             "command: python train.py\nenvironment: azureml:e@1\ncompute: azureml:cpu\n")
     before = (head + services + "\n").encode()
-    outcome = process_bytes(Job(ADD, service="vs_code"), before, "job.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(service="vs_code")), before, "job.yml")
     assert outcome.error is None and written in outcome.output.decode()
     (tmp_path / "job.yml").write_bytes(outcome.output)
     assert "vs_code" in _service_types(azure_load(tmp_path / "job.yml")._to_dict()["services"])
@@ -302,7 +302,7 @@ def test_services_written_inline_get_one_more_entry(tmp_path, services, written)
 def test_services_over_several_lines_in_braces_are_left_to_the_user():
     data = (b"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
             b"command: python train.py\nenvironment: azureml:e@1\nservices: {\n  a: {type: ssh}}\n")
-    outcome = process_bytes(Job(ADD, service="vs_code"), data, "job.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(service="vs_code")), data, "job.yml")
     assert outcome.error is not None and "by hand" in outcome.error and outcome.output is None
 
 
@@ -314,7 +314,7 @@ def test_a_node_that_ends_with_an_empty_value_gets_its_own_service(tmp_path):
             "    environment: azureml:e@1\n    outputs:\n      out:\n")
     before = ("$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\ntype: pipeline\n"
               "settings:\n  force_rerun:\njobs:\n  first:\n" + node + "  second:\n" + node).encode()
-    outcome = process_bytes(Job(ADD, service="vs_code"), before, "pipe.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(service="vs_code")), before, "pipe.yml")
     assert outcome.error is None
     (tmp_path / "pipe.yml").write_bytes(outcome.output)
     submitted = azure_load(tmp_path / "pipe.yml")._to_dict()

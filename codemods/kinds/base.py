@@ -172,8 +172,13 @@ def newline_of(text: str) -> str:
     return "\n"
 
 
-def apply(kind: Kind, source: str, options: Options, tree: Any = None) -> Result:
-    """Instrument ``source`` as ``kind``; ``tree``: its parse, when already at hand.
+def apply(kind: Kind, source: str, options: Options, tree: Any = None, clean: Optional[str] = None) -> Result:
+    """Instrument ``source`` as ``kind``.
+
+    ``clean`` is the source with its old blocks removed and ``tree`` the parse
+    of that, when the caller has them (it removed and parsed to detect the
+    kind); without ``clean``, ``tree`` is the parse of ``source``. Either way
+    the blocks are removed and the text parsed once per file.
 
     Instrumenting twice gives the same text. When the plan changes nothing,
     the source comes back as it was (old blocks included): ``add`` never
@@ -181,8 +186,11 @@ def apply(kind: Kind, source: str, options: Options, tree: Any = None) -> Result
     without hand-written debug code (``--take-over``, ``Plan.source``) goes
     into that copy, and ``strip`` gives the copy back.
     """
-    clean = remove_blocks(source, kind.language)
-    if tree is None or clean != source:
+    if clean is None:
+        clean = remove_blocks(source, kind.language)
+        if clean != source:
+            tree = None
+    if tree is None:
         tree = kind.parse(clean)
     plan = kind.plan(clean, tree, options.for_kind(kind.default_timeout or 0))
     if not plan.insertions:
