@@ -254,9 +254,13 @@ def _block_indent(body: list[str]) -> str:
 def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     """Debug arguments and allow_reuse=False for each step, debugpy for each environment."""
     from instrument.codemods.pipeline_statements import plan_by_statement
+    from instrument.codemods.pipeline_text import plan_by_text
 
-    fast = plan_by_statement(clean, module, options)
-    return fast if fast is not None else plan_with_metadata(clean, module, options)
+    for way in (plan_by_text, plan_by_statement):  # the cheapest way that takes the file
+        found = way(clean, module, options)
+        if found is not None:
+            return found
+    return plan_with_metadata(clean, module, options)
 
 
 def no_step_named(options: DebugOptions) -> Plan:
@@ -320,11 +324,15 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
     return base.apply(kind.KIND, source, options).text
 
 
-def _rewritten_lines(result: str) -> list[str]:
-    """The lines Python runs, less fences, saved originals and purely added blocks."""
+def _rewritten_lines(result: str, trusted: bool = False) -> list[str]:
+    """The lines Python runs, less fences, saved originals and purely added blocks.
+
+    ``trusted``: every fence in ``result`` is one add wrote (the original had
+    none), so none needs telling apart from a look-alike in a string.
+    """
     lines = markers.split_lines(result)
     dropped: set[int] = set()
-    for block in markers.find_blocks(result):
+    for block in markers.find_blocks(result, trusted=trusted):
         inside = range(block.begin + 1, block.end)
         saved, _ = markers.saved_and_code([lines[i] for i in inside])
         start = markers.code_start([lines[i] for i in inside])
@@ -334,6 +342,7 @@ def _rewritten_lines(result: str) -> list[str]:
 
 def verify_rewritten(result: str, original: str, plan: Plan) -> None:
     """Refuse to hand back text that does not parse, run the rewritten calls or strip back."""
-    if _rewritten_lines(result) != [line.rstrip("\r\n") for line in markers.split_lines(plan.expected)]:
+    rewritten = _rewritten_lines(result, trusted=markers.END not in original and not markers.has_markers(original))
+    if rewritten != [line.rstrip("\r\n") for line in markers.split_lines(plan.expected)]:
         raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     verify(result, original)

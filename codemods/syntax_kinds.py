@@ -8,8 +8,6 @@ statement lists only (imports are statements), a small fraction of a parse.
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import libcst as cst
 
 from instrument.codemods.names import ImportTable
@@ -34,13 +32,23 @@ def imports(module: cst.Module) -> ImportTable:
     return table
 
 
-def import_statements(module: cst.Module) -> Iterator:
-    for kind, statement, *_ in walk(module.body, None, None):
-        if kind == "def":
-            continue
-        for small in statement.body:
-            if isinstance(small, (cst.Import, cst.ImportFrom)):
-                yield small
+#: The last module asked about and its import statements: detection asks each
+#: kind in turn (score, sdk_job, pipeline, train), and each asks about imports.
+_last_imports: list = [None, ()]
+
+
+def import_statements(module: cst.Module) -> tuple:
+    """Every ``import``/``from`` statement of the module, at any depth, in order."""
+    if _last_imports[0] is not module:
+        found = []
+        for kind, statement, *_ in walk(module.body, None, None):
+            if kind == "def":
+                continue
+            for small in statement.body:
+                if isinstance(small, (cst.Import, cst.ImportFrom)):
+                    found.append(small)
+        _last_imports[:] = [module, tuple(found)]  # the module is kept: its id stays its own
+    return _last_imports[1]
 
 
 def imported_modules(module: cst.Module) -> set[str]:

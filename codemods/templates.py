@@ -76,9 +76,14 @@ def _chosen(options: DebugOptions, ranks: bool = True) -> dict:
 
 def flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> list[str]:
     """The ``parser.add_argument`` lines for the script's own parser."""
-    return render.argument_lines(
+    return list(_flag_lines(parser, options, indent_unit))
+
+
+@functools.lru_cache(maxsize=64)  # the same for every file of one run (the parser is nearly always "parser")
+def _flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> tuple[str, ...]:
+    return tuple(render.argument_lines(
         _HELPER_MODULE, HELPER_NAME, validate_identifier(parser), _chosen(options), indent_unit
-    )
+    ))
 
 
 @functools.lru_cache(maxsize=64)  # the same for every file of one run

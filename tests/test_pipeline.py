@@ -396,3 +396,83 @@ def test_a_step_in_a_compound_statements_header_is_left_to_the_metadata_plan():
     source = "from azureml.pipeline.steps import PythonScriptStep\nfor s in [PythonScriptStep('a.py')]:\n    s.run()\n"
     assert pipeline_statements.plan_by_statement(source, libcst.parse_module(source), Options().for_kind(300)) is None
     assert "allow_reuse=False" in pipeline.add(source)
+
+
+# -- the text-edit plan agrees with the metadata one -----------------------------
+
+_STEP_IMPORT = "from azureml.pipeline.steps import PythonScriptStep\n"
+_CONDA_IMPORT = "from azureml.core.conda_dependencies import CondaDependencies\n"
+#: Layouts the text way takes (True) or leaves to LibCST (False); either way the plans must agree.
+TEXT_SHAPES = [
+    pytest.param(_STEP_IMPORT + "s = PythonScriptStep(\n    script_name='t.py',\n    arguments=['--a', 1],\n)\n",
+                 True, id="one_per_line"),
+    pytest.param(_STEP_IMPORT + 's = PythonScriptStep(\n    script_name="t.py",  # the entry\n\n    # end\n)\n',
+                 True, id="comment_and_blank_lines_before_the_paren"),
+    pytest.param(_STEP_IMPORT + "def f():\n\ts = PythonScriptStep(\n\t\tscript_name = 't.py',\n\t\tallow_reuse = True,\n\t)\n",
+                 True, id="tabs_spaced_equals_allow_reuse_true"),
+    pytest.param(_STEP_IMPORT + "s = PythonScriptStep(script_name='t.py', arguments=['é'], allow_reuse=False)\n",
+                 True, id="one_line_non_ascii"),
+    pytest.param(_STEP_IMPORT + "p = Pipeline(ws, steps=[PythonScriptStep(\n    name='x', script_name='t.py',\n)])\n",
+                 True, id="step_inside_another_call"),
+    pytest.param(_CONDA_IMPORT + "d = CondaDependencies.create(pip_packages=[ 'pandas'], conda_packages=[])\n",
+                 True, id="create_one_line_list"),
+    pytest.param(_CONDA_IMPORT + 'd = CondaDependencies.create(pip_packages=["a"], python_version="3.8")\n',
+                 True, id="create_double_quotes"),
+    pytest.param(_STEP_IMPORT + "s = PythonScriptStep(script_name='t.py')\n", False, id="one_line_without_arguments"),
+    pytest.param(_STEP_IMPORT + "s = PythonScriptStep(script_name=f'{x}.py',\n    arguments=[],\n)\n",
+                 False, id="f_string"),
+    pytest.param(_STEP_IMPORT + "s = PythonScriptStep(script_name='t' '.py',\n    arguments=[],\n)\n",
+                 False, id="implicit_concatenation"),
+    pytest.param(_STEP_IMPORT + "s = PythonScriptStep(\n    script_name='t.py',\n    arguments=(['--a']),\n)\n",
+                 False, id="parenthesised_arguments"),
+    pytest.param(_STEP_IMPORT + "x = 1; s = PythonScriptStep(\n    script_name='t.py',\n)\n", False, id="two_statements"),
+    pytest.param(_STEP_IMPORT + "if x: s = PythonScriptStep(\n    script_name='t.py',\n)\n", False, id="one_line_suite"),
+    pytest.param(_CONDA_IMPORT + "d = CondaDependencies.create(pip_packages=[\n    'a',\n])\n", False, id="create_list_per_line"),
+    pytest.param(_CONDA_IMPORT + "d = CondaDependencies()\n", False, id="constructed_environment"),
+]
+
+
+def _agree(text: str, options) -> bool:
+    """Does the text way take ``text``? Its plan must equal the metadata way's."""
+    from instrument.codemods import pipeline_text
+    from instrument.codemods.kinds import pipeline as pipeline_kind
+
+    module = pipeline_kind.KIND.parse(text)
+    fast = pipeline_text.plan_by_text(text, module, options)
+    if fast is None:
+        return False
+    slow = pipeline.plan_with_metadata(text, module, options)
+    assert sorted(map(repr, fast.insertions)) == sorted(map(repr, slow.insertions))
+    assert (fast.reason, list(fast.warnings), (fast.expected or "").splitlines()) == \
+        (slow.reason, list(slow.warnings), (slow.expected or "").splitlines())
+    return True
+
+
+@pytest.mark.parametrize(("source", "taken"), TEXT_SHAPES)
+def test_plan_by_text_agrees_with_the_metadata_plan_on_shapes(source, taken):
+    from instrument.codemods.options import Options
+
+    assert _agree(source, Options().for_kind(300)) is taken
+    _agree(source, Options(timeout=45, steps=("x",), client_ip="10.0.0.1", ranks="0"))  # other steps: taken or not
+
+
+@pytest.mark.parametrize("case", load_cases("pipeline"))
+def test_plan_by_text_agrees_with_the_metadata_plan_on_fixtures(case):
+    options = job_for(case).options.for_kind(300)
+    text = markers.remove_blocks(files.decode(case.before).text)
+    try:
+        pipeline.plan_with_metadata(text, pipeline.parse_clean(text)[1], options)
+    except CodemodError:
+        return  # refused files: the text way must leave them to the others
+    _agree(text, options)
+
+
+def test_plan_by_text_agrees_on_generated_pipelines():
+    import sys
+    from pathlib import Path
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import corpus
+
+    inputs = corpus.kind_inputs("pipeline", "small", 10) + corpus.kind_inputs("pipeline", "large", 5)
+    assert all(_agree(data.decode(), DebugOptions().for_kind(300)) for _, data in inputs)
