@@ -287,8 +287,7 @@ def set_flag(builder: Builder, mapping_path: tuple, section: Optional[str], key:
 
 def verify(result: str, clean: str, plan: Plan) -> None:
     """The result loads, strips back, and holds every value the plan meant to write."""
-    yaml_text.verify(result, clean)
-    data = yaml_text.load(result)
+    data = yaml_text.verify(result, clean)
     for path, value in plan.expected or ():
         found = data
         for key in path:

@@ -16,7 +16,6 @@ source text (escapes in quoted scalars are read as one character).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
@@ -34,9 +33,9 @@ _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 def compose(text: str) -> Any:
     """The composed node graph (marks with offsets); the text has parsed before."""
-    from ruamel.yaml import YAML
+    from instrument.codemods.yaml_text import composed
 
-    return YAML(typ="rt").compose(io.StringIO(text))
+    return composed(text)
 
 
 def child(node: Any, key: str) -> Optional[tuple[Any, Any]]:
