@@ -43,6 +43,7 @@ block's current depth, which its first code line shows (see
 
 from __future__ import annotations
 
+import functools
 import io
 import re
 from dataclasses import dataclass
@@ -228,9 +229,8 @@ def remove_blocks_from(source: str, blocks: Sequence[Block], yaml: bool = False)
     position = 0
     for block in blocks:
         kept.extend(lines[position : block.begin])
-        saved, code = saved_and_code(lines[block.begin + 1 : block.end])
         try:
-            kept.extend(marker_scan.restored(saved, code, yaml))
+            kept.extend(_restored(tuple(lines[block.begin + 1 : block.end]), yaml))
         except ValueError as exc:
             raise MarkerError(f"line {block.begin + 1}: {exc}") from None
         position = block.end + 1
@@ -242,6 +242,13 @@ def remove_blocks_from(source: str, blocks: Sequence[Block], yaml: bool = False)
         # newline before it belongs to the block.
         result = _drop_final_newline(result)
     return result
+
+
+@functools.lru_cache(maxsize=256)  # the helper block is the same in every file of a run, and long
+def _restored(inside: tuple[str, ...], yaml: bool) -> tuple[str, ...]:
+    """The original lines a block's inner lines give back (none for a block that only adds)."""
+    saved, code = saved_and_code(inside)
+    return tuple(marker_scan.restored(saved, code, yaml))
 
 
 def _drop_final_newline(text: str) -> str:

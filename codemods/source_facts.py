@@ -25,6 +25,7 @@ fraction of a LibCST parse); LibCST's otherwise.
 from __future__ import annotations
 
 import ast
+from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -62,11 +63,26 @@ def _first(found, candidate):
     return candidate if found is None or candidate[:2] < found[:2] else found
 
 
+def _walk(tree: ast.AST):
+    """:func:`ast.walk`, same order, without its generator per node (a fifth of a small file's cost)."""
+    todo = deque([tree])
+    pop, push, extend, AST = todo.popleft, todo.append, todo.extend, ast.AST
+    while todo:
+        node = pop()
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if isinstance(value, AST):
+                push(value)
+            elif type(value) is list:
+                extend(item for item in value if isinstance(item, AST))
+        yield node
+
+
 def _from_ast(tree: ast.Module) -> SourceFacts:
     calls, mapping, flag = 0, False, None
     prefix = clash = None
     abbreviations = False
-    for node in ast.walk(tree):
+    for node in _walk(tree):
         kind = type(node)
         if kind is ast.Call:
             func = node.func

@@ -25,16 +25,20 @@ _PARSE_METHODS = ("parse_args", "parse_known_args")
 
 
 def imports(module: cst.Module) -> ImportTable:
-    """Every import of the module, at any depth (in functions, under ``try``)."""
-    table = ImportTable()
-    for node in import_statements(module):
-        table.add(node)
-    return table
+    """Every import of the module, at any depth (in functions, under ``try``); read, not changed."""
+    if _last_table[0] is not module:
+        table = ImportTable()
+        for node in import_statements(module):
+            table.add(node)
+        _last_table[:] = [module, table]
+    return _last_table[1]
 
 
 #: The last module asked about and its import statements: detection asks each
 #: kind in turn (score, sdk_job, pipeline, train), and each asks about imports.
 _last_imports: list = [None, ()]
+_last_table: list = [None, None]
+_last_modules: list = [None, frozenset()]
 
 
 def import_statements(module: cst.Module) -> tuple:
@@ -51,8 +55,14 @@ def import_statements(module: cst.Module) -> tuple:
     return _last_imports[1]
 
 
-def imported_modules(module: cst.Module) -> set[str]:
+def imported_modules(module: cst.Module) -> frozenset[str]:
     """Dotted names of every module imported, and of every ``from`` module."""
+    if _last_modules[0] is not module:
+        _last_modules[:] = [module, frozenset(_imported_modules(module))]
+    return _last_modules[1]
+
+
+def _imported_modules(module: cst.Module) -> set[str]:
     from libcst.helpers import get_full_name_for_node
 
     found: set[str] = set()
