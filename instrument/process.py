@@ -294,7 +294,6 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
     and searched for the bytes every finding needs, so most files of a tree
     are never decoded, let alone parsed.
     """
-    from instrument.codemods import kinds
     from instrument.codemods.check import could_have_findings
 
     for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES, kinds.block_names()):

@@ -14,7 +14,7 @@ import pytest
 
 from instrument.cli import main
 from instrument.codemods import dockerfile
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import FIXTURES, load_cases, transformed
 
 DOCKERFILES = load_cases("dockerfile")
@@ -185,5 +185,5 @@ def test_build_contexts_of_a_job(build, companions, note):
 def test_install_debugpy_installs_in_the_command_and_leaves_the_context():
     text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncommand: python train.py\n"
             "environment:\n  build:\n    path: docker-context\n")
-    outcome = process_bytes(Job(ADD, install_debugpy=True), text.encode(), "job.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(install_debugpy=True)), text.encode(), "job.yml")
     assert outcome.companions == () and b"pip install debugpy && python train.py" in outcome.output

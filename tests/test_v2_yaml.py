@@ -335,7 +335,7 @@ def test_a_node_that_ends_with_an_empty_value_gets_its_own_service(tmp_path):
 def test_an_anchored_value_with_a_user_that_is_not_instrumented_is_refused(name, steps, line, anchor, other):
     """Editing an anchor's text changes every alias and merge of it: only when all of them are instrumented."""
     data = (FIXTURES / "v2_anchor_refusals" / name).read_bytes()
-    outcome = process_bytes(Job(ADD, steps=steps), data, name)
+    outcome = process_bytes(Job(ADD, options=add_options(steps=steps)), data, name)
     assert outcome.error is not None and outcome.output is None and "\n" not in outcome.error
     assert outcome.error.startswith(f"{name}: line {line}: ") and f"&{anchor}" in outcome.error
     assert other in outcome.error
