@@ -16,6 +16,7 @@ source text (escapes in quoted scalars are read as one character).
 
 from __future__ import annotations
 
+import io
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
@@ -33,9 +34,10 @@ _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 def compose(text: str) -> Any:
     """The composed node graph (marks with offsets); the text has parsed before."""
-    from instrument.codemods.yaml_text import composed
+    from ruamel.yaml import YAML
 
-    return composed(text)
+    # Composed afresh: constructing the values (a load) flattens merge keys in the nodes.
+    return YAML(typ="rt").compose(io.StringIO(text))
 
 
 def child(node: Any, key: str) -> Optional[tuple[Any, Any]]:

@@ -13,36 +13,18 @@ from instrument.codemods import markers
 from instrument.codemods.errors import InstrumentError
 
 
-#: The last text loaded and its composed node graph: the YAML kinds' plans
-#: need both the values and every node's marks of the same text, and a
-#: load is a compose followed by a construction.
-_last_composed: list = [None, None]
-
-
 def load(text: str) -> Any:
     """The round-trip document (None for an empty file); one-line error otherwise."""
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        yaml = YAML(typ="rt")
-        node = yaml.compose(text)
-        data = yaml.constructor.construct_document(node) if node is not None else None
+        return YAML(typ="rt").load(text)
     except YAMLError as exc:
         first = " ".join(str(exc).split())
         raise InstrumentError(f"cannot parse YAML: {first}") from None
     except RecursionError:
         raise InstrumentError("cannot parse YAML: nested too deeply") from None
-    _last_composed[:] = [text, node]
-    return data
-
-
-def composed(text: str) -> Any:
-    """The composed node graph of ``text`` (which has loaded before)."""
-    if _last_composed[0] is text or _last_composed[0] == text:
-        return _last_composed[1]
-    load(text)
-    return _last_composed[1]
 
 
 def verify(result: str, original: str) -> Any:
