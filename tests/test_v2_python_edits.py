@@ -25,7 +25,7 @@ def added(source: str, **options) -> tuple[str, dict]:
     stripped = process_bytes(Job(STRIP), outcome.output, "submit.py").output
     if options.get("take_over"):  # hand-written debug arguments are gone for good; the rest is as it was
         assert b"remote_debug" not in stripped and b"debugpy" not in stripped
-        assert process_bytes(Job(ADD, **dict(options, take_over=False)), stripped, "submit.py").output == outcome.output
+        assert process_bytes(Job(ADD, options=add_options(**dict(options, take_over=False))), stripped, "submit.py").output == outcome.output
     else:
         assert stripped == source.encode()
     scope: dict = {"__name__": "submission"}

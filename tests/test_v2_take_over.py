@@ -14,7 +14,7 @@ import pytest
 
 from instrument.codemods import check, v2_take_over
 from instrument.codemods.errors import InstrumentError
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed
 from tests.test_v2_yaml import azure_load, holders
 
@@ -29,7 +29,7 @@ def name_of(kind: str, case) -> str:
 
 def add(case, data: bytes, kind: str, take_over: bool = True) -> bytes:
     options = dict(case.meta.get("options", {}), take_over=take_over)
-    return transformed(Job(ADD, kind=kind, **options), data, name_of(kind, case))
+    return transformed(Job(ADD, kind=kind, options=add_options(**options)), data, name_of(kind, case))
 
 
 def findings(case, data: bytes) -> list:
@@ -72,7 +72,7 @@ def test_add_is_idempotent_and_after_is_add_of_stripped(kind, case):
 @pytest.mark.parametrize(("kind", "case"), CASES)
 def test_without_take_over_the_file_is_left_as_it_is_and_the_message_names_take_over(kind, case):
     options = dict(case.meta.get("options", {}), take_over=False)
-    outcome = process_bytes(Job(ADD, kind=kind, **options), case.before, name_of(kind, case))
+    outcome = process_bytes(Job(ADD, kind=kind, options=add_options(**options)), case.before, name_of(kind, case))
     if kind == "sdk_job":
         assert outcome.error is None and not outcome.changed and outcome.output == case.before
         assert any("--take-over" in note for note in outcome.notes)
@@ -134,7 +134,7 @@ def test_an_optional_group_that_mixes_debug_flags_with_other_arguments_is_refuse
         v2_take_over.hand_written("python t.py $[[--remote_debug_port ${{inputs.p}} --lr 1]]")
     text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
             "command: python t.py $[[--remote_debug_port ${{inputs.p}} --lr 1]]\nenvironment: azureml:e@1\n")
-    outcome = process_bytes(Job(ADD, take_over=True), text.encode(), "job.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(take_over=True)), text.encode(), "job.yml")
     assert outcome.output is None and "line 2" in outcome.error and "optional group" in outcome.error
 
 
@@ -166,14 +166,14 @@ def test_yaml_cuts_only_the_hand_written_words(command, stripped):
 
 
 def add_yaml(text: str) -> bytes:
-    return transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
+    return transformed(Job(ADD, options=add_options(take_over=True)), text.encode(), "job.yml")
 
 
 def test_an_anchored_command_is_cut_once_for_every_node_that_uses_it():
     text = ("$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\ntype: pipeline\njobs:\n"
             "  a:\n    command: &cmd python train.py --remote_debug --lr 1\n    environment: azureml:e@1\n"
             "  b:\n    command: *cmd\n    environment: azureml:e@1\n")
-    after = transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
+    after = transformed(Job(ADD, options=add_options(take_over=True)), text.encode(), "job.yml")
     stripped = transformed(Job(STRIP), after, "job.yml").decode()
     assert stripped == text.replace(" --remote_debug --lr 1", " --lr 1")
     assert transformed(Job(ADD), stripped.encode(), "job.yml") == after
@@ -182,7 +182,7 @@ def test_an_anchored_command_is_cut_once_for_every_node_that_uses_it():
 def test_a_command_it_cannot_cut_safely_is_refused_with_its_line():
     # a more-indented line keeps its line break in a folded block: cutting it would join two commands
     data = (YAML_HEAD + "command: >-\n  python t.py\n    --remote_debug\n  --lr 1\n").encode()
-    outcome = process_bytes(Job(ADD, take_over=True), data, "job.yml")
+    outcome = process_bytes(Job(ADD, options=add_options(take_over=True)), data, "job.yml")
     assert outcome.output is None and "job.yml: line 3: cannot take" in outcome.error
 
 
@@ -226,7 +226,7 @@ def test_every_style_loses_exactly_the_hand_written_words(text):
     import yaml
 
     before = yaml.safe_load(text)["command"]
-    after = transformed(Job(ADD, take_over=True), text.encode(), "job.yml")
+    after = transformed(Job(ADD, options=add_options(take_over=True)), text.encode(), "job.yml")
     stripped = transformed(Job(STRIP), after, "job.yml")
     command = yaml.safe_load(stripped.decode())["command"]
     kept = v2_take_over.blanked(before, v2_take_over.hand_written(before))
@@ -234,4 +234,4 @@ def test_every_style_loses_exactly_the_hand_written_words(text):
     assert v2_take_over.hand_written(command) == [] and "debugpy" not in command
     assert only_deletions(text.encode(), stripped)
     assert transformed(Job(ADD), stripped, "job.yml") == after
-    assert transformed(Job(ADD, take_over=True), after, "job.yml") == after
+    assert transformed(Job(ADD, options=add_options(take_over=True)), after, "job.yml") == after
