@@ -169,7 +169,7 @@ class _Rewriter(cst.CSTTransformer):
             if set(DEBUG_FLAGS) & set(string_items(value)):
                 raise InstrumentError(
                     f"line {line}: the step already passes --remote_debug flags (hand-written remote "
-                    "debugging); remove them before running instrument add"
+                    "debugging); remove them, or use --take-over to replace them"
                 )
             if isinstance(value, cst.Tuple):  # a tuple literal takes a tuple: (...) + [...] fails
                 debug = f"({debug[1:-1]})"

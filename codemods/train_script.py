@@ -3,8 +3,9 @@
 ``add(source, options)`` returns the instrumented source. It finds how the
 script parses its arguments and then:
 
-* parser mode: the four ``--remote_debug*`` flags join the script's own
-  argparse parser right after it is built (so they show in ``--help``), and
+* parser mode: the ``--remote_debug*`` flags join the script's own
+  argparse parser after the script's own options (so they show in
+  ``--help``, below those; see :mod:`instrument.codemods.flag_placement`), and
   ``_instrument_remote_debug(args)`` runs right after every parse, with the
   namespace variable the script uses;
 * standalone mode (no parser it can follow: plain scripts, click, typer,
@@ -33,6 +34,7 @@ import libcst as cst
 
 from instrument.codemods import fence_layout, markers, templates
 from instrument.codemods.errors import CodemodError
+from instrument.codemods.flag_placement import flags_anchor
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
 from instrument.codemods.positions import ast_tree, first_line_above, paired, parsed_natively, statement_lines
@@ -319,7 +321,7 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
         line, flag = facts.flag
         raise InstrumentError(
             f"line {line}: the script already defines {flag} (hand-written "
-            "remote debugging); remove it before running instrument add"
+            "remote debugging); remove it, or use --take-over to replace it"
         )
     analyzer = _Analyzer(module, clean)
     analysis = analyzer.run()
@@ -344,8 +346,12 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
                               "script's parser"))
     last_head, first_body = _leading_statements(module)
     wanted = [last_head] if last_head is not None else []
+    flag_anchors = {}
     if not standalone:
+        for statement, parser_name in analysis.parser_statements.values():
+            flag_anchors[id(statement)] = flags_anchor(module, statement, parser_name)
         wanted += [line for line, _ in analysis.parser_statements.values()]
+        wanted += list(flag_anchors.values())
         wanted += [line for line, _, _ in analysis.anchors]
     lines_of = statement_lines(module, wanted, clean)
     lines = markers.split_lines(clean)
@@ -371,7 +377,8 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     insertions = [markers.Insertion(helper_at, "", templates.LABEL_HELPER, helper_body)]
     if not standalone:
         for statement, parser_name in analysis.parser_statements.values():
-            first, last = lines_of[id(statement)]
+            first = lines_of[id(statement)][0]
+            last = lines_of[id(flag_anchors[id(statement)])][1]
             insertions.append(
                 markers.Insertion(
                     last,

@@ -33,8 +33,16 @@ class Case:
         return self.meta["_folder"]
 
 
-def load_cases(kind: str) -> list:
-    """pytest params, one per ``fixtures/<kind>/<case>/`` with before/after files."""
+def takes_over(meta: dict) -> bool:
+    return bool(meta.get("options", {}).get("take_over", False))
+
+
+def load_cases(kind: str, take_over: Optional[bool] = None) -> list:
+    """pytest params, one per ``fixtures/<kind>/<case>/`` with before/after files.
+
+    ``take_over`` True or False: only the cases made with ``--take-over``
+    (``case.json`` options), or only those made without it; None: all.
+    """
     params = []
     for folder in sorted((FIXTURES / kind).iterdir()):
         if not folder.is_dir():
@@ -46,6 +54,8 @@ def load_cases(kind: str) -> list:
         after = folder / ("after" + before.suffix)
         meta_file = folder / "case.json"
         meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
+        if take_over is not None and takes_over(meta) != take_over:
+            continue
         meta["_folder"] = folder
         stripped = folder / ("stripped" + before.suffix)
         case = Case(folder.name, before.read_bytes(), after.read_bytes(), before.suffix, meta,

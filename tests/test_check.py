@@ -216,6 +216,9 @@ def _indent_col(source: str, index: int) -> int:
 def test_everything_add_writes_is_found_and_strip_clears_it(case: Path) -> None:
     """Every training-script fixture: one finding per block; stripped, only hand-written calls remain."""
     after, before = _decode(case / "after.py"), _decode(case / "before.py")
+    if (case / "stripped.py").is_file():  # --take-over: the hand-written debugging is gone for good
+        before = _decode(case / "stripped.py")
+        assert check.check_python(before) == []
     blocks = markers.find_blocks(after)
     assert blocks
     found = check.check_python(after)

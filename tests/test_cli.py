@@ -171,7 +171,11 @@ def test_add_notes_hand_written_debug_code_and_leaves_it(tmp_path, capsys):
     assert main(["add", str(path)]) == EXIT_OK
     err = capsys.readouterr().err.splitlines()
     assert f"{path}:4:5: note: hand-written remote debugging (ptvsd.enable_attach) left as it is; " \
-        "`instrument check` reports it" in err
+        "`instrument check` reports it (--take-over replaces it)" in err
     assert "    p.enable_attach(address=('0.0.0.0', 3000))\n" in path.read_text()
     assert main(["add", "-q", str(path)]) == EXIT_OK
     assert capsys.readouterr().err == ""
+    assert main(["add", "--take-over", str(path)]) == EXIT_OK
+    assert "hand-written" not in capsys.readouterr().err
+    assert main(["strip", str(path)]) == EXIT_OK
+    assert path.read_text() == "import os\nprint('training')\n"

@@ -20,7 +20,7 @@ from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, add_options
 from tests.fixture_cases import load_cases, transformed
 
-CASES = load_cases("pipeline")
+CASES = load_cases("pipeline", take_over=False)
 SEED = next(p.values[0] for p in CASES if p.values[0].name == "seed_single_step")
 
 
@@ -371,7 +371,7 @@ def test_the_seed_step_shows_the_documents_arguments(monkeypatch, tmp_path):
 
 # -- the statement-by-statement plan agrees with the metadata one --------------
 
-@pytest.mark.parametrize("case", load_cases("pipeline"))
+@pytest.mark.parametrize("case", load_cases("pipeline", take_over=False))
 def test_plan_by_statement_agrees_with_the_metadata_plan(case):
     from instrument.codemods import pipeline_statements
     from instrument.codemods.kinds import pipeline as pipeline_kind

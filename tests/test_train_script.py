@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -15,7 +16,7 @@ from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
 from tests.fixture_cases import load_cases, runnable, transformed
 
-CASES = load_cases("train")
+CASES = load_cases("train", take_over=False)
 ADD_JOB = Job(ADD, kind="train")
 STRIP_JOB = Job(STRIP, kind="train")
 
@@ -157,6 +158,28 @@ def test_flags_show_in_help(case, tmp_path):
     assert result.returncode == 0, result.stderr
     for flag in train_script.DEBUG_FLAGS:
         assert flag in result.stdout
+
+
+_OPTION = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*")
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_the_scripts_own_options_come_first_in_help(case, tmp_path):
+    """``python script.py --help``: the script's options, then the debug flags (argparse and click)."""
+    before, after = tmp_path / "before.py", tmp_path / "after.py"
+    before.write_bytes(case.before)
+    after.write_bytes(case.after)
+    own, instrumented = _run(before, ["--help"]), _run(after, ["--help"])
+    assert instrumented.returncode == own.returncode
+    found = dict.fromkeys(_OPTION.findall(own.stdout))
+    options = [o for o in found if o != "--help" and not o.startswith("--remote_debug")]
+    if case.meta["mode"] == "parser" or case.name == "click_cli":
+        assert "--remote_debug" in instrumented.stdout
+    if "--remote_debug" not in instrumented.stdout:
+        assert instrumented.stdout == own.stdout  # a script that has no --help prints what it always did
+        return
+    first_flag = instrumented.stdout.index("--remote_debug")
+    assert all(instrumented.stdout.index(option) < first_flag for option in options), instrumented.stdout
 
 
 # -- options become literals, and nothing else gets in -------------------------

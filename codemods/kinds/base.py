@@ -129,6 +129,9 @@ class Kind:
     priority: int = 100
     #: ``verify(result, clean, plan)``: raise unless the result is sound.
     verify: Optional[Callable[[str, str, Plan], None]] = None
+    #: ``take_over(text, tree, options)``: the text without debugging written
+    #: by hand (``add --take-over``); None when the kind has nothing to take over.
+    take_over: Optional[Callable[[str, Any, Options], str]] = None
 
     def parse(self, text: str) -> Any:
         return {PYTHON: _parse_python, YAML: _parse_yaml, TEXT: _parse_text}[self.language](text)
@@ -192,7 +195,13 @@ def apply(kind: Kind, source: str, options: Options, tree: Any = None, clean: Op
             tree = None
     if tree is None:
         tree = kind.parse(clean)
-    plan = kind.plan(clean, tree, options.for_kind(kind.default_timeout or 0))
+    options = options.for_kind(kind.default_timeout or 0)
+    if options.take_over and kind.take_over is not None:
+        # What is taken over is gone for good: strip goes back to this text.
+        taken = kind.take_over(clean, tree, options)
+        if taken != clean:
+            clean, tree = taken, kind.parse(taken)
+    plan = kind.plan(clean, tree, options)
     if not plan.insertions:
         return Result(source, plan, kind)
     newline = getattr(tree, "default_newline", None) or newline_of(clean)

@@ -29,6 +29,12 @@ def verify(result, clean, plan):
     pipeline.verify_rewritten(result, clean, plan)
 
 
+def take_over(text, module, options):
+    from instrument.codemods import step_take_over
+
+    return step_take_over.take_over(text, module, options)
+
+
 KIND = Kind(
     name="pipeline",
     language=PYTHON,
@@ -37,7 +43,8 @@ KIND = Kind(
     plan=plan,
     verify=verify,
     default_timeout=300,
-    options=LISTENER_OPTIONS | {"client_ip", "steps"},
+    options=LISTENER_OPTIONS | {"client_ip", "steps", "take_over"},
+    take_over=take_over,
     suffixes=(".py",),
     priority=20,
 )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from instrument.codemods.kinds.base import PYTHON, Kind
+from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
 from instrument.codemods.syntax_kinds import is_entry_script
 
 
@@ -28,6 +28,12 @@ def verify(result, clean, plan):
     train_script.verify(result, clean, plan)
 
 
+def take_over(text, module, options):
+    from instrument.codemods import take_over
+
+    return take_over.take_over(text, module)
+
+
 KIND = Kind(
     name="train",
     language=PYTHON,
@@ -36,6 +42,8 @@ KIND = Kind(
     plan=plan,
     verify=verify,
     default_timeout=300,
+    options=LISTENER_OPTIONS | {"take_over"},
+    take_over=take_over,
     suffixes=(".py",),
     priority=90,
 )

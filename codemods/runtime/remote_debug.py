@@ -84,7 +84,11 @@ def _instrument_remote_debug(args=None, run=None):
     argv = sys.argv[1:]
     cut = argv.index("--") if "--" in argv else len(argv)
     given = [arg.split("=", 1)[0] for arg in argv[:cut] if arg.startswith("--remote_debug")]
-    if args is None and not given:
+    # Standalone, a command-line library (click, typer, argparse) prints the
+    # script's --help and exits: the debug flags are listed after it, so the
+    # script's own options read first. A script without one keeps its output.
+    wants_help = args is None and "--help" in argv[:cut] and any(cli in sys.modules for cli in ("click", "typer", "argparse"))
+    if args is None and not given and not wants_help:
         return  # the common case costs no import
     flags = FLAGS
     for flag in given:
@@ -105,6 +109,11 @@ def _instrument_remote_debug(args=None, run=None):
         parser.add_argument("--remote_debug_ranks", type=str, default=RANKS, help="global ranks that wait for the debugger: all, or a list like 0,3")
         parser.add_argument("--remote_debug_host", type=str, default=HOST, help="address to listen on (127.0.0.1: reachable from this node only)")
         parser.add_argument("--remote_debug_subprocesses", action="store_true", help="debug the script's worker processes too (multiprocessing, DataLoader workers)")
+        if wants_help:
+            import atexit
+
+            flags_help = parser.format_help().partition("\n\n")[2].partition("\n")[2]
+            atexit.register(print, "\nremote debugging (added by instrument):\n" + flags_help, end="", flush=True)
         args, rest = parser.parse_known_args(argv[:cut])
         sys.argv[1:] = rest + argv[cut:]
     if not getattr(args, "remote_debug", False) or _instrument_remote_debug.__dict__.get("started"):

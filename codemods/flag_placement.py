@@ -1,0 +1,105 @@
+"""Where the ``--remote_debug*`` flags join a script's parser: after its own options.
+
+argparse lists options in ``--help`` in the order they were added, so flags
+added right after ``parser = argparse.ArgumentParser()`` would read first,
+above the script's own. They go instead after the last statement that only
+adds to that parser (``parser.add_argument(...)``, ``parser.set_defaults(...)``,
+``group = parser.add_argument_group(...)``, a loop of such calls) in the
+statement list the parser is built in, and never past a statement that does
+anything else with it (parses it, returns it, passes it on, rebinds the
+name): from there on the flags might come too late for the parse.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator, Optional
+
+import libcst as cst
+
+#: Parser methods that only add to it; anything else done with the parser ends the search.
+ADDING_METHODS = frozenset(
+    {"add_argument", "add_argument_group", "add_mutually_exclusive_group", "set_defaults", "add_subparsers"}
+)
+
+
+class _ParserUses(cst.CSTVisitor):
+    """Counts the uses of one name, and those that only add to the parser it names."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.uses = self.adding = 0
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        if (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == self.name
+            and func.attr.value in ADDING_METHODS
+        ):
+            self.adding += 1
+
+    def visit_Attribute(self, node: cst.Attribute) -> bool:
+        node.value.visit(self)
+        return False  # ``x.parser`` is another object's attribute, not the name
+
+    def visit_Arg(self, node: cst.Arg) -> bool:
+        node.value.visit(self)
+        return False  # ``f(parser=1)``: a keyword, not the name
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.uses += node.value == self.name
+
+
+def _only_adds(statement: cst.CSTNode, name: str) -> Optional[bool]:
+    """True: only adds to the parser; False: does something else with it; None: does not use it."""
+    uses = _ParserUses(name)
+    statement.visit(uses)
+    if uses.uses == 0:
+        return None
+    return uses.uses == uses.adding
+
+
+def _bodies(statement: cst.CSTNode) -> Iterator[list]:
+    """The statement lists directly inside a compound statement (or a module)."""
+    if isinstance(statement, cst.Module):
+        yield list(statement.body)
+        return
+    if not isinstance(statement, cst.BaseCompoundStatement):
+        return
+    parts = [statement, *getattr(statement, "handlers", ()), *getattr(statement, "cases", ()),
+             getattr(statement, "orelse", None), getattr(statement, "finalbody", None)]
+    for part in parts:
+        if isinstance(part, cst.If) and part is not statement:  # elif
+            yield from _bodies(part)
+            continue
+        body = getattr(part, "body", None)
+        if isinstance(body, cst.IndentedBlock):
+            yield list(body.body)
+
+
+def _statement_list(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list]:
+    for body in _bodies(root):
+        if any(statement is target for statement in body):
+            return body
+        for statement in body:
+            found = _statement_list(statement, target)
+            if found is not None:
+                return found
+    return None
+
+
+def flags_anchor(module: cst.Module, parser_statement: cst.CSTNode, name: str) -> cst.CSTNode:
+    """The statement after which the flags block goes (the parser's own statement at the latest)."""
+    body = _statement_list(module, parser_statement)
+    if body is None:
+        return parser_statement
+    anchor = parser_statement
+    for statement in body[body.index(parser_statement) + 1 :]:
+        adds = _only_adds(statement, name)
+        if adds is False:
+            break
+        if adds:
+            anchor = statement
+    return anchor
