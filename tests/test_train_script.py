@@ -235,6 +235,7 @@ args = parser.parse_args()
     [
         ("def f(:\n    pass\n", "cannot parse"),
         (HAND_WRITTEN_FLAGS, "line 3: the script already defines --remote_debug"),
+        ("\ufeff\ufeffimport os\n", "cannot parse: invalid non-printable character U+FEFF (line 1, column 1)"),
         ("# >>> instrument: start remote debugging\nimport os\n", "never closed"),
         ("# >>> instrument: start remote debugging\n# >>> instrument: remote debugging flags\n# <<< instrument\n", "opened inside"),
     ],
