@@ -211,7 +211,7 @@ def _hand_written_notes(job: Job, text: str, name: str, kind: str, result: str) 
         return ()
     return tuple(
         f"{name}:{f.line}:{f.col}: note: hand-written remote debugging ({f.name}) left as it is; "
-        "`instrument check` reports it" + ("" if job.take_over else " (--take-over replaces it)")
+        "`instrument check` reports it" + ("" if job.options.take_over else " (--take-over replaces it)")
         for f in found
     )
 

@@ -20,7 +20,7 @@ import pytest
 from instrument.cli import main
 from instrument.codemods import check, debug_statements, markers, step_take_over, take_over
 from instrument.codemods.errors import InstrumentError
-from instrument.process import ADD, STRIP, Job, process_bytes
+from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed
 
 TRAIN = load_cases("train", take_over=True)
@@ -35,7 +35,7 @@ def kind_of(case) -> str:
 def job(case, action: str = ADD, take_over: bool = True) -> Job:
     options = {key: value for key, value in case.meta.get("options", {}).items() if action == ADD}
     options["take_over"] = take_over and action == ADD
-    return Job(action, kind=kind_of(case), **options)
+    return Job(action, kind=kind_of(case), options=add_options(**options))
 
 
 def test_there_are_take_over_cases():
@@ -272,7 +272,7 @@ def test_only_selected_steps_are_taken_over():
         "a = S('a.py', name='a', arguments=['--remote_debug'])\n"
         "b = S('b.py', name='b', arguments=['x', '--remote_debug'])\n"
     )
-    outcome = process_bytes(Job(ADD, kind="pipeline", take_over=True, steps=("b",)), source.encode(), "p.py")
+    outcome = process_bytes(Job(ADD, kind="pipeline", options=add_options(take_over=True, steps=("b",))), source.encode(), "p.py")
     assert outcome.error is None
     stripped = markers.remove_blocks(outcome.output.decode())
     assert stripped == source.replace("['x', '--remote_debug']", "['x']")
