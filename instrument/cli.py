@@ -174,8 +174,8 @@ def cli() -> None:
 @click.option("--ssh-public-key", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE",
               help="With --service ssh: the public key file (id_ed25519.pub) of the key you connect with.")
 @click.option("--take-over", is_flag=True,
-              help="Replace hand-written remote debugging (the guide's recipe, ptvsd/debugpy blocks, debug "
-              "arguments) with instrument's blocks instead of refusing the file.")
+              help="Remove hand-written remote debugging (the guide's recipe, ptvsd/debugpy blocks, debug "
+              "arguments) for good and instrument, instead of refusing the file; strip leaves it out.")
 def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks,
         install_debugpy, service, ssh_public_key, take_over) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
