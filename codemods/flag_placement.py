@@ -6,8 +6,11 @@ above the script's own. They go instead after the last statement that only
 adds to that parser (``parser.add_argument(...)``, ``parser.set_defaults(...)``,
 ``group = parser.add_argument_group(...)``, a loop of such calls) in the
 statement list the parser is built in, and never past a statement that does
-anything else with it (parses it, returns it, passes it on, rebinds the
-name): from there on the flags might come too late for the parse.
+anything else with it (parses it, returns it, rebinds the name): from there
+on the flags might come too late for the parse. A call that passes the parser
+on (``shared.add_common_args(parser)``) is passed too when the same list parses
+the parser later, since such a helper may add ``--remote_debug`` itself (the
+flags block adds only what the parser lacks); otherwise it ends the search.
 """
 
 from __future__ import annotations
@@ -50,6 +53,52 @@ class _ParserUses(cst.CSTVisitor):
 
     def visit_Name(self, node: cst.Name) -> None:
         self.uses += node.value == self.name
+
+
+PARSING_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args"})
+
+
+def _passes_on(statement: cst.CSTNode, name: str) -> bool:
+    """``helper(parser)`` or ``helper(x, parser=parser)`` as a statement of its own."""
+    if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
+        return False
+    expression = statement.body[0]
+    if not isinstance(expression, cst.Expr) or not isinstance(expression.value, cst.Call):
+        return False
+    call = expression.value
+    func = call.func
+    if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == name:
+        return False
+    uses = _ParserUses(name)
+    func.visit(uses)
+    if uses.uses:
+        return False
+    return any(isinstance(arg.value, cst.Name) and arg.value.value == name for arg in call.args)
+
+
+class _Parses(cst.CSTVisitor):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.found = False
+
+    def visit_Call(self, node: cst.Call) -> None:
+        func = node.func
+        self.found = self.found or (
+            isinstance(func, cst.Attribute)
+            and isinstance(func.value, cst.Name)
+            and func.value.value == self.name
+            and func.attr.value in PARSING_METHODS
+        )
+
+
+def _parsed_later(statements: list, name: str) -> bool:
+    parses = _Parses(name)
+    for statement in statements:
+        statement.visit(parses)
+        if parses.found:
+            return True
+    return False
 
 
 def _only_adds(statement: cst.CSTNode, name: str) -> Optional[bool]:
@@ -96,8 +145,11 @@ def flags_anchor(module: cst.Module, parser_statement: cst.CSTNode, name: str) -
     if body is None:
         return parser_statement
     anchor = parser_statement
-    for statement in body[body.index(parser_statement) + 1 :]:
+    following = body[body.index(parser_statement) + 1 :]
+    for position, statement in enumerate(following):
         adds = _only_adds(statement, name)
+        if adds is False and _passes_on(statement, name) and _parsed_later(following[position + 1 :], name):
+            adds = True
         if adds is False:
             break
         if adds:

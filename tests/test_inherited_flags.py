@@ -100,6 +100,58 @@ def test_a_parser_with_inherited_flags_starts_and_times_out(flags, handler, extr
     assert "Traceback" not in debug.stderr and "unknown flag" not in debug.stderr
 
 
+HELPER_TRAIN = """\
+import argparse
+import shared
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=2)
+shared.add_common_args(parser)
+{more}args = parser.parse_args()
+print("epochs", args.epochs, "seed", args.seed)
+"""
+
+HELPER_SHARED = """\
+def add_common_args(parser):
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--remote_debug", action="store_true")
+"""
+
+
+@pytest.mark.parametrize("more", ["", 'parser.add_argument("--lr", type=float)\n'], ids=["parse-next", "more-own"])
+def test_a_helper_that_adds_the_flag_after_the_parser_is_built(more, tmp_path, capsys):
+    script, before = _instrumented(tmp_path, HELPER_TRAIN.format(more=more), HELPER_SHARED, capsys)
+    text = script.read_text()
+    # the flags block comes after the helper's call, so the parser has --remote_debug by then
+    assert text.index("shared.add_common_args(parser)") < text.index('"--remote_debug" not in parser')
+    plain = _run(script, "--epochs", "3")
+    assert plain.returncode == 0, plain.stderr
+    assert plain.stdout == before == "epochs 3 seed 0\n"
+    debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1",
+                 "--remote_debug_port", str(_free_port()), "--epochs", "3")
+    assert debug.returncode == 0, debug.stderr
+    assert debug.stdout.splitlines().count("Debugger attached = False") == 1
+    assert debug.stdout.splitlines()[-1] == "epochs 3 seed 0"
+
+
+PASSED_ON_AND_PARSED_THERE = """\
+import argparse
+
+parser = argparse.ArgumentParser()
+parser.add_argument("--epochs", type=int, default=2)
+run(parser)
+"""
+
+
+def test_a_parser_passed_on_and_not_parsed_here_gets_the_flags_before_the_call():
+    from instrument.codemods import flag_placement
+    import libcst as cst
+
+    module = cst.parse_module(PASSED_ON_AND_PARSED_THERE)
+    anchor = flag_placement.flags_anchor(module, module.body[1], "parser")
+    assert module.code_for_node(anchor).strip() == 'parser.add_argument("--epochs", type=int, default=2)'
+
+
 def test_an_inherited_flag_that_holds_no_number_is_one_line(tmp_path, capsys):
     flags = 'common_parser.add_argument("--remote_debug_connection_timeout", default="soon")\n'
     script, _ = _instrumented(tmp_path, TRAIN.format(handler=""), SHARED.format(handler="", flags=flags), capsys,
