@@ -269,8 +269,10 @@ def _plan(clean: str, module: cst.Module, options) -> Optional[Plan]:
     return _plan_of(lines, blocks)
 
 
+# ``match`` (3.10) and ``except*`` (3.11) exist only in the newer ast modules.
 _COMPOUND = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.If, ast.For, ast.AsyncFor, ast.While,
-             ast.With, ast.AsyncWith, ast.Try, ast.Match) + ((ast.TryStar,) if hasattr(ast, "TryStar") else ())
+             ast.With, ast.AsyncWith, ast.Try) + tuple(
+                 getattr(ast, name) for name in ("Match", "TryStar") if hasattr(ast, name))
 
 
 def _step_name(call: ast.Call) -> Optional[str]:

@@ -45,6 +45,7 @@ def test_black_then_strip_gives_the_formatted_original(name):
     assert roundtrip.outcome(PLACEMENTS[name], "train.py", "train", roundtrip.black_format) == roundtrip.EXACT
 
 
+@pytest.mark.lint  # ruff comes with the lint extra
 @pytest.mark.parametrize("name", sorted(PLACEMENTS))
 def test_ruff_format_then_strip_gives_the_formatted_original(name):
     expected = roundtrip.REFORMAT_BLANK if name in RUFF_BLANK_LINES_AT_THE_FENCE else roundtrip.EXACT

@@ -163,7 +163,7 @@ def test_flags_show_in_help(case, tmp_path):
 _OPTION = re.compile(r"(?<![\w-])--[A-Za-z][\w-]*")
 
 
-@pytest.mark.parametrize("case", CASES)
+@pytest.mark.parametrize("case", runnable(CASES))
 def test_the_scripts_own_options_come_first_in_help(case, tmp_path):
     """``python script.py --help``: the script's options, then the debug flags (argparse and click)."""
     before, after = _scripts(case, tmp_path)
