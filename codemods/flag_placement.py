@@ -19,6 +19,8 @@ from typing import Iterator, Optional
 
 import libcst as cst
 
+from instrument.codemods.source_facts import PARSE_METHODS
+
 #: Parser methods that only add to it; anything else done with the parser ends the search.
 ADDING_METHODS = frozenset(
     {"add_argument", "add_argument_group", "add_mutually_exclusive_group", "set_defaults", "add_subparsers"}
@@ -55,9 +57,6 @@ class _ParserUses(cst.CSTVisitor):
         self.uses += node.value == self.name
 
 
-PARSING_METHODS = frozenset({"parse_args", "parse_known_args", "parse_intermixed_args", "parse_known_intermixed_args"})
-
-
 def _passes_on(statement: cst.CSTNode, name: str) -> bool:
     """``helper(parser)`` or ``helper(x, parser=parser)`` as a statement of its own."""
     if not isinstance(statement, cst.SimpleStatementLine) or len(statement.body) != 1:
@@ -88,7 +87,7 @@ class _Parses(cst.CSTVisitor):
             isinstance(func, cst.Attribute)
             and isinstance(func.value, cst.Name)
             and func.value.value == self.name
-            and func.attr.value in PARSING_METHODS
+            and func.attr.value in PARSE_METHODS
         )
 
 
