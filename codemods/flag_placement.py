@@ -15,11 +15,13 @@ flags block adds only what the parser lacks); otherwise it ends the search.
 
 from __future__ import annotations
 
+import ast
 from typing import Iterator, Optional
 
 import libcst as cst
 
-from instrument.codemods.source_facts import PARSE_METHODS
+from instrument.codemods.positions import paired
+from instrument.codemods.source_facts import PARSE_METHODS, nodes_of
 
 #: Parser methods that only add to it; anything else done with the parser ends the search.
 ADDING_METHODS = frozenset(
@@ -138,19 +140,114 @@ def _statement_list(root: cst.CSTNode, target: cst.CSTNode) -> Optional[list]:
     return None
 
 
-def flags_anchor(module: cst.Module, parser_statement: cst.CSTNode, name: str) -> cst.CSTNode:
-    """The statement after which the flags block goes (the parser's own statement at the latest)."""
+def flags_anchor(
+    module: cst.Module, parser_statement: cst.CSTNode, name: str, source: Optional[str] = None
+) -> cst.CSTNode:
+    """The statement after which the flags block goes (the parser's own statement at the latest).
+
+    With ``source`` (the module's text), the statements are read in CPython's
+    tree where it pairs with LibCST's (:func:`positions.paired`): walking a
+    LibCST node costs several times walking its ``ast`` twin, and the answers
+    are the same (see :class:`_AstUses`).
+    """
     body = _statement_list(module, parser_statement)
     if body is None:
         return parser_statement
+    pairing = paired(module, source) if source is not None else None
+    if pairing is not None:
+        only_adds, passes_on, parsed_later = _ast_questions(pairing)
+    else:
+        only_adds, passes_on, parsed_later = _only_adds, _passes_on, _parsed_later
     anchor = parser_statement
     following = body[body.index(parser_statement) + 1 :]
     for position, statement in enumerate(following):
-        adds = _only_adds(statement, name)
-        if adds is False and _passes_on(statement, name) and _parsed_later(following[position + 1 :], name):
+        adds = only_adds(statement, name)
+        if adds is False and passes_on(statement, name) and parsed_later(following[position + 1 :], name):
             adds = True
         if adds is False:
             break
         if adds:
             anchor = statement
     return anchor
+
+
+# -- the same questions in CPython's tree ---------------------------------------------
+
+#: ``ast`` nodes whose identifier fields LibCST holds as ``Name`` nodes (which
+#: :class:`_ParserUses` counts): the names a statement binds or declares.
+_NAMED = {
+    ast.FunctionDef: ("name",), ast.AsyncFunctionDef: ("name",), ast.ClassDef: ("name",),
+    ast.arg: ("arg",), ast.alias: ("asname",), ast.ExceptHandler: ("name",),
+    **{getattr(ast, kind): ("name",) for kind in ("MatchAs", "MatchStar", "TypeVar", "ParamSpec", "TypeVarTuple")
+       if hasattr(ast, kind)},
+    **({ast.MatchMapping: ("rest",)} if hasattr(ast, "MatchMapping") else {}),
+}
+#: Fields holding lists of identifiers, or a dotted name whose first part LibCST
+#: holds as a ``Name`` (``import parser.x``: an ``Attribute`` on ``parser``).
+_NAME_LISTS: dict[type, str] = {ast.Global: "names", ast.Nonlocal: "names"}
+if hasattr(ast, "MatchClass"):  # Python 3.10+
+    _NAME_LISTS[ast.MatchClass] = "kwd_attrs"
+_DOTTED: dict[type, str] = {ast.alias: "name", ast.ImportFrom: "module"}
+
+
+def _is_method_call(node: ast.AST, name: str, methods: frozenset) -> bool:
+    func = node.func  # type: ignore[attr-defined]
+    return (
+        type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == name
+        and func.attr in methods
+    )
+
+
+def _ast_uses(nodes: list, name: str) -> tuple[int, int]:
+    """(uses of ``name``, calls that only add to it): :class:`_ParserUses` over ``ast`` nodes."""
+    uses = adding = 0
+    for root in nodes:
+        for node in nodes_of(root):
+            kind = type(node)
+            if kind is ast.Name:
+                uses += node.id == name
+            elif kind is ast.Call:
+                adding += _is_method_call(node, name, ADDING_METHODS)
+            if kind in _NAMED:
+                uses += sum(getattr(node, field) == name for field in _NAMED[kind])
+            if kind in _NAME_LISTS:
+                uses += list(getattr(node, _NAME_LISTS[kind])).count(name)
+            if kind in _DOTTED:
+                dotted = getattr(node, _DOTTED[kind])
+                uses += dotted is not None and dotted.split(".", 1)[0] == name
+    return uses, adding
+
+
+def _ast_questions(pairing: dict):
+    """:func:`_only_adds`, :func:`_passes_on` and :func:`_parsed_later` on the paired ``ast`` nodes."""
+
+    def only_adds(statement: cst.CSTNode, name: str) -> Optional[bool]:
+        uses, adding = _ast_uses(pairing[id(statement)], name)
+        return None if uses == 0 else uses == adding
+
+    def passes_on(statement: cst.CSTNode, name: str) -> bool:
+        nodes = pairing[id(statement)]
+        if not isinstance(statement, cst.SimpleStatementLine) or len(nodes) != 1:
+            return False
+        expression = nodes[0]
+        if type(expression) is not ast.Expr or type(expression.value) is not ast.Call:
+            return False
+        call = expression.value
+        func = call.func
+        if type(func) is ast.Attribute and type(func.value) is ast.Name and func.value.id == name:
+            return False  # a method of the parser itself
+        if _ast_uses([func], name)[0]:
+            return False
+        values = [arg.value if type(arg) is ast.Starred else arg for arg in call.args]
+        values += [keyword.value for keyword in call.keywords]
+        return any(type(value) is ast.Name and value.id == name for value in values)
+
+    def parsed_later(statements: list, name: str) -> bool:
+        return any(
+            type(node) is ast.Call and _is_method_call(node, name, PARSE_METHODS)
+            for statement in statements
+            for root in pairing[id(statement)]
+            for node in nodes_of(root)
+        )
+
+    return only_adds, passes_on, parsed_later

@@ -47,7 +47,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 from instrument.codemods import marker_scan
 from instrument.codemods.errors import InstrumentError
@@ -259,16 +259,25 @@ def _drop_final_newline(text: str) -> str:
     return text
 
 
+@functools.lru_cache(maxsize=256)  # the helper's lines are the same in every file of a run
+def _fence_lookalike(indent: str, body: tuple[str, ...]) -> Optional[str]:
+    """The first line of ``body`` that, indented, reads as a fence line."""
+    for line in body:
+        if is_begin(indent + line) or is_end(indent + line):
+            return line
+    return None
+
+
 def render_block(insertion: Insertion, newline: str, saved: Sequence[str] = ()) -> list[str]:
     """The lines of one fenced block, each ending with ``newline``."""
-    for line in insertion.body:
-        if is_begin(insertion.indent + line) or is_end(insertion.indent + line):
-            # A rewritten statement holding a comment that reads as a fence:
-            # strip would end (or nest) the block there and lose code.
-            raise MarkerError(
-                f"line {insertion.before + 1}: a comment in the lines add rewrites reads as an instrument "
-                f"fence ({line.strip()!r}); reword it and run add again"
-            )
+    lookalike = _fence_lookalike(insertion.indent, tuple(insertion.body))
+    if lookalike is not None:
+        # A rewritten statement holding a comment that reads as a fence:
+        # strip would end (or nest) the block there and lose code.
+        raise MarkerError(
+            f"line {insertion.before + 1}: a comment in the lines add rewrites reads as an instrument "
+            f"fence ({lookalike.strip()!r}); reword it and run add again"
+        )
     out = [f"{insertion.indent}{BEGIN}: {insertion.label}{newline}"]
     for line in saved:
         out.append(f"{insertion.indent}{SAVED}{line}")

@@ -98,16 +98,23 @@ def binds_locally(function_code: str, name: str) -> bool:
 
 def binds_locally_in(function: ast.AST, name: str) -> bool:
     """:func:`binds_locally` for a function's ``ast`` node (no second parse)."""
+    from instrument.codemods.source_facts import nodes_of
+
     bound = False
-    for node in ast.walk(function):
-        if isinstance(node, (ast.Global, ast.Nonlocal)) and name in node.names:
+    for node in nodes_of(function):
+        kind = type(node)
+        if kind in _DECLARING and name in node.names:
             return False
-        if isinstance(node, ast.Name) and not isinstance(node.ctx, ast.Load):
-            bound = bound or node.id == name
-        elif isinstance(node, ast.arg):
+        if kind is ast.Name:
+            bound = bound or (node.id == name and type(node.ctx) is not ast.Load)
+        elif kind is ast.arg:
             bound = bound or node.arg == name
-        elif isinstance(node, ast.alias):
+        elif kind is ast.alias:
             bound = bound or (node.asname or node.name.partition(".")[0]) == name
-        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
+        elif kind in _NAMED_BINDINGS:
             bound = bound or getattr(node, "name", None) == name
     return bound
+
+
+_DECLARING = (ast.Global, ast.Nonlocal)
+_NAMED_BINDINGS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)

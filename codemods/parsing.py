@@ -9,6 +9,9 @@ back to its input).
 from __future__ import annotations
 
 import ast
+import functools
+from collections import Counter
+from typing import Optional, Sequence
 
 import libcst as cst
 
@@ -72,3 +75,51 @@ def verify(result: str, original: str) -> None:
             raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
         return
     raise CodemodError(f"internal error: the instrumented code does not parse: {error}")
+
+
+def with_stand_ins(result: str, insertions: Sequence[markers.Insertion], newline: str) -> str:
+    """``result`` with ``pass`` in place of the lines of each block add inserted, where that is sound.
+
+    The injected blocks are the same text in every file of a run, and several
+    times longer than a small script: each distinct one is checked once on
+    its own (:func:`_stand_in`), and the file is then parsed with one
+    ``pass`` at the block's indentation in its place. A run of complete
+    statements at one indentation stands for any other such run: if the file
+    parses with the stand-in, it parses with the block. (Not the other way
+    round: a block misplaced above deeper lines may end in a compound
+    statement that takes them in; the caller parses the result itself when
+    the stand-in fails.) Strip
+    drops a block whatever its lines are, so the strip check holds for the
+    one exactly when it holds for the other. A block is stood in for only
+    when its text occurs in ``result`` just as often as add inserted it.
+    """
+    counts = Counter((insertion.indent, tuple(insertion.body)) for insertion in insertions if not insertion.replaces)
+    checked = result
+    for (indent, body), count in counts.items():
+        text = _stand_in(indent, body, newline)
+        if text is not None and result.count(text) == count:
+            checked = checked.replace(text, f"{indent}pass{newline}")
+    return checked
+
+
+@functools.lru_cache(maxsize=64)  # the same blocks in every file of a run
+def _stand_in(indent: str, body: tuple[str, ...], newline: str) -> Optional[str]:
+    """A block's lines as inserted, if ``pass`` at ``indent`` may stand in for them.
+
+    They must be complete statements at exactly ``indent`` (parsed here, at
+    that indentation, with its own tabs and spaces), and hold no line that
+    strip reads as a fence or as a saved original line.
+    """
+    code = [line for line in body if line.strip()]
+    if not code or code[0][:1].isspace():
+        return None
+    if any(markers.is_begin(indent + line) or markers.is_end(indent + line) for line in code):
+        return None
+    if any(line.lstrip().startswith(markers.SAVED) for line in code):
+        return None
+    text = "".join(f"{indent}{line}{newline}" if line else newline for line in body)
+    try:
+        ast.parse(f"if 1:{newline}{text}" if indent else text)
+    except (SyntaxError, ValueError):
+        return None
+    return text

@@ -26,6 +26,7 @@ from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import free_name
 from instrument.codemods.kinds import base
 from instrument.codemods.parsing import verify as verify_parsed
+from instrument.codemods.parsing import with_stand_ins
 from instrument.codemods.positions import ast_tree, first_line_above, statement_lines
 from instrument.codemods.templates import DebugOptions
 
@@ -116,40 +117,21 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     if not below or not fence_layout.leads_definition(below[0], below[0].leading_lines):
         lines = fence_layout.blank_lines_after_fence(1) + lines
     block = markers.Insertion(_block_position(module, init, clean), indent, templates.LABEL_SCORE, lines)
-    return Plan(insertions=[block], expected=block)
-
-
-@functools.lru_cache(maxsize=16)  # one block text per run, checked once
-def _compiles(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    return Plan(insertions=[block])
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:
     """Refuse a result that does not strip back or does not parse.
 
     The block is the same text in every file of a run and longer than many
-    scoring scripts: it is parsed once on its own (dedented), and the file is
-    parsed with ``pass`` at the block's indentation in its place (complete
-    statements at one indentation stand for any other such statements). The
-    block must occur exactly once, as inserted; otherwise the whole result is
-    parsed.
+    scoring scripts: the file is parsed with ``pass`` standing in for it
+    (:func:`parsing.with_stand_ins`), and as it is when that fails.
     """
-    block = plan.expected
-    checked = result
-    if isinstance(block, markers.Insertion) and block.body:
-        newline = base.newline_of(result)
-        text = "".join(f"{block.indent}{line}{newline}" if line else newline for line in block.body)
-        own = "".join(f"{line}{newline}" if line else newline for line in block.body)
-        if result.count(text) == 1 and _compiles(own):
-            checked = result.replace(text, f"{block.indent}pass{newline}", 1)
-    if checked is result:
+    checked = with_stand_ins(result, plan.insertions, base.newline_of(result))
+    if checked == result:
         verify_parsed(result, clean)
         return
-    if not markers.strips_back_to(result, clean):
+    if not markers.strips_back_to(checked, clean):
         raise InstrumentError("internal error: the instrumented code does not strip back to the original")
     try:
         ast.parse(checked)

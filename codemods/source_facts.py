@@ -25,7 +25,6 @@ fraction of a LibCST parse); LibCST's otherwise.
 from __future__ import annotations
 
 import ast
-from collections import deque
 from dataclasses import dataclass
 from typing import Optional
 
@@ -63,26 +62,31 @@ def _first(found, candidate):
     return candidate if found is None or candidate[:2] < found[:2] else found
 
 
-def _walk(tree: ast.AST):
-    """:func:`ast.walk`, same order, without its generator per node (a fifth of a small file's cost)."""
-    todo = deque([tree])
-    pop, push, extend, AST = todo.popleft, todo.append, todo.extend, ast.AST
-    while todo:
-        node = pop()
+def nodes_of(tree: ast.AST) -> list:
+    """Every node under ``tree``, in :func:`ast.walk`'s order, as one list.
+
+    A list that grows while it is read, instead of ``ast.walk``'s generator
+    per node: the walks of a small file's analysis cost half as much.
+    """
+    found = [tree]
+    append, AST = found.append, ast.AST
+    for node in found:
         for name in node._fields:
             value = getattr(node, name, None)
             if isinstance(value, AST):
-                push(value)
+                append(value)
             elif type(value) is list:
-                extend(item for item in value if isinstance(item, AST))
-        yield node
+                for item in value:
+                    if isinstance(item, AST):
+                        append(item)
+    return found
 
 
 def _from_ast(tree: ast.Module) -> SourceFacts:
     calls, mapping, flag = 0, False, None
     prefix = clash = None
     abbreviations = False
-    for node in _walk(tree):
+    for node in nodes_of(tree):
         kind = type(node)
         if kind is ast.Call:
             func = node.func

@@ -37,6 +37,7 @@ from instrument.codemods.errors import CodemodError
 from instrument.codemods.flag_placement import flags_anchor
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
+from instrument.codemods.parsing import with_stand_ins
 from instrument.codemods.positions import ast_tree, first_line_above, paired, parsed_natively, statement_lines
 from instrument.codemods.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.statements import Scope, runs_before, walk
@@ -349,7 +350,7 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
     flag_anchors = {}
     if not standalone:
         for statement, parser_name in analysis.parser_statements.values():
-            flag_anchors[id(statement)] = flags_anchor(module, statement, parser_name)
+            flag_anchors[id(statement)] = flags_anchor(module, statement, parser_name, clean)
         wanted += [line for line, _ in analysis.parser_statements.values()]
         wanted += list(flag_anchors.values())
         wanted += [line for line, _, _ in analysis.anchors]
@@ -400,48 +401,27 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
                         templates.call_lines(name, namespace, run),
                     )
                 )
-    return Plan(insertions=insertions, notes=notes, expected=_HelperText(name, tuple(templates.helper_lines(name, options, indent_unit)), module.default_newline))
-
-
-@dataclass(frozen=True)
-class _HelperText:
-    """The helper definition as inserted: what :func:`verify` stands a stub in for."""
-
-    name: str
-    lines: tuple
-    newline: str
-
-
-@functools.lru_cache(maxsize=16)  # one helper text per run, checked once
-def _compiles(text: str) -> bool:
-    try:
-        ast.parse(text)
-    except (SyntaxError, ValueError):
-        return False
-    return True
+    # ``expected``: the line ending add writes, for verify's stand-ins.
+    return Plan(insertions=insertions, notes=notes, expected=module.default_newline)
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:
     """Refuse a result that does not strip back to ``clean`` or does not parse.
 
-    The helper definition is the same text in every file of a run and several
-    times longer than a small script: it is parsed once on its own, and the
-    file is parsed with a one-line definition of the same name in its place
-    (a complete top-level ``def`` stands for another one: the file parses with
-    one exactly when it parses with the other). The helper must occur exactly
-    once, as inserted; otherwise the whole result is parsed.
+    The injected blocks are checked with ``pass`` standing in for them
+    (:func:`parsing.with_stand_ins`): the helper alone is several times
+    longer than a small script, and the same in every file.
     """
-    if not markers.strips_back_to(result, clean):
+    checked = with_stand_ins(result, plan.insertions, plan.expected)
+    if not markers.strips_back_to(checked, clean):
         raise InstrumentError("internal error: the instrumented code does not strip back to the original")
-    checked = result
-    helper = plan.expected
-    if isinstance(helper, _HelperText):
-        newline = helper.newline
-        text = "".join(line + newline for line in helper.lines)
-        if result.count(text) == 1 and _compiles(text):
-            checked = result.replace(text, f"def {helper.name}(args=None, run=None): pass{newline}", 1)
     try:
         ast.parse(checked)
+        return
+    except (SyntaxError, ValueError):
+        pass
+    try:
+        ast.parse(result)  # a stand-in that parses proves the result does; one that fails, nothing
         return
     except (SyntaxError, ValueError) as exc:
         error = exc
