@@ -47,7 +47,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Sequence
 
 from instrument.codemods import marker_scan
 from instrument.codemods.errors import InstrumentError
@@ -260,31 +260,31 @@ def _drop_final_newline(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)  # the helper's lines are the same in every file of a run
-def _fence_lookalike(indent: str, body: tuple[str, ...]) -> Optional[str]:
-    """The first line of ``body`` that, indented, reads as a fence line."""
+def _body_lines(indent: str, body: tuple[str, ...], newline: str) -> tuple[str, ...]:
+    """A block's inner lines as written; ValueError naming a line that reads as a fence."""
     for line in body:
         if is_begin(indent + line) or is_end(indent + line):
-            return line
-    return None
+            raise ValueError(line)
+    return tuple(f"{indent}{line}{newline}" if line else newline for line in body)
 
 
 def render_block(insertion: Insertion, newline: str, saved: Sequence[str] = ()) -> list[str]:
     """The lines of one fenced block, each ending with ``newline``."""
-    lookalike = _fence_lookalike(insertion.indent, tuple(insertion.body))
-    if lookalike is not None:
+    try:
+        body = _body_lines(insertion.indent, tuple(insertion.body), newline)
+    except ValueError as exc:
         # A rewritten statement holding a comment that reads as a fence:
         # strip would end (or nest) the block there and lose code.
         raise MarkerError(
             f"line {insertion.before + 1}: a comment in the lines add rewrites reads as an instrument "
-            f"fence ({lookalike.strip()!r}); reword it and run add again"
-        )
+            f"fence ({str(exc).strip()!r}); reword it and run add again"
+        ) from None
     out = [f"{insertion.indent}{BEGIN}: {insertion.label}{newline}"]
     for line in saved:
         out.append(f"{insertion.indent}{SAVED}{line}")
         if not line.endswith(("\n", "\r")):
             out[-1] += newline
-    for line in insertion.body:
-        out.append(f"{insertion.indent}{line}{newline}" if line else newline)
+    out += body
     out.append(f"{insertion.indent}{END}{newline}")
     return out
 

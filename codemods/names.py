@@ -22,6 +22,20 @@ from libcst.helpers import get_full_name_for_node
 STAR_EXPORTS = {"argparse": frozenset({"ArgumentParser"})}
 
 
+def import_name(node: cst.BaseExpression) -> Optional[str]:
+    """The dotted name an import statement names (``a.b.c``): a ``Name`` or
+    a chain of ``Attribute`` on one, the only shapes imports have, read
+    without LibCST's general helper (imports are read for every file)."""
+    parts = []
+    while type(node) is cst.Attribute:
+        parts.append(node.attr.value)
+        node = node.value
+    if type(node) is not cst.Name:
+        return get_full_name_for_node(node)
+    parts.append(node.value)
+    return ".".join(reversed(parts))
+
+
 class ImportTable:
     """Local name -> fully qualified name, from every import in the module."""
 
@@ -35,7 +49,7 @@ class ImportTable:
     def add(self, node: Union[cst.Import, cst.ImportFrom]) -> None:
         if isinstance(node, cst.Import):
             for alias in node.names:
-                dotted = get_full_name_for_node(alias.name)
+                dotted = import_name(alias.name)
                 if dotted is None:
                     continue
                 if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
@@ -46,13 +60,13 @@ class ImportTable:
             return
         if node.relative or node.module is None:
             return
-        module = get_full_name_for_node(node.module)
+        module = import_name(node.module)
         if isinstance(node.names, cst.ImportStar):
             for name in STAR_EXPORTS.get(module, ()):
                 self.aliases[name] = f"{module}.{name}"
             return
         for alias in node.names:
-            imported = get_full_name_for_node(alias.name)
+            imported = import_name(alias.name)
             if module is None or imported is None:
                 continue
             local = alias.asname.name.value if alias.asname is not None else imported

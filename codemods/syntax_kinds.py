@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import libcst as cst
 
-from instrument.codemods.names import ImportTable
+from instrument.codemods.names import ImportTable, import_name
 from instrument.codemods.statements import walk
 
 #: Modules of the SDK v1 pipeline API (steps and their environments).
@@ -63,17 +63,15 @@ def imported_modules(module: cst.Module) -> frozenset[str]:
 
 
 def _imported_modules(module: cst.Module) -> set[str]:
-    from libcst.helpers import get_full_name_for_node
-
     found: set[str] = set()
     for node in import_statements(module):
         if isinstance(node, cst.Import):
             for alias in node.names:
-                name = get_full_name_for_node(alias.name)
+                name = import_name(alias.name)
                 if name:
                     found.add(name)
         elif node.module is not None and not node.relative:
-            name = get_full_name_for_node(node.module)
+            name = import_name(node.module)
             if name:
                 found.add(name)
     return found
