@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from instrument.codemods import markers
+from instrument.codemods import conda_region, markers
 from instrument.codemods.errors import CodemodError
 
 if TYPE_CHECKING:
@@ -98,10 +98,15 @@ def is_conda_env(source: str) -> bool:
     return True
 
 
+def _pip_index(dependencies: CommentedSeq) -> Optional[int]:
+    """Where the last ``- pip:`` entry is: with several, the last one wins (as azureml-core reads it)."""
+    found = [index for index, item in enumerate(dependencies) if isinstance(item, CommentedMap) and "pip" in item]
+    return found[-1] if found else None
+
+
 def _pip_entry(dependencies: CommentedSeq) -> Optional[CommentedMap]:
-    """The last ``- pip:`` entry: with several, the last one wins (as azureml-core reads it)."""
-    entries = [item for item in dependencies if isinstance(item, CommentedMap) and "pip" in item]
-    return entries[-1] if entries else None
+    index = _pip_index(dependencies)
+    return None if index is None else dependencies[index]
 
 
 def _item_prefix(lines: list[str], line: int, column: int) -> tuple[str, str]:
@@ -125,15 +130,20 @@ def plan(clean: str, data: Any, options: object = None) -> Plan:
         # a conda package (`- debugpy`, `- conda-forge::debugpy`) is enough
         return Plan(reason="debugpy is already a dependency")
     lines = markers.split_lines(clean)
-    entry = _pip_entry(dependencies)
-    if entry is None:
+    index = _pip_index(dependencies)
+    if index is None:
         insertion = _new_pip_section(dependencies, lines)
+        index = len(dependencies) - 1
+        added = [] if any(requirement_name(d) == "pip" for d in dependencies) else ["pip"]
+        items = [dependencies[index], *added, {"pip": [DEBUGPY]}]
     else:
+        entry = dependencies[index]
         pip = entry["pip"]
         if isinstance(pip, CommentedSeq) and any(requirement_name(p) == DEBUGPY for p in pip):
             return Plan(reason="debugpy is already in the pip list")
         insertion = _into_pip_list(entry, pip, lines)
-    return Plan(insertions=[insertion])
+        items = [{**entry, "pip": [DEBUGPY, *(pip or ())]}]
+    return Plan(insertions=[insertion], expected=conda_region.edited(data, dependencies, index, items, lines))
 
 
 def add(source: str, options: object = None) -> str:
@@ -178,12 +188,20 @@ def _new_pip_section(dependencies: CommentedSeq, lines: list[str]) -> markers.In
 
 
 def verify(result: str, original: str, plan: object = None) -> None:
-    """Refuse to hand back YAML that lost its meaning or does not strip back."""
+    """Refuse to hand back YAML that lost its meaning or does not strip back.
+
+    The result is the original plus fenced lines; the edited dependencies are
+    then loaded on their own (:mod:`instrument.codemods.conda_region`), and
+    the whole result only when that cannot prove what it means.
+    """
+    if not markers.strips_back_to(result, original, yaml=True):  # pragma: no cover - a bug
+        raise EnvError("internal error: the result does not strip back to the original")
+    edited = getattr(plan, "expected", None)
+    if isinstance(edited, conda_region.Edited) and conda_region.proves(result, original, edited):
+        return
     try:
         entry = _pip_entry(_dependencies(_load(result)))
     except EnvError as exc:  # pragma: no cover - a bug, not user error
         raise EnvError(f"internal error: the result is not a conda environment: {exc}") from None
     if entry is None or DEBUGPY not in (entry["pip"] or ()):  # pragma: no cover - a bug
         raise EnvError(f"internal error: {DEBUGPY} did not land in the pip list")
-    if not markers.strips_back_to(result, original, yaml=True):  # pragma: no cover - a bug
-        raise EnvError("internal error: the result does not strip back to the original")

@@ -1,0 +1,93 @@
+"""The cheap proof of an edited conda file: the edited dependencies loaded on their own."""
+
+from __future__ import annotations
+
+import pytest
+from ruamel.yaml import YAML
+
+from instrument.codemods import conda_env, conda_region
+from instrument.codemods.errors import InstrumentError
+from instrument.codemods.kinds import base, env
+from tests.fixture_cases import load_cases
+
+CHANGED = [case for case in load_cases("env") if case.values[0].before != case.values[0].after]
+
+
+def added(source: str) -> tuple[str, object]:
+    """add's result and the plan's region, by the kind's own steps."""
+    result = base.apply(env.KIND, source, base.Options())
+    return result.text, result.plan.expected
+
+
+@pytest.mark.parametrize("case", CHANGED)
+def test_every_fixture_is_proven_by_its_region(case):
+    before = case.before.decode()
+    result, edited = added(before)
+    assert isinstance(edited, conda_region.Edited)
+    assert conda_region.proves(result, before, edited) is True
+
+
+@pytest.mark.parametrize("case", CHANGED)
+def test_the_region_is_what_the_edit_touched(case):
+    """The region's dependencies, loaded in place, are the expected items."""
+    before = case.before.decode()
+    result, edited = added(before)
+    original = YAML(typ="rt").load(before)["dependencies"]
+    start = [original.lc.item(index)[0] for index in range(len(original))].index(edited.first)
+    in_place = YAML(typ="rt").load(result)["dependencies"]
+    assert list(in_place)[start : start + len(edited.items)] == edited.items
+
+
+@pytest.mark.parametrize(
+    ("wrong", "right"),
+    [("- debugpy\n", "- debugpz\n"), ("- debugpy\n", "- debugpy: 1\n"), ("- debugpy\n", "- [debugpy]\n")],
+    ids=["other_name", "a_mapping", "a_list"],
+)
+def test_a_region_that_means_something_else_is_an_internal_error(wrong, right):
+    """A block that strips back but reads differently (a bug in a plan) is refused."""
+    before = "name: x\ndependencies:\n  - python\n  - pip:\n    - numpy\nchannels:\n  - c\n"
+    result, edited = added(before)
+    tampered = result.replace(wrong, right, 1)
+    assert tampered != result
+    with pytest.raises(InstrumentError, match="do not read as the original plus debugpy"):
+        conda_region.proves(tampered, before, edited)
+    with pytest.raises(InstrumentError, match="internal error"):
+        conda_env.verify(tampered, before, base.Plan(expected=edited))
+
+
+def test_a_region_that_does_not_load_is_left_to_the_whole_load_which_refuses_it():
+    before = "name: x\ndependencies:\n  - python\n  - pip:\n    - numpy\n"
+    result, edited = added(before)
+    nested_deeper = result.replace("- debugpy\n", "  - debugpy\n", 1)
+    assert conda_region.proves(nested_deeper, before, edited) is False
+    with pytest.raises(InstrumentError, match="internal error: the result is not a conda environment"):
+        conda_env.verify(nested_deeper, before, base.Plan(expected=edited))
+
+
+def test_a_change_outside_the_region_is_left_to_the_whole_load():
+    before = "name: x\ndependencies:\n  - python\n  - pip:\n    - numpy\n"
+    result, edited = added(before)
+    assert conda_region.proves(result.replace("name: x", "name: y"), before, edited) is False
+
+
+# Layouts the region cannot speak for: add still works, through loading the whole result.
+WHOLE = [
+    pytest.param("%YAML 1.1\n---\ndependencies:\n  - python\n  - pip:\n    - a\n", True, id="directive"),
+    pytest.param("name: &n x\ndependencies:\n  - python\n  - pip:\n    - a\n    - *n\n", True, id="alias_outside"),
+    pytest.param("dependencies:\n  - python\n  - pip:\n    - \"a\n b\"\n", True, id="line_less_indented"),
+    pytest.param("dependencies:\n  - python\n  - pip:\n    - \"a\n    \tb\"\n", True, id="tab_in_the_indentation"),
+    pytest.param("dependencies:\n  - python\n  -\n    pip:\n    - a\n", False, id="dash_alone_on_its_line"),
+    pytest.param("dependencies:\n  - python\n  - pip:\n    - a\n    - \"b\u2028c\"\n", True, id="unicode_line_separator"),
+]
+
+
+@pytest.mark.parametrize(("source", "has_region"), WHOLE)
+def test_layouts_the_region_cannot_prove_load_the_whole_result(source, has_region):
+    result, edited = added(source)
+    assert "debugpy" in result
+    if not has_region:
+        assert edited is None
+    else:
+        assert isinstance(edited, conda_region.Edited)
+        assert conda_region.proves(result, source, edited) is False
+    conda_env.verify(result, source, base.Plan(expected=edited))  # the whole load accepts it
