@@ -226,6 +226,42 @@ def conda_env(rng: random.Random, packages: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+def requirements_file(rng: random.Random, packages: int, hashes: bool) -> str:
+    """A pip requirements file: options, comments, extras, markers; with ``hashes`` as
+    ``pip-compile --generate-hashes`` writes it (continued ``--hash`` lines, ``# via`` comments)."""
+    lines = [f"# requirements for {_name(rng)}", "--index-url https://pypi.org/simple", "-r base-requirements.txt", ""]
+    for index in range(packages):
+        name = f"{_name(rng, 1)}-{_name(rng, 1)}{index}"
+        version = f"{rng.randint(0, 9)}.{rng.randint(0, 30)}.{rng.randint(0, 9)}"
+        if hashes:
+            lines.append(f"{name}=={version} \\")
+            digests = [f"{rng.getrandbits(256):064x}" for _ in range(rng.randint(1, 3))]
+            lines += [f"    --hash=sha256:{digest} \\" for digest in digests[:-1]] + [f"    --hash=sha256:{digests[-1]}"]
+            lines += ["    # via", f"    #   {_name(rng, 1)}-{_name(rng, 1)}{rng.randint(0, packages)}"]
+            continue
+        spec = rng.choice(["", f"=={version}", f">={version},<{rng.randint(10, 20)}", f"~={version}"])
+        extras = rng.choice(["", "", f"[{_name(rng, 1)}]"])
+        marker = rng.choice(["", "", ' ; python_version >= "3.9"', " ; sys_platform == 'linux'"])
+        comment = rng.choice(["", "", f"  # {_name(rng)}"])
+        lines.append(f"{name}{extras}{spec}{marker}{comment}")
+    return "\n".join(lines) + "\n"
+
+
+def dockerfile(rng: random.Random, stages: int, packages: int) -> str:
+    """A Dockerfile of an Azure ML build context: stages, continued RUNs, the files it installs."""
+    lines = ["# escape=\\", "ARG BASE=mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest"]
+    for stage in range(stages):
+        lines += ["", f"# stage {stage}: {_name(rng)}", f"FROM ${{BASE}} AS stage{stage}" if stage == 0 else
+                  f"FROM stage{stage - 1} AS stage{stage}", f"ENV {_name(rng).upper()}={rng.randint(0, 99)}"]
+        lines += ["RUN apt-get update && apt-get install -y --no-install-recommends \\"]
+        lines += [f"        lib{_name(rng, 1)}{i}-dev \\" for i in range(packages)]
+        lines += ["    && rm -rf /var/lib/apt/lists/*", f"WORKDIR /opt/{_name(rng, 1)}"]
+        lines += [f"COPY {_name(rng, 1)}/ ./{_name(rng, 1)}/", f"RUN python -m compileall -q ./ && echo {_name(rng)}"]
+    lines += ["COPY requirements.txt conda.yml ./", "RUN pip install --no-cache-dir -r requirements.txt \\",
+              "    && conda env update -n base -f conda.yml && conda clean --all --yes", 'CMD ["python", "train.py"]']
+    return "\n".join(lines) + "\n"
+
+
 #: Generated inputs per kind and size for bench/run.py's per-kind rows:
 #: ``(suffix, make(rng, index))``; kinds without one are measured on their fixtures.
 GENERATED = {
@@ -237,6 +273,10 @@ GENERATED = {
     ("pipeline", "large"): (".py", lambda rng, i: large_pipeline_script(rng)),
     ("env", "small"): (".yml", lambda rng, i: conda_env(rng, rng.randint(2, 5))),
     ("env", "large"): (".yml", lambda rng, i: conda_env(rng, rng.randint(40, 120))),
+    ("requirements", "small"): (".txt", lambda rng, i: requirements_file(rng, rng.randint(4, 20), hashes=False)),
+    ("requirements", "large"): (".txt", lambda rng, i: requirements_file(rng, rng.randint(40, 120), hashes=True)),
+    ("dockerfile", "small"): (".Dockerfile", lambda rng, i: dockerfile(rng, 1, rng.randint(2, 6))),
+    ("dockerfile", "large"): (".Dockerfile", lambda rng, i: dockerfile(rng, rng.randint(3, 6), rng.randint(20, 50))),
 }
 
 

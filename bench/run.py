@@ -14,7 +14,13 @@ The per-kind rows (``--only kinds``) time ``add``'s per-file path against the
 cheapest tool for the file's language, in the same process on the same
 files: ``libcst.parse_module(text).code`` for the Python kinds, a
 ruamel.yaml round-trip load and dump (``YAML(typ="rt")``, the loader the
-YAML kinds use) for the YAML kinds. Each row names its floor.
+YAML kinds use) for the YAML kinds; for pip requirements files, pip's own
+reading of the file (``pip._internal.req.req_file.preprocess``: continuations
+joined, comments dropped, then ``break_args_options``) and
+``packaging.requirements.Requirement`` for each requirement, which is what
+pip does minus the option parser it builds per line. No Dockerfile parser is
+installed (``dockerfile``, ``dockerfile-parse`` would be), so the Dockerfile
+rows give the time per file with no target. Each row names its floor.
 """
 
 from __future__ import annotations
@@ -237,9 +243,10 @@ def bench_add_strip(root: Path, count: int, memory_count: int, repeat: int, jobs
 KIND_SIZES = (("small", 300, "small"), ("large", 60, "large"))
 
 
-def _floor_for(language: str):
-    """What the cheapest tool does to a file of the language: parse and regenerate it."""
-    if language == "yaml":
+def _floor_for(kind) -> tuple[Optional[Callable[[str], None]], str]:
+    """What the cheapest real tool for the kind's language does to a file (parse it, and
+    regenerate it where the tool can), and how the row names it; None: no such tool here."""
+    if kind.language == "yaml":
         import io
 
         from ruamel.yaml import YAML
@@ -248,10 +255,26 @@ def _floor_for(language: str):
             yaml = YAML(typ="rt")
             yaml.dump(yaml.load(text), io.StringIO())
 
-        return yaml_floor
+        return yaml_floor, "`ruamel.yaml` round-trip load + dump"
+    if kind.name == "requirements":
+        from packaging.requirements import Requirement
+        from pip._internal.req.req_file import break_args_options, preprocess
+
+        def requirements_floor(text: str) -> None:
+            # pip's own reading of the file (continuations joined, comments dropped), then
+            # each requirement parsed; cheaper than pip's parse_requirements, which builds
+            # an option parser per line.
+            for _, line in preprocess(text):
+                requirement, _ = break_args_options(line)
+                if requirement:
+                    Requirement(requirement)
+
+        return requirements_floor, "pip's `preprocess` + `packaging` `Requirement` per line"
+    if kind.language == "text":
+        return None, "no Dockerfile parser installed (`dockerfile`, `dockerfile-parse`): absolute time only"
     import libcst
 
-    return lambda text: libcst.parse_module(text).code
+    return (lambda text: libcst.parse_module(text).code), "`libcst.parse_module(text).code`"
 
 
 def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int) -> tuple[Samples, Samples, str]:
@@ -266,8 +289,8 @@ def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int) -> tuple[Sa
     from instrument import files
     from instrument.process import ADD, Job, process_bytes
 
-    floor = _floor_for(kind.language)
-    texts = [files.decode_text(data, name).text if kind.language == "yaml" else files.decode(data, name).text
+    floor = _floor_for(kind)[0] or (lambda text: None)
+    texts = [files.decode(data, name).text if kind.language == "python" else files.decode_text(data, name).text
              for name, data in inputs]
     job = Job(ADD, write=False)
     ours, base = Samples(), Samples()
@@ -325,12 +348,14 @@ def bench_kinds(repeat: int, rows: list[Row], only_kinds: Optional[set] = None) 
             lines = statistics.mean(data.count(b"\n") + 1 for _, data in inputs)
             print(f"  {kind.name}: {len(inputs)} {label} files ({source})", file=sys.stderr)
             ours, base, outcomes = measure_kind(kind, inputs, repeat)
-            floor = "`ruamel.yaml` round-trip load + dump" if kind.language == "yaml" else \
-                "`libcst.parse_module(text).code`"
-            rows.append(timed_row(
-                f"`add -j 1` per file, {kind.name}: {len(inputs)} {label} files (~{lines:.0f} lines, {source}; "
-                f"{outcomes}), CPU time in one process",
-                ours, base, floor, 1.3))
+            has_floor, floor = _floor_for(kind)
+            figure = (f"`add -j 1` per file, {kind.name}: {len(inputs)} {label} files (~{lines:.0f} lines, {source}; "
+                      f"{outcomes}), CPU time in one process")
+            if has_floor is None:  # no ratio to a made-up floor: the time per file
+                per_file = f"{ours.min / len(inputs) * 1000:.3f} / {ours.median / len(inputs) * 1000:.3f} ms per file"
+                rows.append(Row(figure, f"{_times(ours)}; {per_file}", floor, "—", "info", None))
+                continue
+            rows.append(timed_row(figure, ours, base, floor, 1.3))
 
 
 def bench_startup(repeat: int, rows: list[Row]) -> None:

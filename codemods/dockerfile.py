@@ -22,7 +22,7 @@ import json
 import posixpath
 import shlex
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Iterator, Optional
 
 from instrument.codemods.shell_tokens import REDIRECT, WORD, tokenize
 from instrument.codemods.v2_commands import simple_commands
@@ -75,9 +75,13 @@ def _heredoc_delimiters(arguments: str) -> list[str]:
 
 def instructions(text: str) -> list[Instruction]:
     """The Dockerfile's instructions, continuation lines joined and comments dropped."""
+    return list(_each_instruction(text))
+
+
+def _each_instruction(text: str) -> Iterator[Instruction]:
+    """:func:`instructions` one by one (whether a file is a Dockerfile needs the first only)."""
     lines = text.splitlines()
     escape = _escape_directive(lines)
-    found: list[Instruction] = []
     i = 0
     while i < len(lines):
         start, stripped = i, lines[i].strip()
@@ -96,15 +100,16 @@ def instructions(text: str) -> list[Instruction]:
             parts[-1] = parts[-1][: -len(escape)]
         keyword, _, arguments = " ".join(parts).partition(" ")
         bodies = []
-        for delimiter in _heredoc_delimiters(arguments) if keyword.upper() in ("RUN", "COPY", "ADD") else ():
+        # Only an instruction holding ``<<`` can open a here-document (tokenizing each is costly).
+        heredocs = "<<" in arguments and keyword.upper() in ("RUN", "COPY", "ADD")
+        for delimiter in _heredoc_delimiters(arguments) if heredocs else ():
             body = []
             while i < len(lines) and lines[i].strip("\t") != delimiter:
                 body.append(lines[i])
                 i += 1
             i += 1
             bodies.append("\n".join(body))
-        found.append(Instruction(keyword.upper(), arguments.strip(), start + 1, tuple(bodies)))
-    return found
+        yield Instruction(keyword.upper(), arguments.strip(), start + 1, tuple(bodies))
 
 
 def _split_flags(arguments: str) -> tuple[dict, str]:
@@ -258,7 +263,7 @@ def dependency_files(text: str) -> list[Found]:
 
 def is_dockerfile(text: str) -> bool:
     """A Dockerfile: its first instruction (after ARGs) is FROM."""
-    for instruction in instructions(text):
+    for instruction in _each_instruction(text):
         if instruction.keyword != "ARG":
             return instruction.keyword == "FROM"
     return False
