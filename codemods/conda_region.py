@@ -29,11 +29,12 @@ whole result; a region that loads to anything else is an internal error.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from typing import Any, Optional
 
-from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
 from instrument.codemods.errors import InstrumentError
 
@@ -101,6 +102,21 @@ def proves(result: str, original: str, edited: Edited) -> bool:
         loaded = yaml_text.load("".join(region))
     except InstrumentError:
         return False
-    if loaded != edited.items:
+    if not same(loaded, edited.items):
         raise InstrumentError("internal error: the edited dependencies do not read as the original plus debugpy")
     return True
+
+
+def same(loaded: Any, expected: Any) -> bool:
+    """Equal YAML values, where ``==`` is not enough: a tagged scalar (``!!str 1``,
+    ``!custom x``) compares by identity, and ``.nan`` is not equal to itself."""
+    if isinstance(loaded, TaggedScalar) or isinstance(expected, TaggedScalar):
+        return type(loaded) is type(expected) and str(loaded.tag) == str(expected.tag) and \
+            loaded.value == expected.value
+    if isinstance(loaded, float) and isinstance(expected, float) and math.isnan(loaded) and math.isnan(expected):
+        return True
+    if isinstance(loaded, dict) and isinstance(expected, dict):
+        return loaded.keys() == expected.keys() and all(same(loaded[key], expected[key]) for key in loaded)
+    if isinstance(loaded, (list, tuple)) and isinstance(expected, (list, tuple)):
+        return len(loaded) == len(expected) and all(map(same, loaded, expected))
+    return bool(loaded == expected)

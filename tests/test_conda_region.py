@@ -91,3 +91,65 @@ def test_layouts_the_region_cannot_prove_load_the_whole_result(source, has_regio
         assert isinstance(edited, conda_region.Edited)
         assert conda_region.proves(result, source, edited) is False
     conda_env.verify(result, source, base.Plan(expected=edited))  # the whole load accepts it
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        "dependencies:\n  - python\n  - pip:\n    - !!str 1\n    - !local x\n",
+        "dependencies:\n  - python\n  - pip:\n    - .nan\n",
+    ],
+    ids=["tagged_scalars", "not_a_number"],
+)
+def test_values_that_do_not_equal_themselves_are_still_proven(source):
+    """A tagged scalar compares by identity and NaN equals nothing: compared by what they say."""
+    result, edited = added(source)
+    assert conda_region.proves(result, source, edited) is True
+
+
+def messy_environment(rng) -> str:
+    """A conda file of random layout: indentation, CRLF, comments, quoting, tags, flow lists, keys after."""
+    indent, nested, newline = rng.choice(["", " ", "  ", "    "]), rng.choice(["", " ", "  ", "    "]), rng.choice(["\n", "\r\n"])
+    lines = rng.choice([[], ["%YAML 1.1", "---"], ["# top"]])
+    lines += rng.choice([[], ["name: &n x"], ["name: |", "  block", "  text"], ["name: 'q x'"]])
+    lines.append("dependencies:" + rng.choice(["", "  # deps"]))
+    for _ in range(rng.randint(1, 4)):
+        lines.append(indent + "- " + rng.choice(["python=3.8", "'numpy'", '"scipy>=1"', "pandas  # c", "a=1"]))
+        lines += rng.choice([[], [], ["# at column 0"], [indent + "  # deeper"], [""]])
+    lines += rng.choice([[], [indent + "- pip"]])
+    shape = rng.randrange(4)
+    if shape < 2:
+        lines.append(indent + "- pip:" + rng.choice(["", " # p"]))
+        for _ in range(rng.randint(1, 3)):
+            lines.append(indent + nested + "- " + rng.choice(
+                ["azureml", "'req>=1'", "x[y]", "!!str 1", ".nan", "*n", '"a # b"', "long\n" + indent + nested + "  more"]))
+    elif shape == 2:
+        lines.append(indent + "- pip: " + rng.choice(["[]", "[a, b]", "['a']"]))
+    lines += rng.choice([[], [indent + "- tail"], ["variables:", "  A: 1"], ["# end"]])
+    return newline.join(lines).replace("\n", newline) + rng.choice([newline, ""])
+
+
+def test_what_the_region_proves_is_what_the_whole_result_says():
+    """On random layouts: a result the region proves reads, loaded whole, as the original
+    with only the edited dependencies changed, and those as expected."""
+    import random
+
+    rng, proven = random.Random(7), 0
+    for _ in range(400):
+        source = messy_environment(rng)
+        try:
+            original = YAML(typ="rt").load(source)
+            result, edited = added(source)
+        except Exception:
+            continue  # not YAML, or refused by the plan (untouched)
+        if result == source or edited is None or not conda_region.proves(result, source, edited):
+            continue
+        proven += 1
+        whole = YAML(typ="rt").load(result)
+        before, after = list(original["dependencies"]), list(whole["dependencies"])
+        start = [original["dependencies"].lc.item(i)[0] for i in range(len(before))].index(edited.first)
+        assert conda_region.same(after[:start], before[:start]), source
+        assert conda_region.same(after[start : start + len(edited.items)], edited.items), source
+        assert conda_region.same(after[start + len(edited.items) :], before[start + 1 :]), source
+        assert conda_region.same({**whole, "dependencies": None}, {**original, "dependencies": None}), source
+    assert proven > 150
