@@ -16,7 +16,7 @@ end of the file). The result proves itself when
 4. nothing outside the region can make the region read differently in
    place than on its own: no ``%`` directive (a YAML version or tag handle
    changes how scalars resolve), no line break but ``\\r`` and ``\\n``
-   (ruamel.yaml counts ``\\x85``, ``\\u2028``, ``\\u2029`` as line breaks, so
+   (ruamel.yaml may count ``\\x85``, ``\\u2028``, ``\\u2029`` as line breaks, so
    its line numbers would not be ours), the region starts at a line whose
    only text before the item is its ``- ``, and no line of the region (but
    comments and blank lines) is indented less than that dash, so none ends
