@@ -270,8 +270,10 @@ def _floor_for(kind) -> tuple[Optional[Callable[[str], None]], str]:
                     Requirement(requirement)
 
         return requirements_floor, "pip's `preprocess` + `packaging` `Requirement` per line"
-    if kind.language == "text":
+    if kind.name == "dockerfile":
         return None, "no Dockerfile parser installed (`dockerfile`, `dockerfile-parse`): absolute time only"
+    if kind.language == "text":
+        return None, "no parser of these files installed: absolute time only"
     import libcst
 
     return (lambda text: libcst.parse_module(text).code), "`libcst.parse_module(text).code`"
@@ -348,10 +350,10 @@ def bench_kinds(repeat: int, rows: list[Row], only_kinds: Optional[set] = None) 
             lines = statistics.mean(data.count(b"\n") + 1 for _, data in inputs)
             print(f"  {kind.name}: {len(inputs)} {label} files ({source})", file=sys.stderr)
             ours, base, outcomes = measure_kind(kind, inputs, repeat)
-            has_floor, floor = _floor_for(kind)
+            tool, floor = _floor_for(kind)
             figure = (f"`add -j 1` per file, {kind.name}: {len(inputs)} {label} files (~{lines:.0f} lines, {source}; "
                       f"{outcomes}), CPU time in one process")
-            if has_floor is None:  # no ratio to a made-up floor: the time per file
+            if tool is None:  # no ratio to a made-up floor: the time per file
                 per_file = f"{ours.min / len(inputs) * 1000:.3f} / {ours.median / len(inputs) * 1000:.3f} ms per file"
                 rows.append(Row(figure, f"{_times(ours)}; {per_file}", floor, "—", "info", None))
                 continue
