@@ -262,6 +262,157 @@ def dockerfile(rng: random.Random, stages: int, packages: int) -> str:
     return "\n".join(lines) + "\n"
 
 
+# Azure ML v2 YAML (CLI v2), in the shapes of Azure/azureml-examples cli/jobs and cli/assets.
+_SCHEMA = "https://azuremlschemas.azureedge.net/latest/"
+_IMAGES = ("mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04:latest", "python:3.10-slim",
+           "mcr.microsoft.com/azureml/curated/acpt-pytorch-2.2-cuda12.1:latest")
+
+
+def _v2_conda(rng: random.Random, indent: str, packages: int) -> list[str]:
+    """An inline ``conda_file:`` mapping's lines (after its key)."""
+    lines = [f"{indent}name: {_name(rng)}", f"{indent}channels:", f"{indent}  - conda-forge",
+             f"{indent}dependencies:", f"{indent}  - python=3.10", f"{indent}  - pip=23.2"]
+    lines += [f"{indent}  - {_name(rng, 1)}{i}={rng.randint(0, 9)}.{rng.randint(0, 20)}" for i in range(packages // 3)]
+    lines += [f"{indent}  - pip:"]
+    lines += [f"{indent}      - {_name(rng, 1)}-{i}=={rng.randint(0, 9)}.{rng.randint(0, 9)}  # {_name(rng)}"
+              for i in range(packages - packages // 3)]
+    return lines
+
+
+def _v2_io(rng: random.Random, indent: str, count: int, outputs: bool = False) -> tuple[list[str], list[str]]:
+    """``inputs:``/``outputs:`` entries (lines) and their names."""
+    lines, names = [], []
+    for index in range(count):
+        name = f"{_name(rng)}_{index}"
+        names.append(name)
+        shape = rng.randrange(4)
+        if outputs or shape == 0:
+            lines += [f"{indent}{name}:", f"{indent}  type: uri_folder"]
+            if not outputs:
+                lines.append(f"{indent}  path: azureml://datastores/workspaceblobstore/paths/{_name(rng)}/")
+        elif shape == 1:
+            lines += [f"{indent}{name}: {rng.randint(1, 500)}"]
+        elif shape == 2:
+            lines += [f"{indent}{name}:", f"{indent}  type: number", f"{indent}  default: {rng.random():.3f}",
+                      f"{indent}  optional: true", f"{indent}  description: {' '.join(_name(rng).split('_'))}"]
+        else:
+            lines += [f"{indent}{name}: '{_name(rng)}'  # {_name(rng)}"]
+    return lines, names
+
+
+def _v2_command(rng: random.Random, indent: str, inputs: list[str], outputs: list[str], lines_: int) -> list[str]:
+    """A ``command:`` key: folded, literal or plain, with ``${{...}}`` and ``$[[...]]`` arguments."""
+    args = [f"--{name} ${{{{inputs.{name}}}}}" for name in inputs] + \
+           [f"--{name} ${{{{outputs.{name}}}}}" for name in outputs]
+    args = [f"$[[{arg}]]" if rng.random() < 0.25 else arg for arg in args][: max(1, lines_)]
+    style = rng.randrange(3)
+    if style == 0 or not args:
+        return [f"{indent}command: python train.py {' '.join(args[:2])}"]
+    if style == 1:
+        return [f"{indent}command: >-", f"{indent}  python train.py", *(f"{indent}  {arg}" for arg in args)]
+    head = [f"{indent}command: |", f"{indent}  echo \"starting on $(hostname)\""]
+    if rng.random() < 0.5:
+        head.append(f"{indent}  pip install -r requirements.txt")
+    return head + [f"{indent}  python -m {_name(rng, 1)}.train \\"] + \
+        [f"{indent}    {arg} \\" for arg in args[:-1]] + [f"{indent}    {args[-1]}"]
+
+
+def _v2_environment(rng: random.Random, indent: str, packages: int) -> list[str]:
+    shape = rng.randrange(3)
+    if shape == 0:
+        return [f"{indent}environment: azureml://registries/azureml/environments/sklearn-1.5/labels/latest"]
+    if shape == 1:
+        return [f"{indent}environment:", f"{indent}  image: {rng.choice(_IMAGES)}",
+                f"{indent}  conda_file: ./environment/conda.yml"]
+    return [f"{indent}environment:", f"{indent}  image: {rng.choice(_IMAGES)}", f"{indent}  conda_file:",
+            *_v2_conda(rng, indent + "    ", packages)]
+
+
+def v2_command_job(rng: random.Random, large: bool) -> str:
+    """A command job (one in five a sweep job): ~30 lines, or ~300 with many inputs and an inline conda file."""
+    inputs, names = _v2_io(rng, "  ", rng.randint(40, 60) if large else rng.randint(2, 4))
+    outputs, out_names = _v2_io(rng, "  ", rng.randint(4, 10) if large else 1, outputs=True)
+    lines = [f"$schema: {_SCHEMA}commandJob.schema.json", f"# {' '.join(_name(rng, 4).split('_'))}",
+             "code: ./src"]
+    if large:
+        lines += [f"# {_name(rng)}: {' '.join(_name(rng, 3).split('_'))}" for _ in range(4)]
+    command = _v2_command(rng, "", names, out_names, 40 if large else 4)
+    if rng.random() < 0.2:  # a sweep job: the command is the trial's
+        lines = [f"$schema: {_SCHEMA}sweepJob.schema.json", "type: sweep", "trial:", "  code: ./src",
+                 *("  " + line for line in command), *_v2_environment(rng, "  ", 60 if large else 4),
+                 "sampling_algorithm: random", "search_space:",
+                 "  learning_rate:", "    type: uniform", "    min_value: 0.001", "    max_value: 0.1",
+                 "objective:", "  goal: minimize", "  primary_metric: loss",
+                 "limits:", "  max_total_trials: 20", "  max_concurrent_trials: 4"]
+    else:
+        lines += command + _v2_environment(rng, "", 120 if large else 4)
+    lines += ["inputs:", *inputs, "outputs:", *outputs, "compute: azureml:cpu-cluster",
+              f"display_name: {_name(rng)}", f"experiment_name: {_name(rng)}",
+              f"description: {' '.join(_name(rng, 5).split('_'))}"]
+    if large:
+        lines += ["environment_variables:", *(f"  {_name(rng).upper()}_{i}: \"{rng.randint(0, 99)}\"" for i in range(20)),
+                  "resources:", "  instance_count: 2", "distribution:", "  type: pytorch",
+                  "  process_count_per_instance: 4", "tags:", *(f"  {_name(rng)}_{i}: {_name(rng)}" for i in range(30))]
+    return "\n".join(lines) + "\n"
+
+
+def v2_component(rng: random.Random, large: bool) -> str:
+    """A command component with inputs and outputs; large: many inputs with descriptions."""
+    inputs, names = _v2_io(rng, "  ", rng.randint(60, 80) if large else rng.randint(3, 5))
+    outputs, out_names = _v2_io(rng, "  ", rng.randint(6, 12) if large else 2, outputs=True)
+    lines = [f"$schema: {_SCHEMA}commandComponent.schema.json", "type: command", "", f"name: {_name(rng)}",
+             f"display_name: {_name(rng)}", f"version: 0.0.{rng.randint(1, 40)}", "inputs:", *inputs,
+             "outputs:", *outputs, "code: ./train_src",
+             *_v2_environment(rng, "", 4), *_v2_command(rng, "", names, out_names, 60 if large else 5)]
+    if large:
+        lines += ["tags:", *(f"  {_name(rng)}_{i}: {_name(rng)}" for i in range(20))]
+    return "\n".join(lines) + "\n"
+
+
+def _v2_pipeline_node(rng: random.Random, name: str, index: int) -> list[str]:
+    inputs, names = _v2_io(rng, "      ", rng.randint(1, 3))
+    shape = index % 4
+    lines = [f"  {name}:"]
+    if shape == 1:
+        return lines + ["    type: command", "    component: ./components/train.yml", "    inputs:", *inputs]
+    if shape == 2:
+        return lines + ["    type: command", "    component: azureml:prep_data@latest", "    inputs:", *inputs,
+                        "    outputs:", f"      {_name(rng)}:", "        mode: rw_mount"]
+    return lines + ["    type: command", "    code: ./src", *_v2_command(rng, "    ", names, [], 3),
+                    *_v2_environment(rng, "    ", 6), "    inputs:", *inputs,
+                    f"    compute: azureml:{rng.choice(['cpu-cluster', 'gpu-cluster'])}"]
+
+
+def v2_pipeline_job(rng: random.Random, nodes: int) -> str:
+    """A pipeline job with ``nodes`` jobs: inline command nodes, local and registered components."""
+    lines = [f"$schema: {_SCHEMA}pipelineJob.schema.json", "type: pipeline", f"display_name: {_name(rng)}",
+             f"experiment_name: {_name(rng)}", f"description: {' '.join(_name(rng, 4).split('_'))}", "",
+             "settings:", "  default_datastore: azureml:workspaceblobstore", "  default_compute: azureml:cpu-cluster",
+             "  continue_on_step_failure: false", "", "inputs:", "  pipeline_input:", "    type: uri_folder",
+             "    path: ./data", "", "jobs:"]
+    for index in range(nodes):
+        if index and rng.random() < 0.3:
+            lines.append(f"  # step {index}: {' '.join(_name(rng, 3).split('_'))}")
+        lines += _v2_pipeline_node(rng, f"{_name(rng)}_{index}", index)
+    return "\n".join(lines) + "\n"
+
+
+def v2_environment(rng: random.Random, large: bool) -> str:
+    """An environment: image and a conda file by path, or inline (large: a long inline one)."""
+    lines = [f"$schema: {_SCHEMA}environment.schema.json", f"name: {_name(rng)}", f"version: {rng.randint(1, 30)}",
+             f"image: {rng.choice(_IMAGES)}", f"description: {' '.join(_name(rng, 4).split('_'))}"]
+    if large or rng.random() < 0.6:
+        lines += ["conda_file:", *_v2_conda(rng, "  ", rng.randint(260, 320) if large else rng.randint(12, 20))]
+    else:
+        lines += ["conda_file: ./conda.yml", "tags:", *(f"  {_name(rng)}_{i}: {_name(rng)}" for i in range(20))]
+    return "\n".join(lines) + "\n"
+
+
+def crlf_some(make):
+    """``make`` with every fourth file's line endings turned into CRLF."""
+    return lambda rng, i: make(rng, i).replace("\n", "\r\n") if i % 4 == 3 else make(rng, i)
+
+
 #: Generated inputs per kind and size for bench/run.py's per-kind rows:
 #: ``(suffix, make(rng, index))``; kinds without one are measured on their fixtures.
 GENERATED = {
@@ -277,6 +428,14 @@ GENERATED = {
     ("requirements", "large"): (".txt", lambda rng, i: requirements_file(rng, rng.randint(40, 120), hashes=True)),
     ("dockerfile", "small"): (".Dockerfile", lambda rng, i: dockerfile(rng, 1, rng.randint(2, 6))),
     ("dockerfile", "large"): (".Dockerfile", lambda rng, i: dockerfile(rng, rng.randint(3, 6), rng.randint(20, 50))),
+    ("job", "small"): (".yml", crlf_some(lambda rng, i: v2_command_job(rng, False))),
+    ("job", "large"): (".yml", crlf_some(lambda rng, i: v2_command_job(rng, True))),
+    ("component", "small"): (".yml", crlf_some(lambda rng, i: v2_component(rng, False))),
+    ("component", "large"): (".yml", crlf_some(lambda rng, i: v2_component(rng, True))),
+    ("pipeline_job", "small"): (".yml", crlf_some(lambda rng, i: v2_pipeline_job(rng, 2))),
+    ("pipeline_job", "large"): (".yml", crlf_some(lambda rng, i: v2_pipeline_job(rng, rng.randint(18, 26)))),
+    ("environment", "small"): (".yml", crlf_some(lambda rng, i: v2_environment(rng, False))),
+    ("environment", "large"): (".yml", crlf_some(lambda rng, i: v2_environment(rng, True))),
 }
 
 
