@@ -1,9 +1,10 @@
 """Text edits of Azure ML v2 YAML (jobs, components, environments) by whole fenced lines.
 
-The document is read twice from the same text: ruamel.yaml's round-trip
-loader for the values (a folded ``command:`` already joined as bash will see
-it) and its composer for the exact extent of every node (start and end
-offsets), so an edit knows which lines a key occupies. Nothing is re-dumped.
+The document is read once, with ruamel.yaml's round-trip loader: the values
+it builds (a folded ``command:`` already joined as bash will see it) and the
+node graph it composed them from, with the exact extent of every node (start
+and end offsets), so an edit knows which lines a key occupies. Nothing is
+re-dumped.
 
 A ``command:`` value is never edited in place: a comment line inside a folded
 block would become part of the command, so the fenced block replaces the
@@ -16,7 +17,6 @@ source text (escapes in quoted scalars are read as one character).
 
 from __future__ import annotations
 
-import io
 from dataclasses import dataclass
 from typing import Any, Optional, Sequence
 
@@ -33,11 +33,10 @@ _HEX_ESCAPES = {"x": 2, "u": 4, "U": 8}
 
 
 def compose(text: str) -> Any:
-    """The composed node graph (marks with offsets); the text has parsed before."""
-    from ruamel.yaml import YAML
+    """The composed node graph (marks with offsets) of a text that has loaded: that load's own."""
+    from instrument.codemods.yaml_text import composed
 
-    # Composed afresh: constructing the values (a load) flattens merge keys in the nodes.
-    return YAML(typ="rt").compose(io.StringIO(text))
+    return composed(text)
 
 
 def child(node: Any, key: str) -> Optional[tuple[Any, Any]]:

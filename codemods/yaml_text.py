@@ -7,24 +7,74 @@ line and column of each node and edit whole lines in fences.
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from instrument.codemods import markers
 from instrument.codemods.errors import InstrumentError
 
 
+#: The last text loaded and its composed node graph: the YAML kinds need both
+#: the values (to decide) and every node's marks (to edit lines) of the same
+#: text, and a load is a compose followed by a construction.
+_last_composed: list = [None, None]
+MERGE_TAG = "tag:yaml.org,2002:merge"
+
+
+@functools.lru_cache(maxsize=None)
+def _keep_merge_keys() -> Any:
+    """ruamel.yaml's round-trip constructor that leaves the composed nodes as they were composed.
+
+    Constructing a mapping with a merge key (``<<: *defaults``) deletes the
+    key from its node; the v2 kinds read the node graph after the values
+    were built, and must still see who merges what. Each such node's entries
+    are put back once the whole document is constructed.
+    """
+    from ruamel.yaml.constructor import RoundTripConstructor
+
+    class KeepMergeKeys(RoundTripConstructor):
+        def flatten_mapping(self, node: Any) -> Any:
+            if any(key.tag == MERGE_TAG for key, _ in node.value):
+                self.__dict__.setdefault("merged_nodes", []).append((node, list(node.value)))
+            return super().flatten_mapping(node)
+
+        def construct_document(self, node: Any) -> Any:
+            try:
+                return super().construct_document(node)
+            finally:
+                for merged, entries in self.__dict__.pop("merged_nodes", ()):
+                    merged.value[:] = entries
+
+    return KeepMergeKeys
+
+
 def load(text: str) -> Any:
-    """The round-trip document (None for an empty file); one-line error otherwise."""
+    """The round-trip document (None for an empty file); one-line error otherwise.
+
+    The composed node graph of the same text is kept for :func:`composed`.
+    """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
     try:
-        return YAML(typ="rt").load(text)
+        yaml = YAML(typ="rt")
+        yaml.Constructor = _keep_merge_keys()
+        node = yaml.compose(text)
+        data = yaml.constructor.construct_document(node) if node is not None else None
     except YAMLError as exc:
         first = " ".join(str(exc).split())
         raise InstrumentError(f"cannot parse YAML: {first}") from None
     except RecursionError:
         raise InstrumentError("cannot parse YAML: nested too deeply") from None
+    _last_composed[:] = [text, node]
+    return data
+
+
+def composed(text: str) -> Any:
+    """The composed node graph of ``text``, merge keys as written: that of the last load when it was this text."""
+    if _last_composed[0] is not text and _last_composed[0] != text:
+        load(text)
+    return _last_composed[1]
 
 
 def verify(result: str, original: str) -> Any:
