@@ -16,7 +16,7 @@ from typing import Any, Optional
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_anchors, v2_commands, v2_take_over, v2_yaml, yaml_text
+from instrument.codemods import v2_anchors, v2_commands, v2_take_over, v2_verify, v2_yaml
 from instrument.codemods.errors import InstrumentError
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.options import Options
@@ -165,6 +165,8 @@ def plan_environment_mapping(builder: Builder, environment: CommentedMap, node: 
         conda_node = v2_anchors.child(node, "conda_file")
         if conda_node is None or builder.claims.claim(conda_node[1], path + ("conda_file",)):
             builder.insertions.extend(inline.insertions)  # once, where an anchored mapping is written
+        if inline.insertions:
+            builder.expected.append((path + ("conda_file",), v2_verify.DEBUGPY_IN_PIP))
         return False
     build = environment.get("build")
     if isinstance(build, CommentedMap):
@@ -284,17 +286,3 @@ def set_flag(builder: Builder, mapping_path: tuple, section: Optional[str], key:
             builder.insertions.append(v2_yaml.replacing(builder.lines, first, last, new, REUSE_LABEL))
     builder.expected.append((expected_path, value))
 
-
-def verify(result: str, clean: str, plan: Plan) -> None:
-    """The result loads, strips back, and holds every value the plan meant to write."""
-    data = yaml_text.verify(result, clean)
-    for path, value in plan.expected or ():
-        found = data
-        for key in path:
-            found = found.get(key) if isinstance(found, CommentedMap) else None
-        if path[-1] == "command" and isinstance(found, str):
-            # A clipped block scalar that ended the file without a newline gains one
-            # when the block's closing fence follows it; bash does not care.
-            found, value = str(found).rstrip("\n"), value.rstrip("\n")
-        if found != value or type(found) is not type(value) and not isinstance(value, str):
-            raise InstrumentError(f"internal error: {'.'.join(path)} would load as {found!r}, not {value!r}")

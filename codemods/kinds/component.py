@@ -9,7 +9,7 @@ make the script listen on loopback only, for the node's service.
 
 from __future__ import annotations
 
-from instrument.codemods import v2_plan, v2_take_over
+from instrument.codemods import v2_plan, v2_take_over, v2_verify
 from instrument.codemods.kinds.base import YAML, Kind
 from instrument.codemods.kinds.job import V2_OPTIONS
 
@@ -33,7 +33,7 @@ KIND = Kind(
     summary="an Azure ML v2 command component",
     detect=detect,
     plan=plan,
-    verify=v2_plan.verify,
+    verify=v2_verify.verify,
     options=frozenset(V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=71,

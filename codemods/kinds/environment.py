@@ -8,7 +8,7 @@ place; a build context or a bare image gets a note.
 
 from __future__ import annotations
 
-from instrument.codemods import v2_plan
+from instrument.codemods import v2_plan, v2_verify
 from instrument.codemods.kinds.base import YAML, Kind, Plan
 
 
@@ -28,7 +28,7 @@ KIND = Kind(
     summary="an Azure ML v2 environment (image with conda_file, or build)",
     detect=detect,
     plan=plan,
-    verify=v2_plan.verify,
+    verify=v2_verify.verify,
     default_timeout=None,
     options=frozenset(),
     suffixes=(".yml", ".yaml"),

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_take_over, v2_yaml
+from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind
 
 #: The options a v2 job definition takes (``--host`` is decided by ``--service``).
@@ -47,7 +47,7 @@ KIND = Kind(
     summary="an Azure ML v2 command or sweep job (command: python ...)",
     detect=detect,
     plan=plan,
-    verify=v2_plan.verify,
+    verify=v2_verify.verify,
     options=frozenset(V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=70,

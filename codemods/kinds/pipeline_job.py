@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_take_over, v2_yaml
+from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
 from instrument.codemods.kinds.job import V2_OPTIONS
 
@@ -77,7 +77,7 @@ KIND = Kind(
     summary="an Azure ML v2 pipeline job or pipeline component (jobs: with command nodes)",
     detect=detect,
     plan=plan,
-    verify=v2_plan.verify,
+    verify=v2_verify.verify,
     options=frozenset(V2_OPTIONS | {"steps"}),
     suffixes=(".yml", ".yaml"),
     priority=73,
