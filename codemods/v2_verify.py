@@ -146,7 +146,8 @@ def _differences(before: Any, after: Any, path: tuple) -> Iterator[tuple[tuple, 
     elif isinstance(before, list) and isinstance(after, list) and len(before) == len(after):
         for index, (old, new) in enumerate(zip(before, after)):
             yield from _differences(old, new, path + (index,))
-    elif before != after or type(before) is not type(after):
+    elif (before != after and not (before != before and after != after)  # .nan is not .nan
+          or type(before) is not type(after)):
         yield path, False
 
 

@@ -66,9 +66,10 @@ def test_every_fixture_is_proven_by_libyaml_alone(kind, case):
     assert v2_verify._problem(before, after, list(result.plan.expected)) is None
 
 
-def test_a_sound_result_passes(loader):
-    result, plan = _added()
-    v2_verify.verify(result, JOB, plan)
+@pytest.mark.parametrize("extra", ["", "tags: {loss: .nan, seen: 2026-11-30, seed: 0o17}\n", "list: !!set {a, b}\n"])
+def test_a_sound_result_passes(loader, extra):
+    result, plan = _added(JOB + extra)
+    v2_verify.verify(result, JOB + extra, plan)
 
 
 @pytest.mark.parametrize(
