@@ -90,12 +90,14 @@ def verify(result: str, clean: str, plan: Any) -> None:
         problem = "libyaml"
     if problem is None:
         return
-    # The round-trip loader has the last word (and the error message).
+    # The round-trip loader has the last word (and the error message); the
+    # original's values are those the plan was made from.
+    before = yaml_text.loaded(clean)
     try:
         after = yaml_text.load(result)
     except InstrumentError as exc:
         raise InstrumentError(f"internal error: the result is not valid YAML: {exc}") from None
-    problem = _problem(yaml_text.load(clean), after, expected)
+    problem = _problem(before, after, expected)
     if problem is not None:
         raise InstrumentError(f"internal error: {problem}")
 

@@ -14,10 +14,10 @@ from instrument.codemods import markers
 from instrument.codemods.errors import InstrumentError
 
 
-#: The last text loaded and its composed node graph: the YAML kinds need both
-#: the values (to decide) and every node's marks (to edit lines) of the same
-#: text, and a load is a compose followed by a construction.
-_last_composed: list = [None, None]
+#: The last text loaded, its composed node graph and its values: the YAML kinds
+#: need both the values (to decide) and every node's marks (to edit lines) of
+#: the same text, and a load is a compose followed by a construction.
+_last_loaded: list = [None, None, None]
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -51,7 +51,7 @@ def _keep_merge_keys() -> Any:
 def load(text: str) -> Any:
     """The round-trip document (None for an empty file); one-line error otherwise.
 
-    The composed node graph of the same text is kept for :func:`composed`.
+    The composed node graph and the values are kept for :func:`composed` and :func:`loaded`.
     """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
@@ -66,15 +66,22 @@ def load(text: str) -> Any:
         raise InstrumentError(f"cannot parse YAML: {first}") from None
     except RecursionError:
         raise InstrumentError("cannot parse YAML: nested too deeply") from None
-    _last_composed[:] = [text, node]
+    _last_loaded[:] = [text, node, data]
     return data
 
 
 def composed(text: str) -> Any:
     """The composed node graph of ``text``, merge keys as written: that of the last load when it was this text."""
-    if _last_composed[0] is not text and _last_composed[0] != text:
+    if _last_loaded[0] is not text and _last_loaded[0] != text:
         load(text)
-    return _last_composed[1]
+    return _last_loaded[1]
+
+
+def loaded(text: str) -> Any:
+    """What :func:`load` gives for ``text``: the last load's values when it was this text (read them, never change them)."""
+    if _last_loaded[0] is not text and _last_loaded[0] != text:
+        return load(text)
+    return _last_loaded[2]
 
 
 def verify(result: str, original: str) -> Any:
