@@ -61,15 +61,15 @@ def _may_matter(func: ast.AST, table: ImportTable) -> bool:
 
 def _calls(statement: ast.stmt):
     """The calls in a statement's own expressions (not in the statements it holds)."""
-    stack = [value for name, value in ast.iter_fields(statement) if name not in _STATEMENT_LISTS]
+    stack = [getattr(statement, name, None) for name in statement._fields if name not in _STATEMENT_LISTS]
     while stack:
         value = stack.pop()
-        if isinstance(value, list):
+        if type(value) is list:
             stack.extend(value)
         elif isinstance(value, ast.AST):
-            if isinstance(value, ast.Call):
+            if type(value) is ast.Call:
                 yield value
-            stack.extend(value for _, value in ast.iter_fields(value))
+            stack.extend([getattr(value, name, None) for name in value._fields])  # ast.iter_fields, without its generator
 
 
 def _statements(body: list):

@@ -34,6 +34,7 @@ from instrument.codemods.names import ImportTable
 from instrument.codemods.pipeline_statements import _WANTED_TAILS, _calls, _dotted, _may_matter, _statements
 from instrument.codemods.positions import ast_tree
 from instrument.codemods.syntax_kinds import import_statements
+from instrument.codemods.source_facts import nodes_of
 from instrument.codemods.templates import DEBUG_FLAGS
 
 _STEP = "PythonScriptStep"
@@ -85,7 +86,7 @@ def _end(text: _Text, node: Any) -> tuple[int, int]:
 def _quote_counts(text: _Text, node: ast.AST) -> tuple[int, int]:
     """(string literals, double-quoted ones) in ``node``, as LibCST counts its SimpleStrings."""
     strings = double = 0
-    for inner in ast.walk(node):
+    for inner in nodes_of(node):
         if isinstance(inner, ast.JoinedStr):
             raise _Unusual  # LibCST counts the strings inside an f-string's expressions
         if isinstance(inner, ast.Constant) and isinstance(inner.value, (str, bytes)):
