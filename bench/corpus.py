@@ -216,6 +216,78 @@ def large_scoring_script(rng: random.Random) -> str:
     return scoring_script(rng) + "\n" + "\n".join(line for _ in range(rng.randint(4, 12)) for line in _function(rng) + [""])
 
 
+_SDK_ENVIRONMENTS = (
+    '"AzureML-sklearn-1.0-ubuntu20.04-py38-cpu@latest"',
+    '"azureml://registries/azureml/environments/sklearn-1.5/labels/latest"',
+    'Environment(image="mcr.microsoft.com/azureml/openmpi4.1.0-ubuntu20.04", conda_file="./env/conda.yml")',
+)
+
+
+def _sdk_job(rng: random.Random, indent: str, target: str, quote: str) -> list[str]:
+    """One ``command(...)`` job as the azureml-examples notebooks write it."""
+    script, data, rate = f"{_name(rng, 1)}.py", _name(rng), _name(rng)
+    q = quote
+    return [
+        f"{indent}{target} = command(",
+        f"{indent}    code={q}./src{q},  # local path where the code is stored",
+        f"{indent}    command={q}python {script} --{data} ${{{{inputs.{data}}}}} --{rate} ${{{{inputs.{rate}}}}}{q},",
+        f"{indent}    inputs={{",
+        f"{indent}        {q}{data}{q}: Input(type={q}uri_file{q}, path={q}https://azuremlexamples.blob.core.windows.net/datasets/iris.csv{q}),",
+        f"{indent}        {q}{rate}{q}: {rng.random():.2f},",
+        f"{indent}    }},",
+        f"{indent}    environment={rng.choice(_SDK_ENVIRONMENTS).replace(chr(34), q)},",
+        f"{indent}    compute={q}cpu-cluster{q},",
+        f"{indent}    display_name={q}{_name(rng).replace('_', '-')}{q},",
+        f"{indent})",
+    ]
+
+
+def sdk_job_script(rng: random.Random) -> str:
+    """A submission script of about 30 lines: one command job, submitted."""
+    quote = rng.choice(["'", '"'])
+    lines = ["# Train a model on Azure ML: submits one command job.",
+             "from azure.ai.ml import MLClient, Input, command",
+             "from azure.ai.ml.entities import Environment",
+             "from azure.identity import DefaultAzureCredential", "",
+             "credential = DefaultAzureCredential()",
+             "ml_client = MLClient.from_config(credential=credential)", "",
+             *_sdk_job(rng, "", "job", quote), "",
+             "returned_job = ml_client.jobs.create_or_update(job)",
+             "ml_client.jobs.stream(returned_job.name)",
+             "print(returned_job.studio_url)"]
+    return "\n".join(lines) + "\n"
+
+
+def large_sdk_job_script(rng: random.Random) -> str:
+    """A submission script of 300 lines and more: helpers, command jobs, a ``@dsl.pipeline`` of loaded
+    components and command nodes, the submission."""
+    quote = rng.choice(["'", '"'])
+    head = ["\"\"\"Build and submit the training pipeline.\"\"\"", "", *_IMPORTS,
+            "from azure.ai.ml import Input, MLClient, Output, command, dsl, load_component",
+            "from azure.ai.ml.entities import Environment",
+            "from azure.identity import DefaultAzureCredential", ""]
+    body: list[str] = []
+    for _ in range(rng.randint(10, 18)):
+        body += _function(rng) + [""]
+    jobs = []
+    for index in range(rng.randint(1, 3)):
+        jobs += [*_sdk_job(rng, "", f"job_{index}", quote), ""]
+    components = [f"prep = load_component(source={quote}./components/prep.yml{quote})",
+                  f"{_name(rng)} = {quote}{_name(rng)}{quote}", ""]
+    pipeline = ["@dsl.pipeline(compute='cpu-cluster', description='train and score')".replace("'", quote),
+                "def train_pipeline(raw_data):", "    prepared = prep(raw_data=raw_data)",
+                *_sdk_job(rng, "    ", "train_step", quote),
+                "    trained = train_step(data=prepared.outputs.prep_data)",
+                "    return {'model': trained.outputs.model}".replace("'", quote), "", "",
+                "def main():",
+                "    ml_client = MLClient.from_config(credential=DefaultAzureCredential())",
+                f"    pipeline_job = train_pipeline(raw_data=Input(type={quote}uri_folder{quote}, path={quote}./data{quote}))",
+                "    ml_client.jobs.create_or_update(pipeline_job, experiment_name='pipelines')".replace("'", quote),
+                *[f"    ml_client.jobs.create_or_update(job_{i})" for i in range(len(jobs) // 12)], "", "",
+                "if __name__ == '__main__':".replace("'", quote), "    main()"]
+    return "\n".join(head + body + jobs + components + pipeline) + "\n"
+
+
 def conda_env(rng: random.Random, packages: int) -> str:
     """A conda environment file with a pip list, ``packages`` entries in each list."""
     lines = [f"# environment for {_name(rng)}", f"name: {_name(rng)}", "channels:", "  - conda-forge", "dependencies:",
@@ -422,6 +494,8 @@ GENERATED = {
     ("score", "large"): (".py", lambda rng, i: large_scoring_script(rng)),
     ("pipeline", "small"): (".py", lambda rng, i: pipeline_script(rng)),
     ("pipeline", "large"): (".py", lambda rng, i: large_pipeline_script(rng)),
+    ("sdk_job", "small"): (".py", lambda rng, i: sdk_job_script(rng)),
+    ("sdk_job", "large"): (".py", lambda rng, i: large_sdk_job_script(rng)),
     ("env", "small"): (".yml", lambda rng, i: conda_env(rng, rng.randint(2, 5))),
     ("env", "large"): (".yml", lambda rng, i: conda_env(rng, rng.randint(40, 120))),
     ("requirements", "small"): (".txt", lambda rng, i: requirements_file(rng, rng.randint(4, 20), hashes=False)),

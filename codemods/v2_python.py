@@ -224,6 +224,11 @@ def analyse(module: cst.Module) -> Analysis:
     analysis.positions = wrapper.resolve(PositionProvider)
     analysis.parents = wrapper.resolve(ParentNodeProvider)
     wrapper.visit(_Visitor(analysis))
+    return named(analysis)
+
+
+def named(analysis: Analysis) -> Analysis:
+    """Each job's node names, once every call and binding is collected."""
     for job in analysis.jobs:
         _name_job(analysis, job)
     by_variable = {job.variable: job for job in analysis.jobs if job.variable}

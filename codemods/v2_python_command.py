@@ -95,7 +95,7 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
     changes = [v2_strings.Edit(at, " " + " ".join(v2_commands.debug_flag_tokens(edits.options)), after=True)]
     if install:
         changes.append(v2_strings.Edit(v2_commands.install_insertion(command), INSTALL, after=False))
-    replaced = v2_strings.replacements(found, changes, edits.quote)
+    replaced = v2_strings.replacements(found, changes, lambda: edits.quote)
     if not edits.touch(expression, edits.label_job):
         return False
     edits.nodes.update(replaced)
@@ -123,7 +123,7 @@ def _take_over(edits, expression, found, command: str, removed: list) -> bool:
     for start, end in removed:
         changes += _removals(found, start, end)
     try:
-        replaced = v2_strings.replacements(found, changes, edits.quote)
+        replaced = v2_strings.replacements(found, changes, lambda: edits.quote)
     except ValueError:
         edits.note(expression, "the hand-written debug arguments are spread over expressions other than an "
                                "f-string's; take them out by hand")

@@ -24,6 +24,7 @@ original lines behind ``#:``, as for SDK v1 pipelines.
 from __future__ import annotations
 
 import dataclasses
+from typing import Optional
 
 import libcst as cst
 
@@ -59,8 +60,9 @@ class _Edits:
 
     label_job = LABEL_JOB
 
-    def __init__(self, analysis: Analysis, options: Options, quote: str) -> None:
-        self.analysis, self.options, self.quote = analysis, options, quote
+    def __init__(self, analysis: Analysis, options: Options, quote) -> None:
+        self.analysis, self.options = analysis, options
+        self._quote = quote  # the quote style, or how to find it (asked only when a string is written)
         self.nodes: dict = {}  # original node -> new node
         self.keywords: dict = {}  # original Call -> [(keyword, code)]
         self.statements: dict = {}  # original statement -> label
@@ -69,6 +71,12 @@ class _Edits:
         self.service_class: str | None = None
         self.taken: dict = {}  # --take-over: original string node -> the node without hand-written debug arguments
         self.taken_expressions: set = set()
+
+    @property
+    def quote(self) -> str:
+        if callable(self._quote):
+            self._quote = self._quote()
+        return self._quote
 
     def note(self, node: cst.CSTNode, message: str) -> None:
         line, col = self.analysis.line(node)
@@ -202,12 +210,33 @@ def _loaded_component(edits: _Edits, job: JobDef) -> None:
 
 def plan(clean: str, module: cst.Module, options: Options, taken_over: bool = False) -> Plan:
     """The plan; with ``--take-over`` and hand-written debug arguments, the plan for the
-    script without them (``Plan.source``), which is what strip then gives back."""
-    analysis = analyse(module)
+    script without them (``Plan.source``), which is what strip then gives back.
+
+    The usual layouts are planned from CPython's tree and edited statement by
+    statement (:mod:`v2_python_fast`); the rest from LibCST's metadata."""
+    from instrument.codemods.v2_python_fast import plan_by_statement
+
+    found = None if taken_over else plan_by_statement(clean, module, options)
+    if found is not None:
+        return found
+    return plan_with_metadata(clean, module, options, taken_over)
+
+
+def plan_with_metadata(clean: str, module: cst.Module, options: Options, taken_over: bool = False) -> Plan:
+    """The plan from a LibCST metadata pass over the whole module, rewritten whole."""
+    found = plan_from(clean, module, options, analyse(module), assemble, taken_over)
+    if found is None:  # pragma: no cover  (only another assembler is given None)
+        raise InstrumentError("internal error: no plan from the metadata way")
+    return found
+
+
+def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analysis, assembler,
+              taken_over: bool = False) -> Optional[Plan]:
+    """The plan from an analysis; ``assembler(edits, module, pure, label)`` makes the blocks."""
     if not defines_jobs(analysis):
         return Plan(reason="imports azure.ai.ml but defines no job (command, CommandComponent, load_component, "
                            "dsl.pipeline); a training script that uses the SDK: --kind train")
-    edits = _Edits(analysis, options, preferred_quote(module, '"'))
+    edits = _Edits(analysis, options, lambda: preferred_quote(module, '"'))
     edits.lines = markers.split_lines(clean)
     selected = [j for j in analysis.jobs if not options.steps or j.names & set(options.steps)]
     if options.steps and not selected:
@@ -225,6 +254,8 @@ def plan(clean: str, module: cst.Module, options: Options, taken_over: bool = Fa
             if options.service and job.is_builder:
                 _add_service(edits, job)
     if edits.taken:
+        if assembler is not assemble:
+            return None  # taken over: planned again, the metadata way, on the script without them
         if taken_over:
             raise InstrumentError("internal error: hand-written debug arguments left after taking them over")
         source = module.visit(_Replacer(edits.taken)).code
@@ -235,7 +266,7 @@ def plan(clean: str, module: cst.Module, options: Options, taken_over: bool = Fa
     pure = _reuse(edits, instrumented)
     if _needs_import(edits):
         pure.append(_import_insertion(edits, module))
-    return assemble(edits, module, pure, LABEL_JOB)
+    return assembler(edits, module, pure, LABEL_JOB)
 
 
 class _Replacer(cst.CSTTransformer):

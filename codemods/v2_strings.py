@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Optional, Sequence, Union
+from typing import Callable, Optional, Sequence, Union
 
 import libcst as cst
 
@@ -145,8 +145,11 @@ class Edit:
     remove: int = 0
 
 
-def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: str) -> dict:
-    """original node -> new node, for the pieces the edits change."""
+def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: Union[str, Callable[[], str]]) -> dict:
+    """original node -> new node, for the pieces the edits change.
+
+    ``quote`` (or a function giving it, asked only then) is for the literals
+    put around an expression operand of ``+``."""
     for edit in edits:
         if _UNSAFE.search(edit.text):
             raise ValueError(f"unsafe text for a string literal: {edit.text!r}")
@@ -171,7 +174,7 @@ def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: str) -> d
         elif piece.literal:
             by_host[piece.node] = _simple(piece.node, inserts)
         else:
-            by_host[piece.node] = _around(piece.node, inserts, quote)
+            by_host[piece.node] = _around(piece.node, inserts, quote() if callable(quote) else quote)
     for host in [h for h in by_host if isinstance(h, cst.FormattedString)]:
         by_host[host] = _fstring(host, found, by_host[host])
     return by_host

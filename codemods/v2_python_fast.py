@@ -1,0 +1,329 @@
+"""The plan of a v2 submission script without a metadata pass over the whole module.
+
+LibCST's position and parent providers walk every node of the module, and
+the rewrite regenerates all of it: several parses' worth of work for a few
+changed statements. Here CPython's tree (a tenth of a LibCST parse) finds
+the statements that matter: those calling ``command``, ``load_component``,
+``dsl.pipeline``, ``Environment``, ``PipelineJob`` or ``create_or_update``
+(names resolved through the imports), and those holding a dict with string
+keys; every assignment gives its binding from CPython's tree too. Only
+those statements' LibCST nodes are visited, by the same visitor as the
+metadata way, so every decision is made by the same code on the same nodes.
+Positions come from generating each such statement alone, with the
+indentation of its line; the changed statements are rewritten and
+regenerated alone, and their lines swapped in.
+
+Shapes this leaves to :func:`v2_python_plan.plan_with_metadata` (None):
+a wanted call in a compound statement's header or a one-line suite, a
+source this Python's own parser does not take, statements the two parsers
+pair differently, and ``--take-over`` of hand-written debug arguments. A
+test holds the two ways byte-equal on every fixture and on generated layouts.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Any, Optional
+
+import libcst as cst
+from libcst._position import CodePosition, CodeRange
+from libcst.metadata.position_provider import PositionProvidingCodegenState
+
+from instrument.codemods import markers, positions
+from instrument.codemods.kinds.base import Plan
+from instrument.codemods.syntax_kinds import imports
+from instrument.codemods.v2_python import (
+    COMMAND_BUILDER, COMMAND_CLASSES, ENVIRONMENT, LOAD_COMPONENT, PIPELINE_DECORATORS, PIPELINE_JOB,
+    SUBMIT_METHODS, Analysis, _Visitor, named,
+)
+
+_WANTED = frozenset({COMMAND_BUILDER, LOAD_COMPONENT, ENVIRONMENT, PIPELINE_JOB}) | COMMAND_CLASSES | PIPELINE_DECORATORS
+_FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
+
+
+class _Unusual(Exception):
+    """A shape left to the metadata way."""
+
+
+def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]:
+    """The plan, or None when the file is of a shape left to the metadata way."""
+    from instrument.codemods.v2_python_plan import plan_from
+
+    try:
+        return plan_from(clean, module, options, _Analyser(clean, module).analysis, _assemble)
+    except _Unusual:
+        return None
+
+
+class _Parents(dict):
+    def __missing__(self, node):
+        raise _Unusual  # a node of a statement not looked at
+
+
+class _Positions:
+    """Syntactic positions of the nodes of the statements looked at, as PositionProvider gives them."""
+
+    def __init__(self, module: cst.Module, lines: list[str], parents: _Parents, pairing: dict) -> None:
+        self.module, self.lines, self.parents, self.pairing = module, lines, parents, pairing
+        self.computed: dict = {}
+        self.done: set = set()
+
+    def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        if node not in self.computed:
+            holder = node
+            while not isinstance(holder, (cst.SimpleStatementLine, cst.Decorator)):
+                if isinstance(holder, (cst.BaseCompoundStatement, cst.SimpleStatementSuite, cst.Module)):
+                    raise _Unusual
+                holder = self.parents[holder]
+            if id(holder) in self.done:
+                raise _Unusual
+            self.done.add(id(holder))
+            found, _, _ = self.generate(holder)
+            self.computed.update(found)
+        return self.computed[node]
+
+    def generate(self, holder: Any) -> tuple[dict, list[str], int]:
+        """({node: position}, lines) of ``holder`` (a statement line or decorator) generated alone."""
+        return generate(self.module, holder, self.indent(holder), self.pairing[id(holder)][0].lineno)
+
+    def indent(self, holder: Any) -> str:
+        """The indentation of the statement's (or decorator's) line; a layout where that is not
+        all there is before its first token (``@`` and an expression on another line) is unusual."""
+        nodes = self.pairing.get(id(holder))
+        if not nodes:
+            raise _Unusual
+        line = self.lines[nodes[0].lineno - 1]
+        indent = line[: len(line) - len(line.lstrip(" \t\f"))]
+        before = line.encode("utf-8")[: nodes[0].col_offset].decode("utf-8", "replace")
+        if isinstance(holder, cst.Decorator):
+            before = before.rstrip(" \t\f")[:-1] if before.rstrip(" \t\f").endswith("@") else "@"
+        if before != indent:
+            raise _Unusual
+        return indent
+
+
+class _Provider:
+    def __init__(self) -> None:
+        self._computed: dict = {}
+
+
+def generate(module: cst.Module, holder: Any, indent: str, line: int) -> tuple[dict, list[str], int]:
+    """A statement line or decorator generated alone with the indentation of its line: the
+    positions of its nodes, shifted so that its first token is on ``line``, its text (leading
+    comment lines included) and the shift."""
+    provider = _Provider()
+    state = PositionProvidingCodegenState(default_indent=module.default_indent, default_newline=module.default_newline,
+                                          provider=provider)  # type: ignore[arg-type]  # it only keeps positions there
+    state.indent_tokens = [indent] if indent else []
+    holder._codegen(state)
+    anchor: Any = holder.body[0] if isinstance(holder, cst.SimpleStatementLine) else holder.decorator
+    shift = line - provider._computed[anchor].start.line
+    found = {node: CodeRange(CodePosition(place.start.line + shift, place.start.column),
+                             CodePosition(place.end.line + shift, place.end.column))
+             for node, place in provider._computed.items()}
+    return found, markers.split_lines("".join(state.tokens)), shift
+
+
+def _full_name(node: ast.AST) -> Optional[str]:
+    """The dotted name LibCST's ``get_full_name_for_node`` gives the same expression."""
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        base = _full_name(node.value)
+        return None if base is None else f"{base}.{node.attr}"
+    if isinstance(node, ast.Call):
+        return _full_name(node.func)
+    if isinstance(node, ast.Subscript):
+        return _full_name(node.value)
+    return None
+
+
+class _StatementVisitor(_Visitor):
+    """The metadata way's visitor on one statement, keeping the parents itself; bindings,
+    settings and node calls come from CPython's tree (:meth:`_Analyser.assignment`)."""
+
+    def __init__(self, analysis: Analysis, parents: _Parents, functions: list, parent: cst.CSTNode) -> None:
+        super().__init__(analysis)
+        self.parents, self.functions = parents, list(functions)
+        self.stack = [parent]
+
+    def on_visit(self, node: cst.CSTNode) -> bool:
+        self.parents[node] = self.stack[-1]
+        self.stack.append(node)
+        return super().on_visit(node)
+
+    def on_leave(self, original_node: cst.CSTNode) -> None:
+        self.stack.pop()
+        super().on_leave(original_node)
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        return None
+
+    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
+        return None
+
+    def visit_AugAssign(self, node: cst.AugAssign) -> None:
+        return None
+
+
+class _Analyser:
+    """The metadata way's :class:`Analysis`, from CPython's tree and the statements that matter."""
+
+    def __init__(self, clean: str, module: cst.Module) -> None:
+        tree = positions.ast_tree(clean)
+        if tree is None or not positions.parsed_natively(clean):
+            raise _Unusual
+        pairing = positions.paired(module, clean)
+        if pairing is None:
+            raise _Unusual
+        self.pairing, self.holders = pairing, positions.statement_of(module, clean) or {}
+        self.table = imports(module)
+        self.analysis = Analysis(self.table)
+        self.parents = self.analysis.parents = _Parents()
+        self.analysis.positions = _Positions(module, markers.split_lines(clean), self.parents, pairing)
+        self.walk(tree.body, [])
+        named(self.analysis)
+
+    def matters(self, node: ast.AST) -> bool:
+        """Whether ``node`` holds a call or dict literal the visitor records."""
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Call):
+                func = inner.func
+                if isinstance(func, ast.Attribute) and func.attr in SUBMIT_METHODS:
+                    return True
+                name = _full_name(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
+                if name is not None and self.table.qualified_dotted(name) in _WANTED:
+                    return True
+            elif isinstance(inner, ast.Dict):
+                if any(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in inner.keys):
+                    return True
+        return False
+
+    def walk(self, body: list, functions: list) -> None:  # noqa: C901
+        for statement in body:
+            holder = self.holders.get(id(statement))
+            if holder is None:
+                raise _Unusual
+            if not hasattr(statement, "body"):
+                self.simple(statement, holder, functions)
+                continue
+            if any(self.matters(part) for part in _header(statement) if not isinstance(statement, _FUNCTIONS)
+                   or part not in statement.decorator_list):
+                raise _Unusual  # the metadata way notes it: in a compound statement's header
+            if isinstance(statement, _FUNCTIONS):
+                self.decorators(statement, holder, functions)
+                inner = functions + [holder]
+            else:
+                inner = functions
+            for name in _BODIES:
+                item: Any
+                for item in getattr(statement, name, None) or ():
+                    self.walk(item.body if isinstance(item, (ast.ExceptHandler, _match_case())) else [item], inner)
+
+    def decorators(self, statement: Any, function: cst.FunctionDef, functions: list) -> None:
+        inner = functions + [function]
+        if len(statement.decorator_list) != len(function.decorators):
+            raise _Unusual
+        for decorator in function.decorators:
+            target = decorator.decorator
+            func = target.func if isinstance(target, cst.Call) else target
+            if self.table.qualified_name(func) in PIPELINE_DECORATORS:
+                self.analysis.decorators.append((decorator, function))
+        for expression, decorator in zip(statement.decorator_list, function.decorators):
+            if self.matters(expression):
+                self.parents[decorator] = function
+                decorator.visit(_StatementVisitor(self.analysis, self.parents, inner, function))
+
+    def simple(self, statement: Any, holder: Any, functions: list) -> None:
+        mine = self.pairing[id(holder)]
+        small = holder.body[next(i for i, node in enumerate(mine) if node is statement)]
+        self.parents[small] = holder
+        self.assignment(statement, small, holder, functions[-1] if functions else None)
+        if self.matters(statement):
+            if not isinstance(holder, cst.SimpleStatementLine):
+                raise _Unusual  # a one-line suite: the metadata way notes it
+            small.visit(_StatementVisitor(self.analysis, self.parents, functions, holder))
+
+    def assignment(self, statement: Any, small: Any, holder: Any, function) -> None:
+        """What :class:`_Visitor`'s ``visit_Assign``/``AnnAssign``/``AugAssign`` record."""
+        analysis = self.analysis
+        if isinstance(statement, ast.Assign):
+            single = len(statement.targets) == 1
+            if single:
+                self.parents[small.value] = small
+            for target in statement.targets:
+                if isinstance(target, ast.Name):
+                    analysis.bindings.setdefault((function, target.id), []).append(small.value if single else None)
+                if (isinstance(target, ast.Attribute) and isinstance(target.value, ast.Attribute)
+                        and isinstance(target.value.value, ast.Name) and target.value.attr == "settings"):
+                    statement_line = holder if isinstance(holder, cst.SimpleStatementLine) else None
+                    analysis.settings.setdefault((function, target.value.value.id), []).append(statement_line)
+            value = statement.value
+            if single and isinstance(value, ast.Call) and isinstance(value.func, ast.Name):
+                if isinstance(statement.targets[0], ast.Name):
+                    analysis.node_calls.append((statement.targets[0].id, value.func.id))
+        elif isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name):
+            if small.value is not None:
+                self.parents[small.value] = small
+            analysis.bindings.setdefault((function, statement.target.id), []).append(small.value)
+        elif isinstance(statement, ast.AugAssign) and isinstance(statement.target, ast.Name):
+            analysis.bindings.setdefault((function, statement.target.id), []).append(None)
+
+
+def _match_case():
+    return getattr(ast, "match_case", ast.ExceptHandler)
+
+
+def _header(statement: Any):
+    """The parts of a compound statement outside its bodies (decorators included)."""
+    for name, value in ast.iter_fields(statement):
+        if name in _BODIES:
+            item: Any
+            for item in value or ():
+                if isinstance(item, ast.ExceptHandler) and item.type is not None:
+                    yield item.type
+                elif isinstance(item, _match_case()):
+                    yield item.pattern
+                    if item.guard is not None:
+                        yield item.guard
+        elif isinstance(value, ast.AST):
+            yield value
+        elif isinstance(value, list):
+            yield from (item for item in value if isinstance(item, ast.AST))
+
+
+def _assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
+    """:func:`v2_python_rewrite.assemble`, each changed statement rewritten and generated alone."""
+    from instrument.codemods.v2_python_rewrite import _Rewriter, _block_indent
+
+    plan_extra = dict(notes=edits.notes, companions=edits.companions)
+    if not edits.statements and not pure:
+        return Plan(reason="no job command to add debug flags to", **plan_extra)
+    places: _Positions = edits.analysis.positions
+    rewriter = _Rewriter(edits, edits.lines)
+    spans = []
+    for statement, label in edits.statements.items():
+        place = places[statement]
+        new = statement.visit(rewriter)
+        found, text, shift = generate(module, new, places.indent(statement), place.start.line)
+        body = [line.rstrip("\r\n") for line in text[found[new].start.line - shift - 1 : found[new].end.line - shift]]
+        spans.append((place.start.line, place.end.line, body, label))
+    spans.sort(key=lambda span: span[:2])
+    merged: list[list] = []
+    for start, end, body, label in spans:
+        if merged and start <= merged[-1][1]:
+            raise _Unusual  # statements sharing a line
+        if merged and start == merged[-1][1] + 1:
+            last = merged[-1]
+            last[1], last[2] = end, last[2] + body
+            last[3] = job_label if job_label in (label, last[3]) else label
+        else:
+            merged.append([start, end, body, label])
+    blocks = []
+    expected = [line.rstrip("\r\n") for line in edits.lines]
+    for start, end, body, label in reversed(merged):
+        expected[start - 1 : end] = body
+        indent = _block_indent(body)
+        blocks.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
+    return Plan(insertions=list(pure) + blocks[::-1], expected="\n".join(expected) + "\n", **plan_extra)

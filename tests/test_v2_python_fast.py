@@ -1,0 +1,100 @@
+"""The statement-by-statement plan of a v2 submission script equals the metadata plan.
+
+:mod:`instrument.codemods.v2_python_fast` plans from CPython's tree and the
+few statements that matter; :func:`v2_python_plan.plan_with_metadata` from a
+LibCST metadata pass over the whole module. Wherever the first takes a file,
+the two plans must be the same: the same blocks, notes, companions, reason.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+from instrument import files
+from instrument.codemods import markers, v2_python_fast, v2_python_plan
+from instrument.codemods.kinds import sdk_job
+from instrument.codemods.options import Options
+from tests.fixture_cases import load_cases
+from tests.test_v2_python import options_of
+
+
+_SSH_KEY = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIExampleKeyOnlyForTestsxxxxxxxxxxxxxxxxxxxx me@laptop"
+
+
+def _facts(plan) -> tuple:
+    return (sorted(map(repr, plan.insertions)), list(plan.notes), list(plan.companions), plan.reason,
+            list(plan.warnings), (plan.expected or "").splitlines(), plan.source)
+
+
+def _agree(text: str, options: Options) -> bool:
+    """Does the statement way take ``text``? Its plan must equal the metadata way's."""
+    module = sdk_job.KIND.parse(text)
+    fast = v2_python_fast.plan_by_statement(text, module, options)
+    if fast is None:
+        return False
+    assert _facts(fast) == _facts(v2_python_plan.plan_with_metadata(text, module, options))
+    return True
+
+
+@pytest.mark.parametrize("case", load_cases("sdk_job"))
+def test_the_statement_way_agrees_on_fixtures(case):
+    text = markers.remove_blocks(files.decode(case.before).text)
+    options = Options(**options_of(case)).for_kind(300)
+    taken = _agree(text, options)
+    assert taken is not bool(options.take_over)  # taking over is planned again, the metadata way
+    assert _agree(text, Options().for_kind(300))
+    _agree(text, Options(service="vs_code", install_debugpy=True, timeout=45, ranks="0").for_kind(300))
+
+
+def test_the_statement_way_agrees_on_generated_scripts():
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "bench"))
+    import corpus
+
+    inputs = corpus.kind_inputs("sdk_job", "small", 12) + corpus.kind_inputs("sdk_job", "large", 6)
+    for _, data in inputs:
+        text = data.decode()
+        assert _agree(text, Options().for_kind(300))
+        assert _agree(text, Options(steps=("train_step",), service="ssh", ssh_public_key=_SSH_KEY,
+                                    install_debugpy=True).for_kind(300))
+
+
+_HEAD = "from azure.ai.ml import command, Input\n"
+_JOB = 'job = command(\n    code="./src",\n    command="python train.py --data ${{inputs.data}}",\n    environment="azureml:env@latest",\n)\n'
+#: Layouts the statement way takes (True) or leaves to the metadata way (False); either way the plans agree.
+SHAPES = [
+    pytest.param(_HEAD + _JOB, True, id="multi_line_call"),
+    pytest.param(_HEAD + _JOB.replace('"', "'"), True, id="single_quotes"),
+    pytest.param((_HEAD + _JOB).replace("\n", "\r\n"), True, id="crlf"),
+    pytest.param(_HEAD + "def build():\n\tjob = command(\n\t\tcommand='python t.py',\n\t\tenvironment=ENV,\n\t)\n\treturn job\n",
+                 True, id="tabs"),
+    pytest.param(_HEAD + "job = command(  # the job\n    # the entry\n    command='python t.py'  # here\n    ,\n)\n",
+                 True, id="comments_inside_the_call"),
+    pytest.param(_HEAD + "N = 3\njob = command(command=f'python t.py --n {N} --d ${{{{inputs.d}}}}', code='.')\n",
+                 True, id="f_string"),
+    pytest.param(_HEAD + "job = command(command=('python t.py '\n    '--a 1'), code='.')\n", True,
+                 id="parenthesised_concatenation"),
+    pytest.param("from azure.ai.ml import command as c\nline = 'python t.py'\njob = c(command=line, code='é')\n",
+                 True, id="alias_and_bound_command"),
+    pytest.param("import azure.ai.ml as aml\nx = 1; job = aml.command(command='python t.py')\n", True, id="two_statements_a_line"),
+    pytest.param(_HEAD + "from azure.ai.ml import dsl, load_component\nprep = load_component('./prep.yml')\n\n\n"
+                 "@dsl.pipeline(compute='cpu')\ndef pipe(d):\n    step = command(command='python t.py')(d=d)\n"
+                 "    return {'out': step.outputs.o}\n\n\npj = pipe(Input(path='.'))\npj.settings.default_compute = 'c'\n",
+                 True, id="dsl_pipeline"),
+    pytest.param("from azure.ai.ml import command\nfrom azure.ai.ml.entities import Environment\n"
+                 "env = Environment(image='i', conda_file={'dependencies': ['python=3.10', {'pip': ['numpy']}]})\n"
+                 "job = command(command='python t.py', environment=env, services={'a': 1})\n", True, id="conda_dict"),
+    pytest.param(_HEAD + "if True: job = command(command='python t.py')\n", False, id="one_line_suite"),
+    pytest.param(_HEAD + "for job in [command(command='python t.py')]:\n    pass\n", False, id="compound_header"),
+    pytest.param("from azure.ai.ml import command, dsl\n@(\n    dsl.pipeline())\ndef f():\n    pass\n"
+                 "job = command(command='python t.py')\n", False, id="decorator_on_two_lines"),
+]
+
+
+@pytest.mark.parametrize(("source", "taken"), SHAPES)
+def test_the_statement_way_agrees_on_layouts(source, taken):
+    assert _agree(source, Options().for_kind(300)) is taken
+    _agree(source, Options(service="vs_code", install_debugpy=True, client_ip="10.0.0.1").for_kind(300))
+    _agree(source, Options(steps=("job",)).for_kind(300))
