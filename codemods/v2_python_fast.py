@@ -23,9 +23,11 @@ test holds the two ways byte-equal on every fixture and on generated layouts.
 from __future__ import annotations
 
 import ast
+import dataclasses
 from typing import Any, Optional
 
 import libcst as cst
+from libcst._nodes.internal import CodegenState
 from libcst._position import CodePosition, CodeRange
 from libcst.metadata.position_provider import PositionProvidingCodegenState
 
@@ -70,18 +72,44 @@ class _Positions:
         self.done: set = set()
 
     def __getitem__(self, node: cst.CSTNode) -> CodeRange:
+        if node not in self.computed and isinstance(node, cst.SimpleStatementLine) and id(node) in self.pairing:
+            return self.lines_of(node)  # lines are all asked of a statement: CPython's tree has them
         if node not in self.computed:
             holder = node
             while not isinstance(holder, (cst.SimpleStatementLine, cst.Decorator)):
                 if isinstance(holder, (cst.BaseCompoundStatement, cst.SimpleStatementSuite, cst.Module)):
                     raise _Unusual
                 holder = self.parents[holder]
+            found = self.marked(holder, node)
+            if found is not None:
+                return found
             if id(holder) in self.done:
                 raise _Unusual
             self.done.add(id(holder))
             found, _, _ = self.generate(holder)
             self.computed.update(found)
         return self.computed[node]
+
+    def lines_of(self, statement: cst.SimpleStatementLine) -> CodeRange:
+        """The first and last line of a statement line (columns: of its first and last token)."""
+        nodes = self.pairing[id(statement)]
+        first, last = nodes[0], nodes[-1]
+        end = self.lines[last.end_lineno - 1].encode("utf-8")[: last.end_col_offset].decode("utf-8", "replace")
+        return CodeRange(CodePosition(first.lineno, len(self.indent(statement))), CodePosition(last.end_lineno, len(end)))
+
+    def marked(self, holder: Any, node: cst.CSTNode) -> Optional[CodeRange]:
+        """The position of one node, from generating its statement up to the node's end only
+        (None for a node that has only a position including its whitespace)."""
+        state = positions._MarkingState(self.module, [node])
+        state.indent_tokens = [self.indent(holder)]
+        try:
+            holder._codegen(state)
+        except positions._AllFound:
+            pass
+        if id(node) not in state.marks:
+            return None
+        first = self.pairing[id(holder)][0].lineno - len(holder.leading_lines)
+        return CodeRange(*(_place(state.tokens, index, first) for index in state.marks[id(node)]))
 
     def generate(self, holder: Any) -> tuple[dict, list[str], int]:
         """({node: position}, lines) of ``holder`` (a statement line or decorator) generated alone."""
@@ -125,6 +153,17 @@ def generate(module: cst.Module, holder: Any, indent: str, line: int) -> tuple[d
     return found, markers.split_lines("".join(state.tokens)), shift
 
 
+def _place(tokens: list[str], index: int, first: int) -> CodePosition:
+    """The position after ``tokens[:index]``, the first token being on line ``first``."""
+    text = "".join(tokens[:index])
+    lines = markers.split_lines(text)
+    if not lines:
+        return CodePosition(first, 0)
+    last = lines[-1]
+    ended = last.endswith(("\n", "\r"))
+    return CodePosition(first + len(lines) - (0 if ended else 1), 0 if ended else len(last))
+
+
 def _full_name(node: ast.AST) -> Optional[str]:
     """The dotted name LibCST's ``get_full_name_for_node`` gives the same expression."""
     if isinstance(node, ast.Name):
@@ -165,6 +204,37 @@ class _StatementVisitor(_Visitor):
 
     def visit_AugAssign(self, node: cst.AugAssign) -> None:
         return None
+
+
+#: Fields that hold no expression: whitespace, parentheses, comments.
+_FIELDS: dict = {}
+
+
+def _fields(kind: type) -> tuple:
+    names = _FIELDS.get(kind)
+    if names is None:
+        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind) if field.name not in (
+            "lpar", "rpar", "leading_lines", "trailing_whitespace") and not field.name.startswith("whitespace"))
+    return names
+
+
+def _walk_fields(node: Any, parent: cst.CSTNode, parents: _Parents, visitor: _StatementVisitor) -> None:
+    """What a visit of ``node`` records, reading the nodes' fields: a LibCST visit rebuilds every node.
+
+    The fields of LibCST's nodes are in source order where a call or dict can be (``IfExp`` aside)."""
+    parents[node] = parent
+    if isinstance(node, cst.Call):
+        visitor.visit_Call(node)
+    elif isinstance(node, cst.Dict):
+        visitor.visit_Dict(node)
+    for name in _fields(type(node)):
+        value = getattr(node, name)
+        if isinstance(value, cst.CSTNode):
+            _walk_fields(value, node, parents, visitor)
+        elif isinstance(value, (list, tuple)):
+            for item in value:
+                if isinstance(item, cst.CSTNode):
+                    _walk_fields(item, node, parents, visitor)
 
 
 class _Analyser:
@@ -233,7 +303,15 @@ class _Analyser:
         for expression, decorator in zip(statement.decorator_list, function.decorators):
             if self.matters(expression):
                 self.parents[decorator] = function
-                decorator.visit(_StatementVisitor(self.analysis, self.parents, inner, function))
+                self.visit(expression, decorator, inner, function)
+
+    def visit(self, tree: ast.AST, node: cst.CSTNode, functions: list, parent: cst.CSTNode) -> None:
+        """:class:`_Visitor`'s calls on ``node`` (the statement or decorator ``tree`` is), in its order."""
+        visitor = _StatementVisitor(self.analysis, self.parents, functions, parent)
+        if any(isinstance(inner, ast.IfExp) for inner in ast.walk(tree)):
+            node.visit(visitor)  # `b if a else c`: its fields are not in source order
+        else:
+            _walk_fields(node, parent, self.parents, visitor)
 
     def simple(self, statement: Any, holder: Any, functions: list) -> None:
         mine = self.pairing[id(holder)]
@@ -243,7 +321,7 @@ class _Analyser:
         if self.matters(statement):
             if not isinstance(holder, cst.SimpleStatementLine):
                 raise _Unusual  # a one-line suite: the metadata way notes it
-            small.visit(_StatementVisitor(self.analysis, self.parents, functions, holder))
+            self.visit(statement, small, functions, holder)
 
     def assignment(self, statement: Any, small: Any, holder: Any, function) -> None:
         """What :class:`_Visitor`'s ``visit_Assign``/``AnnAssign``/``AugAssign`` record."""
@@ -305,9 +383,12 @@ def _assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     spans = []
     for statement, label in edits.statements.items():
         place = places[statement]
-        new = statement.visit(rewriter)
-        found, text, shift = generate(module, new, places.indent(statement), place.start.line)
-        body = [line.rstrip("\r\n") for line in text[found[new].start.line - shift - 1 : found[new].end.line - shift]]
+        new = _rewritten(statement, edits, rewriter, places.parents)
+        state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+        state.indent_tokens = [places.indent(statement)]
+        new._codegen(state)
+        text = markers.split_lines("".join(state.tokens))
+        body = [line.rstrip("\r\n") for line in text[len(new.leading_lines):]]
         spans.append((place.start.line, place.end.line, body, label))
     spans.sort(key=lambda span: span[:2])
     merged: list[list] = []
@@ -327,3 +408,32 @@ def _assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
         indent = _block_indent(body)
         blocks.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
     return Plan(insertions=list(pure) + blocks[::-1], expected="\n".join(expected) + "\n", **plan_extra)
+
+
+def _rewritten(statement: Any, edits, rewriter, parents: _Parents) -> Any:
+    """The statement with the edits made: the rewriter's ``on_leave`` on the nodes from each
+    edited node up to the statement, the rest kept (a visit of the whole statement when an
+    edited node's place in it is not known)."""
+    path: set = {statement}
+    for target in list(edits.nodes) + list(edits.keywords):
+        chain, node = [], target
+        while node not in path and not isinstance(node, (cst.SimpleStatementLine, cst.Decorator)):
+            chain.append(node)
+            node = parents.get(node)
+            if node is None:
+                return statement.visit(rewriter)
+        if node in path:
+            path.update(chain)
+
+    def rebuild(node: Any) -> Any:
+        changes: dict = {}
+        for field in dataclasses.fields(node):
+            value = getattr(node, field.name)
+            if isinstance(value, cst.CSTNode) and value in path:
+                changes[field.name] = rebuild(value)
+            elif isinstance(value, (list, tuple)) and any(isinstance(item, cst.CSTNode) and item in path for item in value):
+                changes[field.name] = type(value)(rebuild(item) if isinstance(item, cst.CSTNode) and item in path
+                                                  else item for item in value)
+        return rewriter.on_leave(node, node.with_changes(**changes) if changes else node)
+
+    return rebuild(statement)
