@@ -62,6 +62,17 @@ class SimpleCommand:
 
 
 def simple_commands(command: str) -> list[SimpleCommand]:
+    """The simple commands of ``command``, in order (the flags' place, hand-written flags and
+    the install's place are all asked of one command in turn: the last answer is kept)."""
+    if _last_scan[0] != command:
+        _last_scan[:] = [command, tuple(_simple_commands(command))]
+    return list(_last_scan[1])
+
+
+_last_scan: list = [None, ()]
+
+
+def _simple_commands(command: str) -> list[SimpleCommand]:
     tokens = tokenize(command)
     found: list[SimpleCommand] = []
     words: list[Token] = []

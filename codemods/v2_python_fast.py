@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import ast
 import dataclasses
+import re
 from typing import Any, Optional
 
 import libcst as cst
@@ -39,8 +40,10 @@ from instrument.codemods.v2_python import (
     SUBMIT_METHODS, Analysis, _Visitor, named,
 )
 
+_LINE_END = re.compile(r"\r\n|\r|\n")
 _WANTED = frozenset({COMMAND_BUILDER, LOAD_COMPONENT, ENVIRONMENT, PIPELINE_JOB}) | COMMAND_CLASSES | PIPELINE_DECORATORS
 _FUNCTIONS = (ast.FunctionDef, ast.AsyncFunctionDef)
+_NO_EXPRESSIONS = (ast.Import, ast.ImportFrom, ast.Pass, ast.Break, ast.Continue, ast.Global, ast.Nonlocal)
 _BODIES = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
@@ -80,7 +83,7 @@ class _Positions:
                 if isinstance(holder, (cst.BaseCompoundStatement, cst.SimpleStatementSuite, cst.Module)):
                     raise _Unusual
                 holder = self.parents[holder]
-            found = self.marked(holder, node)
+            found = (None if node is holder else self.searched(holder, node)) or self.marked(holder, node)
             if found is not None:
                 return found
             if id(holder) in self.done:
@@ -96,6 +99,20 @@ class _Positions:
         first, last = nodes[0], nodes[-1]
         end = self.lines[last.end_lineno - 1].encode("utf-8")[: last.end_col_offset].decode("utf-8", "replace")
         return CodeRange(CodePosition(first.lineno, len(self.indent(statement))), CodePosition(last.end_lineno, len(end)))
+
+    def searched(self, holder: Any, node: cst.CSTNode) -> Optional[Any]:
+        """Where a node starts, when the first line of its code is in its statement once (then it
+        can only be there); None when not, or when parentheses come before its start."""
+        nodes = self.pairing.get(id(holder))
+        if nodes is None or getattr(node, "lpar", None):
+            return None
+        head = _LINE_END.split(self.module.code_for_node(node), 1)[0]
+        first, last = nodes[0].lineno, nodes[-1].end_lineno
+        found = [(number, line.find(head)) for number, line in enumerate(self.lines[first - 1 : last], first)
+                 if head in line]
+        if not head.strip() or sum(self.lines[number - 1].count(head) for number, _ in found) != 1:
+            return None
+        return _Start(CodePosition(*found[0]))
 
     def marked(self, holder: Any, node: cst.CSTNode) -> Optional[CodeRange]:
         """The position of one node, from generating its statement up to the node's end only
@@ -129,6 +146,17 @@ class _Positions:
         if before != indent:
             raise _Unusual
         return indent
+
+
+class _Start:
+    """A position known at its start only (what is asked of an expression's)."""
+
+    def __init__(self, start: CodePosition) -> None:
+        self.start = start
+
+    @property
+    def end(self) -> CodePosition:
+        raise _Unusual
 
 
 class _Provider:
@@ -206,7 +234,8 @@ class _StatementVisitor(_Visitor):
         return None
 
 
-#: Fields that hold no expression: whitespace, parentheses, comments.
+_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText)
+#: Fields that hold no expression (whitespace, parentheses, commas, operators), and a keyword's name.
 _FIELDS: dict = {}
 
 
@@ -214,7 +243,8 @@ def _fields(kind: type) -> tuple:
     names = _FIELDS.get(kind)
     if names is None:
         names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind) if field.name not in (
-            "lpar", "rpar", "leading_lines", "trailing_whitespace") and not field.name.startswith("whitespace"))
+            "lpar", "rpar", "leading_lines", "trailing_whitespace", "comma", "equal", "dot", "operator", "keyword",
+            "lbrace", "rbrace", "lbracket", "rbracket", "colon", "semicolon") and not field.name.startswith("whitespace"))
     return names
 
 
@@ -223,6 +253,8 @@ def _walk_fields(node: Any, parent: cst.CSTNode, parents: _Parents, visitor: _St
 
     The fields of LibCST's nodes are in source order where a call or dict can be (``IfExp`` aside)."""
     parents[node] = parent
+    if isinstance(node, _LEAVES):
+        return
     if isinstance(node, cst.Call):
         visitor.visit_Call(node)
     elif isinstance(node, cst.Dict):
@@ -251,24 +283,41 @@ class _Analyser:
         self.table = imports(module)
         self.analysis = Analysis(self.table)
         self.parents = self.analysis.parents = _Parents()
-        self.analysis.positions = _Positions(module, markers.split_lines(clean), self.parents, pairing)
+        lines = markers.split_lines(clean)
+        self.analysis.positions = _Positions(module, lines, self.parents, pairing)
+        self.candidates = self.candidate_lines(lines)
+        self.conditional = False
         self.walk(tree.body, [])
         named(self.analysis)
 
-    def matters(self, node: ast.AST) -> bool:
-        """Whether ``node`` holds a call or dict literal the visitor records."""
+    def matters(self, node: Any) -> bool:
+        """Whether ``node`` holds a call or dict literal the visitor records (also noting whether
+        it holds ``b if a else c``, see :meth:`visit`)."""
+        self.conditional = False
+        start = getattr(node, "lineno", None)  # none for a header's `arguments`
+        if start is not None and not any(number in self.candidates for number in range(start, node.end_lineno + 1)):
+            return False
+        found = False
         for inner in ast.walk(node):
             if isinstance(inner, ast.Call):
                 func = inner.func
-                if isinstance(func, ast.Attribute) and func.attr in SUBMIT_METHODS:
-                    return True
                 name = _full_name(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
-                if name is not None and self.table.qualified_dotted(name) in _WANTED:
-                    return True
+                found = found or (isinstance(func, ast.Attribute) and func.attr in SUBMIT_METHODS) or (
+                    name is not None and (not name.isascii() or self.table.qualified_dotted(name) in _WANTED))
             elif isinstance(inner, ast.Dict):
-                if any(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in inner.keys):
-                    return True
-        return False
+                found = found or any(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in inner.keys)
+            elif isinstance(inner, ast.IfExp):
+                self.conditional = True
+        return found
+
+    def candidate_lines(self, lines: list[str]) -> set:
+        """Lines that may hold what :meth:`matters` looks for: a local name of azure.ai.ml (or of a
+        module above it), ``{``, ``create_or_update``, or any letter outside ASCII (identifiers are
+        normalised). A statement on none of them holds none of it: its tree need not be walked."""
+        heads = sorted(local for local, name in self.table.aliases.items()
+                       if any(wanted == name or wanted.startswith(name + ".") for wanted in _WANTED))
+        pattern = re.compile("|".join([r"\{", "create_or_update", r"[^\x00-\x7f]"] + [rf"\b{re.escape(h)}\b" for h in heads]))
+        return {number for number, line in enumerate(lines, 1) if pattern.search(line)}
 
     def walk(self, body: list, functions: list) -> None:  # noqa: C901
         for statement in body:
@@ -308,7 +357,7 @@ class _Analyser:
     def visit(self, tree: ast.AST, node: cst.CSTNode, functions: list, parent: cst.CSTNode) -> None:
         """:class:`_Visitor`'s calls on ``node`` (the statement or decorator ``tree`` is), in its order."""
         visitor = _StatementVisitor(self.analysis, self.parents, functions, parent)
-        if any(isinstance(inner, ast.IfExp) for inner in ast.walk(tree)):
+        if self.conditional:
             node.visit(visitor)  # `b if a else c`: its fields are not in source order
         else:
             _walk_fields(node, parent, self.parents, visitor)
@@ -318,7 +367,7 @@ class _Analyser:
         small = holder.body[next(i for i, node in enumerate(mine) if node is statement)]
         self.parents[small] = holder
         self.assignment(statement, small, holder, functions[-1] if functions else None)
-        if self.matters(statement):
+        if not isinstance(statement, _NO_EXPRESSIONS) and self.matters(statement):
             if not isinstance(holder, cst.SimpleStatementLine):
                 raise _Unusual  # a one-line suite: the metadata way notes it
             self.visit(statement, small, functions, holder)
@@ -383,12 +432,15 @@ def _assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     spans = []
     for statement, label in edits.statements.items():
         place = places[statement]
-        new = _rewritten(statement, edits, rewriter, places.parents)
-        state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
-        state.indent_tokens = [places.indent(statement)]
-        new._codegen(state)
-        text = markers.split_lines("".join(state.tokens))
-        body = [line.rstrip("\r\n") for line in text[len(new.leading_lines):]]
+        targets = _targets(statement, edits, places.parents)
+        body = _replaced(module, edits, targets, place)
+        if body is None:
+            new = _rewritten(statement, targets, rewriter)
+            state = CodegenState(default_indent=module.default_indent, default_newline=module.default_newline)
+            state.indent_tokens = [places.indent(statement)]
+            new._codegen(state)
+            text = markers.split_lines("".join(state.tokens))
+            body = [line.rstrip("\r\n") for line in text[len(new.leading_lines):]]
         spans.append((place.start.line, place.end.line, body, label))
     spans.sort(key=lambda span: span[:2])
     merged: list[list] = []
@@ -410,10 +462,8 @@ def _assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     return Plan(insertions=list(pure) + blocks[::-1], expected="\n".join(expected) + "\n", **plan_extra)
 
 
-def _rewritten(statement: Any, edits, rewriter, parents: _Parents) -> Any:
-    """The statement with the edits made: the rewriter's ``on_leave`` on the nodes from each
-    edited node up to the statement, the rest kept (a visit of the whole statement when an
-    edited node's place in it is not known)."""
+def _targets(statement: Any, edits, parents: _Parents) -> Optional[set]:
+    """The edited nodes in ``statement`` and the nodes between them and it (None: not known)."""
     path: set = {statement}
     for target in list(edits.nodes) + list(edits.keywords):
         chain, node = [], target
@@ -421,9 +471,42 @@ def _rewritten(statement: Any, edits, rewriter, parents: _Parents) -> Any:
             chain.append(node)
             node = parents.get(node)
             if node is None:
-                return statement.visit(rewriter)
+                return None
         if node in path:
             path.update(chain)
+    return path
+
+
+def _replaced(module: cst.Module, edits, path: Optional[set], place: CodeRange) -> Optional[list[str]]:
+    """The statement's lines with each edited node's text swapped for its replacement's, when
+    every edit replaces a node on one line whose text the statement holds once (None: else)."""
+    if path is None or any(node in path for node in edits.keywords):
+        return None
+    lines = edits.lines[place.start.line - 1 : place.end.line]
+    text = "".join(lines)
+    swaps = []
+    for node in path:
+        if node not in edits.nodes:
+            continue
+        old, new = module.code_for_node(node), module.code_for_node(edits.nodes[node])
+        if "\n" in old + new or "\r" in old + new or text.count(old) != 1:
+            return None
+        start = text.index(old)
+        swaps.append((start, start + len(old), new))
+    swaps.sort()
+    if any(a[1] > b[0] for a, b in zip(swaps, swaps[1:])):
+        return None  # one edited node inside another
+    for start, end, new in reversed(swaps):
+        text = text[:start] + new + text[end:]
+    return [line.rstrip("\r\n") for line in markers.split_lines(text)]
+
+
+def _rewritten(statement: Any, path: Optional[set], rewriter) -> Any:
+    """The statement with the edits made: the rewriter's ``on_leave`` on the nodes from each
+    edited node up to the statement, the rest kept (a visit of the whole statement when an
+    edited node's place in it is not known)."""
+    if path is None:
+        return statement.visit(rewriter)
 
     def rebuild(node: Any) -> Any:
         changes: dict = {}
