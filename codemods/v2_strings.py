@@ -122,6 +122,8 @@ def _unescape(escape: str) -> str:
 
 def _source_offset(body: str, raw: bool, fstring: bool, offset: int) -> int:
     """Where rendered offset ``offset`` is in the literal's body (a unit boundary)."""
+    if "\\" not in body and not (fstring and ("{{" in body or "}}" in body)):
+        return min(offset, len(body))  # every character stands for itself
     source = rendered_position = 0
     for length, width in _tokens(body, raw, fstring):
         if rendered_position >= offset:
