@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import ast
 import dataclasses
-import re
 from typing import Any, Optional
 
 import libcst as cst
@@ -178,8 +177,9 @@ class _Analyser:
         normalised). A statement on none of them holds none of it: its tree need not be walked."""
         heads = sorted(local for local, name in self.table.aliases.items()
                        if any(wanted == name or wanted.startswith(name + ".") for wanted in _WANTED))
-        pattern = re.compile("|".join([r"\{", "create_or_update", r"[^\x00-\x7f]"] + [rf"\b{re.escape(h)}\b" for h in heads]))
-        return {number for number, line in enumerate(lines, 1) if pattern.search(line)}
+        needles = ["{", "create_or_update", *heads]
+        return {number for number, line in enumerate(lines, 1)
+                if not line.isascii() or any(needle in line for needle in needles)}
 
     def walk(self, body: list, functions: list) -> None:  # noqa: C901
         for statement in body:
