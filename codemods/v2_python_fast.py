@@ -68,31 +68,13 @@ def _full_name(node: ast.AST) -> Optional[str]:
 
 
 class _StatementVisitor(_Visitor):
-    """The metadata way's visitor on one statement, keeping the parents itself; bindings,
-    settings and node calls come from CPython's tree (:meth:`_Analyser.assignment`)."""
+    """The metadata way's visitor, its ``visit_Call``/``visit_Dict`` called by :func:`_walk_fields`
+    in a visit's order; bindings, settings and node calls come from CPython's tree
+    (:meth:`_Analyser.assignment`), the parents from the walk."""
 
-    def __init__(self, analysis: Analysis, parents: Parents, functions: list, parent: cst.CSTNode) -> None:
+    def __init__(self, analysis: Analysis, functions: list) -> None:
         super().__init__(analysis)
-        self.parents, self.functions = parents, list(functions)
-        self.stack = [parent]
-
-    def on_visit(self, node: cst.CSTNode) -> bool:
-        self.parents[node] = self.stack[-1]
-        self.stack.append(node)
-        return super().on_visit(node)
-
-    def on_leave(self, original_node: cst.CSTNode) -> None:
-        self.stack.pop()
-        super().on_leave(original_node)
-
-    def visit_Assign(self, node: cst.Assign) -> None:
-        return None
-
-    def visit_AnnAssign(self, node: cst.AnnAssign) -> None:
-        return None
-
-    def visit_AugAssign(self, node: cst.AugAssign) -> None:
-        return None
+        self.functions = list(functions)
 
 
 _LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText)
@@ -100,34 +82,52 @@ _LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cs
 _FIELDS: dict = {}
 
 
+#: Nodes whose fields are not in the order a LibCST visit takes them (source order).
+_VISIT_ORDER = {
+    cst.IfExp: ("body", "test", "orelse"),
+    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
+    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
+    cst.Slice: ("lower", "upper", "step"),
+}
+if hasattr(cst, "TypeAlias"):  # `type X[T] = ...` (3.12)
+    _VISIT_ORDER[cst.TypeAlias] = ("name", "type_parameters", "value")
+
+
 def _fields(kind: type) -> tuple:
+    """The fields of a node that may hold an expression, in the order a LibCST visit takes them."""
     names = _FIELDS.get(kind)
     if names is None:
         names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind) if field.name not in (
             "lpar", "rpar", "leading_lines", "trailing_whitespace", "comma", "equal", "dot", "operator", "keyword",
-            "lbrace", "rbrace", "lbracket", "rbracket", "colon", "semicolon") and not field.name.startswith("whitespace"))
+            "lbrace", "rbrace", "lbracket", "rbracket", "colon", "semicolon", "first_colon", "second_colon")
+            and not field.name.startswith("whitespace"))
+        if kind in _VISIT_ORDER:
+            names = _FIELDS[kind] = tuple(sorted(names, key=_VISIT_ORDER[kind].index))
     return names
 
 
 def _walk_fields(node: Any, parent: cst.CSTNode, parents: Parents, visitor: _StatementVisitor) -> None:
     """What a visit of ``node`` records, reading the nodes' fields: a LibCST visit rebuilds every node.
 
-    The fields of LibCST's nodes are in source order where a call or dict can be (``IfExp`` aside)."""
-    parents[node] = parent
-    if isinstance(node, _LEAVES):
-        return
-    if isinstance(node, cst.Call):
-        visitor.visit_Call(node)
-    elif isinstance(node, cst.Dict):
-        visitor.visit_Dict(node)
-    for name in _fields(type(node)):
-        value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            _walk_fields(value, node, parents, visitor)
-        elif isinstance(value, (list, tuple)):
-            for item in value:
-                if isinstance(item, cst.CSTNode):
-                    _walk_fields(item, node, parents, visitor)
+    The nodes are taken from a stack in the order of a visit (:func:`_fields`), each after its parent."""
+    stack = [(node, parent)]
+    while stack:
+        node, parent = stack.pop()
+        parents[node] = parent
+        if isinstance(node, _LEAVES):
+            continue
+        if isinstance(node, cst.Call):
+            visitor.visit_Call(node)
+        elif isinstance(node, cst.Dict):
+            visitor.visit_Dict(node)
+        children = []
+        for name in _fields(type(node)):
+            value = getattr(node, name)
+            if isinstance(value, cst.CSTNode):
+                children.append((value, node))
+            elif isinstance(value, (list, tuple)):
+                children.extend((item, node) for item in value if isinstance(item, cst.CSTNode))
+        stack.extend(reversed(children))
 
 
 class _Analyser:
@@ -147,29 +147,27 @@ class _Analyser:
         lines = markers.split_lines(clean)
         self.analysis.positions = Positions(module, lines, self.parents, pairing)
         self.candidates = self.candidate_lines(lines)
-        self.conditional = False
         self.walk(tree.body, [])
         named(self.analysis)
 
     def matters(self, node: Any) -> bool:
-        """Whether ``node`` holds a call or dict literal the visitor records (also noting whether
-        it holds ``b if a else c``, see :meth:`visit`)."""
-        self.conditional = False
+        """Whether ``node`` holds a call or dict literal the visitor records (a statement on no
+        candidate line holds none)."""
         start = getattr(node, "lineno", None)  # none for a header's `arguments`
         if start is not None and not any(number in self.candidates for number in range(start, node.end_lineno + 1)):
             return False
-        found = False
         for inner in ast.walk(node):
             if isinstance(inner, ast.Call):
                 func = inner.func
+                if isinstance(func, ast.Attribute) and func.attr in SUBMIT_METHODS:
+                    return True
                 name = _full_name(func) if isinstance(func, (ast.Name, ast.Attribute)) else None
-                found = found or (isinstance(func, ast.Attribute) and func.attr in SUBMIT_METHODS) or (
-                    name is not None and (not name.isascii() or self.table.qualified_dotted(name) in _WANTED))
+                if name is not None and (not name.isascii() or self.table.qualified_dotted(name) in _WANTED):
+                    return True
             elif isinstance(inner, ast.Dict):
-                found = found or any(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in inner.keys)
-            elif isinstance(inner, ast.IfExp):
-                self.conditional = True
-        return found
+                if any(isinstance(key, ast.Constant) and isinstance(key.value, str) for key in inner.keys):
+                    return True
+        return False
 
     def candidate_lines(self, lines: list[str]) -> set:
         """Lines that may hold what :meth:`matters` looks for: a local name of azure.ai.ml (or of a
@@ -218,11 +216,7 @@ class _Analyser:
 
     def visit(self, tree: ast.AST, node: cst.CSTNode, functions: list, parent: cst.CSTNode) -> None:
         """:class:`_Visitor`'s calls on ``node`` (the statement or decorator ``tree`` is), in its order."""
-        visitor = _StatementVisitor(self.analysis, self.parents, functions, parent)
-        if self.conditional:
-            node.visit(visitor)  # `b if a else c`: its fields are not in source order
-        else:
-            _walk_fields(node, parent, self.parents, visitor)
+        _walk_fields(node, parent, self.parents, _StatementVisitor(self.analysis, functions))
 
     def simple(self, statement: Any, holder: Any, functions: list) -> None:
         mine = self.pairing[id(holder)]

@@ -86,6 +86,11 @@ SHAPES = [
     pytest.param("from azure.ai.ml import command\nfrom azure.ai.ml.entities import Environment\n"
                  "env = Environment(image='i', conda_file={'dependencies': ['python=3.10', {'pip': ['numpy']}]})\n"
                  "job = command(command='python t.py', environment=env, services={'a': 1})\n", True, id="conda_dict"),
+    pytest.param("from azure.ai.ml import command, load_component\nc = 1\njobs = {'a': command(command='python a.py', "
+                 "name='a') if c else load_component('./b.yml'), 'b': command(command='python b.py')}\n",
+                 True, id="conditional_expression"),
+    pytest.param(_HEAD + "make = lambda a=command(command='python a.py'), /, b=command(command='python b.py'): (a, b)\n",
+                 True, id="lambda_defaults_positional_only"),
     pytest.param(_HEAD + "if True: job = command(command='python t.py')\n", False, id="one_line_suite"),
     pytest.param(_HEAD + "for job in [command(command='python t.py')]:\n    pass\n", False, id="compound_header"),
     pytest.param("from azure.ai.ml import command, dsl\n@(\n    dsl.pipeline())\ndef f():\n    pass\n"
@@ -98,3 +103,28 @@ def test_the_statement_way_agrees_on_layouts(source, taken):
     assert _agree(source, Options().for_kind(300)) is taken
     _agree(source, Options(service="vs_code", install_debugpy=True, client_ip="10.0.0.1").for_kind(300))
     _agree(source, Options(steps=("job",)).for_kind(300))
+
+
+def test_the_fields_read_are_in_the_order_of_a_libcst_visit():
+    """The statement way reads nodes field by field; a visit's order (LibCST's own
+    ``_visit_and_replace_children``) decides the order of the jobs it finds."""
+    import inspect
+    import re
+
+    import libcst
+
+    from instrument.codemods.v2_python_fast import _fields
+
+    checked = 0
+    for name in dir(libcst):
+        kind = getattr(libcst, name)
+        if not (isinstance(kind, type) and issubclass(kind, libcst.CSTNode)) or inspect.isabstract(kind):
+            continue
+        if issubclass(kind, (libcst.BaseCompoundStatement, libcst.BaseSuite, libcst.Module, libcst.ExceptHandler,
+                             libcst.ExceptStarHandler, libcst.MatchCase)) or name.endswith("ImportFrom"):
+            continue  # never inside a statement line or decorator the statement way reads (imports: no expression)
+        source = inspect.getsource(kind._visit_and_replace_children)
+        visited = [field for field in re.findall(r'visit_\w+\(\s*self,\s*"(\w+)"', source) if field in _fields(kind)]
+        assert visited == [field for field in _fields(kind) if field in visited], name
+        checked += 1
+    assert checked > 100
