@@ -146,16 +146,22 @@ class _Analyser:
         self.parents = self.analysis.parents = Parents()
         lines = markers.split_lines(clean)
         self.analysis.positions = Positions(module, lines, self.parents, pairing)
+        self.named: set = set()  # lines that name what matters: their statements are read without a look at their tree
         self.candidates = self.candidate_lines(lines)
         self.walk(tree.body, [])
         named(self.analysis)
 
-    def matters(self, node: Any) -> bool:
+    def matters(self, node: Any, to_read: bool = True) -> bool:
         """Whether ``node`` holds a call or dict literal the visitor records (a statement on no
-        candidate line holds none)."""
+        candidate line holds none); with ``to_read``, True as well for a statement to be read
+        anyway because it names what matters."""
         start = getattr(node, "lineno", None)  # none for a header's `arguments`
-        if start is not None and not any(number in self.candidates for number in range(start, node.end_lineno + 1)):
-            return False
+        if start is not None:
+            lines = range(start, node.end_lineno + 1)
+            if to_read and any(number in self.named for number in lines):
+                return True  # read: on no call or dict that matters the visitor records nothing
+            if not any(number in self.candidates for number in lines):
+                return False
         for inner in ast.walk(node):
             if isinstance(inner, ast.Call):
                 func = inner.func
@@ -175,9 +181,9 @@ class _Analyser:
         normalised). A statement on none of them holds none of it: its tree need not be walked."""
         heads = sorted(local for local, name in self.table.aliases.items()
                        if any(wanted == name or wanted.startswith(name + ".") for wanted in _WANTED))
-        needles = ["{", "create_or_update", *heads]
-        return {number for number, line in enumerate(lines, 1)
-                if not line.isascii() or any(needle in line for needle in needles)}
+        needles = ["create_or_update", *heads]
+        self.named = {number for number, line in enumerate(lines, 1) if any(needle in line for needle in needles)}
+        return self.named | {number for number, line in enumerate(lines, 1) if not line.isascii() or "{" in line}
 
     def walk(self, body: list, functions: list) -> None:  # noqa: C901
         for statement in body:
@@ -187,7 +193,7 @@ class _Analyser:
             if not hasattr(statement, "body"):
                 self.simple(statement, holder, functions)
                 continue
-            if any(self.matters(part) for part in _header(statement) if not isinstance(statement, _FUNCTIONS)
+            if any(self.matters(part, to_read=False) for part in _header(statement) if not isinstance(statement, _FUNCTIONS)
                    or part not in statement.decorator_list):
                 raise Unusual  # the metadata way notes it: in a compound statement's header
             if isinstance(statement, _FUNCTIONS):

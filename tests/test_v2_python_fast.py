@@ -91,6 +91,8 @@ SHAPES = [
                  True, id="conditional_expression"),
     pytest.param(_HEAD + "make = lambda a=command(command='python a.py'), /, b=command(command='python b.py'): (a, b)\n",
                  True, id="lambda_defaults_positional_only"),
+    pytest.param(_HEAD + "for command_line in ['python a.py', 'python b.py']:\n    job = command(command=command_line)\n",
+                 True, id="a_header_naming_but_not_calling"),
     pytest.param(_HEAD + "if True: job = command(command='python t.py')\n", False, id="one_line_suite"),
     pytest.param(_HEAD + "for job in [command(command='python t.py')]:\n    pass\n", False, id="compound_header"),
     pytest.param("from azure.ai.ml import command, dsl\n@(\n    dsl.pipeline())\ndef f():\n    pass\n"
