@@ -9,6 +9,7 @@ cannot be sure, its generated code. The blocks are the same.
 
 from __future__ import annotations
 
+import ast
 import dataclasses
 from typing import Any, Optional
 
@@ -30,7 +31,7 @@ def assemble_by_statement(edits, module: cst.Module, pure: list, job_label: str)
         return Plan(reason="no job command to add debug flags to", **plan_extra)
     places: Positions = edits.analysis.positions
     rewriter = _Rewriter(edits, edits.lines)
-    spans = []
+    spans, checks = [], []
     for statement, label in edits.statements.items():
         place = places[statement]
         targets = _targets(statement, edits, places.parents)
@@ -43,6 +44,7 @@ def assemble_by_statement(edits, module: cst.Module, pure: list, job_label: str)
             text = markers.split_lines("".join(state.tokens))
             body = [line.rstrip("\r\n") for line in text[len(new.leading_lines):]]
         spans.append((place.start.line, place.end.line, body, label))
+        checks.append((places.indent(statement), tuple(body), isinstance(statement, cst.Decorator), place.start.line))
     spans.sort(key=lambda span: span[:2])
     merged: list[list] = []
     for start, end, body, label in spans:
@@ -60,7 +62,56 @@ def assemble_by_statement(edits, module: cst.Module, pure: list, job_label: str)
         expected[start - 1 : end] = body
         indent = _block_indent(body)
         blocks.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
-    return Plan(insertions=list(pure) + blocks[::-1], expected="\n".join(expected) + "\n", **plan_extra)
+    return Plan(insertions=list(pure) + blocks[::-1], expected=Rewritten("\n".join(expected) + "\n", checks),
+                **plan_extra)
+
+
+class Rewritten(str):
+    """The code lines the result must run (as the metadata way's ``expected``), and each
+    rewritten statement: (indentation, its lines, whether a decorator, its first line)."""
+
+    statements: tuple
+
+    def __new__(cls, text: str, statements: list) -> "Rewritten":
+        made = super().__new__(cls, text)
+        made.statements = tuple(statements)
+        return made
+
+
+def verify_statements(result: str, clean: str, expected: Rewritten) -> None:
+    """Refuse a result that does not run the rewritten code, strip back, or parse; the parse
+    is of the rewritten statements alone where that says the same as a parse of the result.
+
+    The result's code lines are checked to be the original's with each rewritten statement's
+    lines in place of its old ones (the rest are fences and saved lines: comments). CPython
+    parsed the original; a statement line (or decorator line) swapped for another at the same
+    indentation, complete on its own, leaves the tokens around it and the indentation after it
+    as they were, and the grammar takes any simple statements (decorator) where one was. So
+    the result parses when each rewritten statement parses alone at its indentation. Not when
+    a line before one ends in a backslash (it would join it), nor with a ``__future__`` import
+    (which may change the grammar) or lone ``\\r`` line ends: the result is parsed whole then.
+    """
+    from instrument.codemods import parsing
+    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.pipeline import _rewritten_lines
+
+    trusted = markers.END not in clean and not markers.has_markers(clean)
+    if _rewritten_lines(result, trusted=trusted) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
+        raise CodemodError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
+    lines = markers.split_lines(clean)
+    if ("__future__" in clean or "\r" in clean.replace("\r\n", "")
+            or any(start > 1 and lines[start - 2].rstrip("\r\n").endswith("\\") for *_, start in expected.statements)):
+        parsing.verify(result, clean)
+        return
+    if not markers.strips_back_to(result, clean):
+        raise CodemodError("internal error: the instrumented code does not strip back to the original")
+    for indent, body, decorator, _ in expected.statements:
+        text = "\n".join(body) + "\n" + (f"{indent}def _(): pass\n" if decorator else "")
+        try:
+            ast.parse(f"if 1:\n{text}" if indent else text)
+        except (SyntaxError, ValueError) as exc:
+            raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
+
 
 
 def _targets(statement: Any, edits, parents: Parents) -> Optional[set]:

@@ -99,7 +99,8 @@ class Positions:
 
     def indent(self, holder: Any) -> str:
         """The indentation of the statement's (or decorator's) line; a layout where that is not
-        all there is before its first token (``@`` and an expression on another line) is unusual."""
+        all there is before its first token (``@`` and an expression on another line), or where
+        the line above is joined to it by a backslash, is unusual."""
         nodes = self.pairing.get(id(holder))
         if not nodes:
             raise Unusual
@@ -110,6 +111,8 @@ class Positions:
             before = before.rstrip(" \t\f")[:-1] if before.rstrip(" \t\f").endswith("@") else "@"
         if before != indent:
             raise Unusual
+        if nodes[0].lineno > 1 and self.lines[nodes[0].lineno - 2].rstrip("\r\n").endswith("\\"):
+            raise Unusual  # a line joined to it: LibCST starts the statement there
         return indent
 
 

@@ -296,5 +296,9 @@ def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:
 
 def verify(result: str, clean: str, plan: Plan) -> None:
     from instrument.codemods.pipeline import verify_rewritten
+    from instrument.codemods.v2_python_blocks import Rewritten, verify_statements
 
-    verify_rewritten(result, clean, plan)
+    if isinstance(plan.expected, Rewritten):  # planned statement by statement
+        verify_statements(result, clean, plan.expected)
+    else:
+        verify_rewritten(result, clean, plan)

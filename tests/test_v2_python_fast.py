@@ -130,3 +130,33 @@ def test_the_fields_read_are_in_the_order_of_a_libcst_visit():
         assert visited == [field for field in _fields(kind) if field in visited], name
         checked += 1
     assert checked > 100
+
+
+def _last_swapped(text: str, old: str, new: str) -> str:
+    at = text.rindex(old)
+    return text[:at] + new + text[at + len(old):]
+
+
+@pytest.mark.parametrize("source", [
+    _HEAD + _JOB,
+    "from azure.ai.ml import command, dsl\n\n\nclass Pipelines:\n\t@dsl.pipeline()\n\tdef p(self):\n\t\treturn command(command='python a.py')\n",
+], ids=["statement", "decorator"])
+def test_the_statement_way_refuses_a_rewritten_statement_that_does_not_parse(source):
+    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.kinds import base
+    from instrument.codemods.v2_python_blocks import Rewritten, verify_statements
+
+    done = base.apply(sdk_job.KIND, source, Options())
+    expected = done.plan.expected
+    assert isinstance(expected, Rewritten) and expected.statements  # checked statement by statement
+    verify_statements(done.text, source, expected)
+    indent, body, decorator, start = expected.statements[-1]
+    broken = _last_swapped("\n".join(body), "(", "((")
+    bad = Rewritten(_last_swapped(expected, "\n".join(body), broken), [(indent, tuple(broken.split("\n")), decorator, start)])
+    with pytest.raises(CodemodError, match="does not parse"):
+        verify_statements(_last_swapped(done.text, "\n".join(body), broken), source, bad)
+
+
+def test_a_line_joined_to_a_statement_is_left_to_the_metadata_way():
+    source = _HEAD + "\\\n" + _JOB  # a line of a backslash alone: LibCST starts the statement there
+    assert v2_python_fast.plan_by_statement(source, sdk_job.KIND.parse(source), Options().for_kind(300)) is None
