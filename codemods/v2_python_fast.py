@@ -83,7 +83,7 @@ _FIELDS: dict = {}
 
 
 #: Nodes whose fields are not in the order a LibCST visit takes them (source order).
-_VISIT_ORDER = {
+_VISIT_ORDER: dict = {
     cst.IfExp: ("body", "test", "orelse"),
     cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
     cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
