@@ -1,14 +1,17 @@
 """A bash command line read into words, operators, redirects and comments.
 
 A small linear scanner, enough to find the simple commands of an Azure ML job's
-command and the words each one runs (no regular expression runs over user
-text, so no input makes it slow): quoting and escapes are followed, ``$(...)``,
-```...```, ``${...}``, azure-ai-ml's ``${{inputs.x}}`` placeholders and its
-optional groups ``$[[ ... ]]`` are word text (an optional group is one word).
+command and the words each one runs (the only regular expressions that run
+over user text are character classes, linear in what they match, so no input
+makes it slow): quoting and escapes are followed, ``$(...)``, ```...```,
+``${...}``, azure-ai-ml's ``${{inputs.x}}`` placeholders and its optional
+groups ``$[[ ... ]]`` are word text (an optional group is one word).
 """
 
 from __future__ import annotations
 
+import functools
+import re
 from dataclasses import dataclass
 from typing import Optional
 
@@ -17,6 +20,10 @@ WORD, OPERATOR, REDIRECT, COMMENT = "word", "operator", "redirect", "comment"
 _CONTROL = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
 _REDIRECTS = ("&>>", "&>", "<<<", ">>", ">&", ">|", "<<", "<&", "<>", ">", "<")
 _BREAK_CHARS = " \t\r\n;&|()<>"
+#: A run of word characters that mean themselves, outside and inside double
+#: quotes: taken at once (a character class, linear in the run's length).
+_PLAIN = re.compile(r"[^ \t\r\n;&|()<>'\"\\$`]+")
+_PLAIN_QUOTED = re.compile(r'[^"\\]+')
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,13 @@ class Token:
 
 def tokenize(command: str) -> list[Token]:
     """The command's tokens; an unterminated quote runs to the end (bash would refuse it)."""
+    if type(command) is str:
+        return list(_tokens(command))
+    return list(_tokens.__wrapped__(command))  # a string-like value of a loaded job: not a cache key
+
+
+@functools.lru_cache(maxsize=64)  # placing the flags, taking over and checking read one command several times
+def _tokens(command: str) -> tuple[Token, ...]:
     tokens: list[Token] = []
     i, n = 0, len(command)
     while i < n:
@@ -66,7 +80,7 @@ def tokenize(command: str) -> list[Token]:
                 continue
             tokens.append(Token(WORD, i, end, value))
             i = end
-    return tokens
+    return tuple(tokens)
 
 
 def _control_at(command: str, i: int) -> Optional[str]:
@@ -107,6 +121,11 @@ def _scan_word(command: str, i: int) -> tuple[int, str]:
     value: list[str] = []
     n = len(command)
     while i < n and command[i] not in _BREAK_CHARS:
+        plain = _PLAIN.match(command, i)
+        if plain is not None:
+            value.append(plain.group())
+            i = plain.end()
+            continue
         char = command[i]
         if char == "'":
             end = command.find("'", i + 1)
@@ -116,7 +135,11 @@ def _scan_word(command: str, i: int) -> tuple[int, str]:
         elif char == '"':
             j = i + 1
             while j < n and command[j] != '"':
-                if command[j] == "\\" and j + 1 < n:
+                quoted = _PLAIN_QUOTED.match(command, j)
+                if quoted is not None:
+                    value.append(quoted.group())
+                    j = quoted.end()
+                elif command[j] == "\\" and j + 1 < n:
                     value.append(command[j + 1] if command[j + 1] in '"\\$`' else command[j : j + 2])
                     j += 2
                 else:

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Optional
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from instrument.codemods.names import ImportTable
@@ -153,7 +152,12 @@ class _Visitor(cst.CSTVisitor):
         for target in node.targets:
             self._bind(target.target, node.value if len(node.targets) == 1 else None)
             settings = target.target
-            if m.matches(settings, m.Attribute(value=m.Attribute(value=m.Name(), attr=m.Name("settings")))):
+            if (  # ``job.settings.x = ...``
+                isinstance(settings, cst.Attribute)
+                and isinstance(settings.value, cst.Attribute)
+                and isinstance(settings.value.value, cst.Name)
+                and settings.value.attr.value == "settings"
+            ):
                 key = (self.function, settings.value.value.value)
                 self.analysis.settings.setdefault(key, []).append(self.analysis.statement_of(node))
         value = node.value
@@ -182,7 +186,7 @@ class _Visitor(cst.CSTVisitor):
             analysis.pipeline_calls.append(node)
         elif qualified == ENVIRONMENT:
             analysis.environments.append((node, analysis.statement_of(node), self.function))
-        elif m.matches(node.func, m.Attribute(attr=m.OneOf(*map(m.Name, SUBMIT_METHODS)))) and node.args:
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in SUBMIT_METHODS and node.args:
             first = node.args[0].value
             analysis.submitted.add(first.value if isinstance(first, cst.Name) else first)
         if qualified == PIPELINE_JOB:

@@ -78,7 +78,7 @@ class Rewritten(str):
         return made
 
 
-def verify_statements(result: str, clean: str, expected: Rewritten) -> None:
+def verify_statements(result: str, clean: str, expected: Rewritten, whole: bool = False) -> None:
     """Refuse a result that does not run the rewritten code, strip back, or parse; the parse
     is of the rewritten statements alone where that says the same as a parse of the result.
 
@@ -89,7 +89,8 @@ def verify_statements(result: str, clean: str, expected: Rewritten) -> None:
     as they were, and the grammar takes any simple statements (decorator) where one was. So
     the result parses when each rewritten statement parses alone at its indentation. Not when
     a line before one ends in a backslash (it would join it), nor with a ``__future__`` import
-    (which may change the grammar) or lone ``\\r`` line ends: the result is parsed whole then.
+    (which may change the grammar) or lone ``\\r`` line ends: the result is parsed whole then,
+    and when the caller asks for it (``whole``: blocks that only add lines).
     """
     from instrument.codemods import parsing
     from instrument.codemods.errors import CodemodError
@@ -99,7 +100,7 @@ def verify_statements(result: str, clean: str, expected: Rewritten) -> None:
     if _rewritten_lines(result, trusted=trusted) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
         raise CodemodError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     lines = markers.split_lines(clean)
-    if ("__future__" in clean or "\r" in clean.replace("\r\n", "")
+    if (whole or "__future__" in clean or "\r" in clean.replace("\r\n", "")
             or any(start > 1 and lines[start - 2].rstrip("\r\n").endswith("\\") for *_, start in expected.statements)):
         parsing.verify(result, clean)
         return

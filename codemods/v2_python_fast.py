@@ -77,7 +77,7 @@ class _StatementVisitor(_Visitor):
         self.functions = list(functions)
 
 
-_LEAVES = (cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText)
+_LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText})
 #: Fields that hold no expression (whitespace, parentheses, commas, operators), and a keyword's name.
 _FIELDS: dict = {}
 
@@ -114,20 +114,32 @@ def _walk_fields(node: Any, parent: cst.CSTNode, parents: Parents, visitor: _Sta
     while stack:
         node, parent = stack.pop()
         parents[node] = parent
-        if isinstance(node, _LEAVES):
+        kind = type(node)  # LibCST's node classes are never subclassed; its ABC checks cost a call each
+        if kind in _LEAVES:
             continue
-        if isinstance(node, cst.Call):
+        if kind is cst.Call:
             visitor.visit_Call(node)
-        elif isinstance(node, cst.Dict):
+        elif kind is cst.Dict:
             visitor.visit_Dict(node)
-        children = []
-        for name in _fields(type(node)):
+        children: list[tuple[Any, Any]] = []
+        for name in _fields(kind):
             value = getattr(node, name)
-            if isinstance(value, cst.CSTNode):
+            held = type(value)
+            if held is tuple or held is list:
+                children.extend((item, node) for item in value if _is_node(type(item)))
+            elif _is_node(held):
                 children.append((value, node))
-            elif isinstance(value, (list, tuple)):
-                children.extend((item, node) for item in value if isinstance(item, cst.CSTNode))
         stack.extend(reversed(children))
+
+
+_NODE_CLASSES: dict[type, bool] = {}
+
+
+def _is_node(kind: type) -> bool:
+    known = _NODE_CLASSES.get(kind)
+    if known is None:
+        known = _NODE_CLASSES[kind] = issubclass(kind, cst.CSTNode)
+    return known
 
 
 class _Analyser:

@@ -299,6 +299,9 @@ def verify(result: str, clean: str, plan: Plan) -> None:
     from instrument.codemods.v2_python_blocks import Rewritten, verify_statements
 
     if isinstance(plan.expected, Rewritten):  # planned statement by statement
-        verify_statements(result, clean, plan.expected)
+        # A block that only adds lines (an import, a pipeline's force_rerun) is no rewritten
+        # statement: only a parse of the whole result proves where it went.
+        added = any(not insertion.replaces for insertion in plan.insertions)
+        verify_statements(result, clean, plan.expected, whole=added)
     else:
         verify_rewritten(result, clean, plan)

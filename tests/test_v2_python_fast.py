@@ -8,6 +8,7 @@ the two plans must be the same: the same blocks, notes, companions, reason.
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from pathlib import Path
 
@@ -160,3 +161,24 @@ def test_the_statement_way_refuses_a_rewritten_statement_that_does_not_parse(sou
 def test_a_line_joined_to_a_statement_is_left_to_the_metadata_way():
     source = _HEAD + "\\\n" + _JOB  # a line of a backslash alone: LibCST starts the statement there
     assert v2_python_fast.plan_by_statement(source, sdk_job.KIND.parse(source), Options().for_kind(300)) is None
+
+
+def test_a_block_that_only_adds_lines_is_proven_by_a_parse_of_the_whole_result():
+    from instrument.codemods import markers
+    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.kinds import base
+    from instrument.codemods.v2_python_plan import LABEL_IMPORT, verify
+
+    source = _HEAD + "settings = dict(\n    retries=1,\n)\n" + _JOB
+    done = base.apply(sdk_job.KIND, source, Options(service="vs_code"))
+    added = [insertion for insertion in done.plan.insertions if not insertion.replaces]
+    assert added and done.plan.expected.statements  # the service's import, and the rewritten job
+    verify(done.text, source, done.plan)
+    # The same import put inside another statement's call (a misplaced block): the rewritten
+    # statements alone still parse, the result does not.
+    inside = next(number for number, line in enumerate(markers.split_lines(source)) if line.rstrip().endswith("("))
+    misplaced = markers.Insertion(inside + 1, "", LABEL_IMPORT, added[0].body)
+    moved = [misplaced if insertion is added[0] else insertion for insertion in done.plan.insertions]
+    result = markers.insert_blocks(source, sorted(moved, key=lambda i: (i.before, i.replaces)), "\n")
+    with pytest.raises(CodemodError, match="does not parse"):
+        verify(result, source, dataclasses.replace(done.plan, insertions=moved))
