@@ -47,7 +47,7 @@ import functools
 import io
 import re
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Optional, Sequence
 
 from instrument.codemods import marker_scan
 from instrument.codemods.errors import InstrumentError
@@ -191,10 +191,11 @@ def remove_blocks(source: str, yaml: bool = False) -> str:
     return remove_blocks_from(source, find_blocks(source, yaml=yaml), yaml)
 
 
-def strips_back_to(result: str, original: str, yaml: bool = False) -> bool:
-    """Does strip turn ``result`` (just written by add) into ``original``?"""
+def strips_back_to(result: str, original: str, yaml: bool = False, blocks: Optional[Sequence[Block]] = None) -> bool:
+    """Does strip turn ``result`` (just written by add) into ``original``? (``blocks``: the
+    result's blocks, when the caller found them already.)"""
     try:
-        if remove_blocks_from(result, find_blocks(result, trusted=True), yaml) == original:
+        if remove_blocks_from(result, find_blocks(result, trusted=True) if blocks is None else blocks, yaml) == original:
             return True
     except MarkerError:
         pass

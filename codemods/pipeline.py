@@ -17,6 +17,8 @@ the original lines behind ``#:`` so strip restores them byte for byte.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
@@ -324,15 +326,16 @@ def add(source: str, options: DebugOptions = DebugOptions()) -> str:
     return base.apply(kind.KIND, source, options).text
 
 
-def _rewritten_lines(result: str, trusted: bool = False) -> list[str]:
+def _rewritten_lines(result: str, trusted: bool = False, blocks: Optional[list] = None) -> list[str]:
     """The lines Python runs, less fences, saved originals and purely added blocks.
 
     ``trusted``: every fence in ``result`` is one add wrote (the original had
     none), so none needs telling apart from a look-alike in a string.
+    ``blocks``: the result's blocks, when the caller found them already.
     """
     lines = markers.split_lines(result)
     dropped: set[int] = set()
-    for block in markers.find_blocks(result, trusted=trusted):
+    for block in markers.find_blocks(result, trusted=trusted) if blocks is None else blocks:
         inside = range(block.begin + 1, block.end)
         saved, _ = markers.saved_and_code([lines[i] for i in inside])
         start = markers.code_start([lines[i] for i in inside])

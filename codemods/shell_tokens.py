@@ -20,6 +20,7 @@ WORD, OPERATOR, REDIRECT, COMMENT = "word", "operator", "redirect", "comment"
 _CONTROL = ("&&", "||", ";;", "|&", ";", "|", "&", "(", ")", "\n")
 _REDIRECTS = ("&>>", "&>", "<<<", ">>", ">&", ">|", "<<", "<&", "<>", ">", "<")
 _BREAK_CHARS = " \t\r\n;&|()<>"
+_OPERATOR_CHARS = frozenset(operator[0] for operator in _CONTROL + _REDIRECTS)
 #: A run of word characters that mean themselves, outside and inside double
 #: quotes: taken at once (a character class, linear in the run's length).
 _PLAIN = re.compile(r"[^ \t\r\n;&|()<>'\"\\$`]+")
@@ -65,10 +66,10 @@ def _tokens(command: str) -> tuple[Token, ...]:
             end = n if end < 0 else end
             tokens.append(Token(COMMENT, i, end, command[i:end]))
             i = end
-        elif (redirect := _redirect_at(command, i)) is not None:
+        elif char in _OPERATOR_CHARS and (redirect := _redirect_at(command, i)) is not None:
             tokens.append(Token(REDIRECT, i, i + len(redirect), redirect))
             i += len(redirect)
-        elif (control := _control_at(command, i)) is not None:
+        elif char in _OPERATOR_CHARS and (control := _control_at(command, i)) is not None:
             tokens.append(Token(OPERATOR, i, i + len(control), control))
             i += len(control)
         else:

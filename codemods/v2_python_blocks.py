@@ -97,14 +97,15 @@ def verify_statements(result: str, clean: str, expected: Rewritten, whole: bool 
     from instrument.codemods.pipeline import _rewritten_lines
 
     trusted = markers.END not in clean and not markers.has_markers(clean)
-    if _rewritten_lines(result, trusted=trusted) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
+    blocks = markers.find_blocks(result, trusted=trusted)  # one search for both checks below
+    if _rewritten_lines(result, blocks=blocks) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
         raise CodemodError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     lines = markers.split_lines(clean)
-    if (whole or "__future__" in clean or "\r" in clean.replace("\r\n", "")
+    if (whole or "__future__" in clean or ("\r" in clean and "\r" in clean.replace("\r\n", ""))
             or any(start > 1 and lines[start - 2].rstrip("\r\n").endswith("\\") for *_, start in expected.statements)):
         parsing.verify(result, clean)
         return
-    if not markers.strips_back_to(result, clean):
+    if not markers.strips_back_to(result, clean, blocks=blocks):
         raise CodemodError("internal error: the instrumented code does not strip back to the original")
     for indent, body, decorator, _ in expected.statements:
         text = "\n".join(body) + "\n" + (f"{indent}def _(): pass\n" if decorator else "")

@@ -22,7 +22,9 @@ test holds the two ways equal on every fixture and on generated layouts.
 from __future__ import annotations
 
 import ast
+import bisect
 import dataclasses
+import itertools
 from typing import Any, Optional
 
 import libcst as cst
@@ -193,9 +195,21 @@ class _Analyser:
         normalised). A statement on none of them holds none of it: its tree need not be walked."""
         heads = sorted(local for local, name in self.table.aliases.items()
                        if any(wanted == name or wanted.startswith(name + ".") for wanted in _WANTED))
-        needles = ["create_or_update", *heads]
-        self.named = {number for number, line in enumerate(lines, 1) if any(needle in line for needle in needles)}
-        return self.named | {number for number, line in enumerate(lines, 1) if not line.isascii() or "{" in line}
+        text = "".join(lines)
+        ends = list(itertools.accumulate(map(len, lines)))
+
+        def holding(needle: str) -> set:  # the numbers of the lines holding ``needle``: a search of the text
+            found, at = set(), text.find(needle)
+            while at >= 0:
+                found.add(bisect.bisect_right(ends, at) + 1)
+                at = text.find(needle, at + 1)
+            return found
+
+        self.named = set().union(*map(holding, ["create_or_update", *heads]))
+        others = holding("{")
+        if not text.isascii():
+            others |= {number for number, line in enumerate(lines, 1) if not line.isascii()}
+        return self.named | others
 
     def walk(self, body: list, functions: list) -> None:  # noqa: C901
         for statement in body:

@@ -31,6 +31,9 @@ class Parents(dict):
         raise Unusual  # a node of a statement not looked at
 
 
+_LEAVES = frozenset({cst.SimpleString, cst.Name, cst.Integer, cst.Float, cst.Imaginary})
+
+
 class Positions:
     """Syntactic positions of the nodes of the statements looked at, as PositionProvider gives them."""
 
@@ -71,7 +74,9 @@ class Positions:
         nodes = self.pairing.get(id(holder))
         if nodes is None or getattr(node, "lpar", None):
             return None
-        head = _LINE_END.split(self.module.code_for_node(node), 1)[0]
+        # A leaf's code is its value (no parentheses, checked above): no generation needed.
+        code = node.value if type(node) in _LEAVES else self.module.code_for_node(node)  # type: ignore[attr-defined]
+        head = _LINE_END.split(code, 1)[0]
         first, last = nodes[0].lineno, nodes[-1].end_lineno
         found = [(number, line.find(head)) for number, line in enumerate(self.lines[first - 1 : last], first)
                  if head in line]
