@@ -9,7 +9,6 @@ as a usage error (exit 2) before any file is touched.
 
 from __future__ import annotations
 
-import ipaddress
 import re
 from dataclasses import dataclass, field, replace
 from typing import Optional
@@ -39,6 +38,8 @@ def validate_host(host: str) -> str:
     if not isinstance(host, str) or not host.isascii() or not host.isprintable():
         raise InstrumentError(f"not an IP address or host name: {host!r}")
     try:
+        import ipaddress  # here: the CLI imports this module for --help
+
         address = ipaddress.ip_address(host)
     except ValueError:
         address = None

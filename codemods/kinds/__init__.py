@@ -9,10 +9,21 @@ from __future__ import annotations
 
 import importlib
 from functools import lru_cache
-from typing import Any, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 from instrument.codemods.errors import InstrumentError
-from instrument.codemods.kinds.base import PYTHON, TEXT, YAML, Kind
+
+if TYPE_CHECKING:
+    from instrument.codemods.kinds.base import Kind
+
+# The languages a kind's files are in. Defined here, not in ``base``, so that
+# the CLI reads the names of the kinds without importing any kind
+# (``instrument --help`` loads click and little else).
+PYTHON = "python"
+YAML = "yaml"
+#: Line-based files with ``#`` comments (pip requirements, Dockerfiles): every
+#: whole-line ``#`` is a comment, and their kinds are found by file name.
+TEXT = "text"
 
 #: Kind modules, in the order of the README's table.
 MODULES = ("train", "score", "pipeline", "sdk_job", "env", "job", "component", "pipeline_job", "environment",

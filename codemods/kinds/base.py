@@ -18,11 +18,7 @@ from instrument.codemods import markers
 from instrument.codemods.errors import InstrumentError
 from instrument.codemods.options import Options
 
-PYTHON = "python"
-YAML = "yaml"
-#: Line-based files with ``#`` comments (pip requirements, Dockerfiles): every
-#: whole-line ``#`` is a comment, and their kinds are found by file name.
-TEXT = "text"
+from instrument.codemods.kinds import PYTHON, TEXT, YAML  # noqa: F401  (the languages, named in the registry)
 
 #: Option names (fields of :class:`Options`) that every kind that injects a
 #: listener uses; kinds list any others they take in ``Kind.options``.
