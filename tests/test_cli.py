@@ -179,3 +179,14 @@ def test_add_notes_hand_written_debug_code_and_leaves_it(tmp_path, capsys):
     assert "hand-written" not in capsys.readouterr().err
     assert main(["strip", str(path)]) == EXIT_OK
     assert path.read_text() == "import os\nprint('training')\n"
+
+
+def test_help_loads_no_kind_and_no_libcst():
+    """``instrument --help`` (and every click parse) pays for click and the options record only."""
+    code = (
+        "import sys\nfrom instrument.cli import main\n"
+        "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n"
+        "print(sorted(name for name in sys.modules if name == 'libcst' or name.startswith('instrument.codemods.kinds.')))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=os.path.dirname(sys.executable))
+    assert done.stdout.splitlines()[-1] == "[]"
