@@ -261,8 +261,9 @@ def _drop_final_newline(text: str) -> str:
 
 
 @functools.lru_cache(maxsize=256)  # the helper's lines are the same in every file of a run
-def _body_lines(indent: str, body: tuple[str, ...], newline: str) -> tuple[str, ...]:
-    """A block's inner lines as written; ValueError naming a line that reads as a fence."""
+def body_lines(indent: str, body: tuple[str, ...], newline: str) -> tuple[str, ...]:
+    """A block's inner lines as :func:`insert_blocks` writes them; ValueError naming a
+    line that reads as a fence."""
     for line in body:
         if is_begin(indent + line) or is_end(indent + line):
             raise ValueError(line)
@@ -272,7 +273,7 @@ def _body_lines(indent: str, body: tuple[str, ...], newline: str) -> tuple[str, 
 def render_block(insertion: Insertion, newline: str, saved: Sequence[str] = ()) -> list[str]:
     """The lines of one fenced block, each ending with ``newline``."""
     try:
-        body = _body_lines(insertion.indent, tuple(insertion.body), newline)
+        body = body_lines(insertion.indent, tuple(insertion.body), newline)
     except ValueError as exc:
         # A rewritten statement holding a comment that reads as a fence:
         # strip would end (or nest) the block there and lose code.

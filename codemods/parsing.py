@@ -77,6 +77,23 @@ def verify(result: str, original: str) -> None:
     raise CodemodError(f"internal error: the instrumented code does not parse: {error}")
 
 
+def verify_with_stand_ins(result: str, original: str, insertions: Sequence[markers.Insertion], newline: str) -> None:
+    """:func:`verify`, with ``pass`` standing in for the inserted blocks first (:func:`with_stand_ins`).
+
+    A stand-in text that strips back and parses proves the result does; one
+    that does not proves nothing, and the result itself is checked, with the
+    exact message.
+    """
+    checked = with_stand_ins(result, insertions, newline)
+    if checked != result and markers.strips_back_to(checked, original):
+        try:
+            ast.parse(checked)
+            return
+        except (SyntaxError, ValueError):
+            pass
+    verify(result, original)
+
+
 def with_stand_ins(result: str, insertions: Sequence[markers.Insertion], newline: str) -> str:
     """``result`` with ``pass`` in place of the lines of each block add inserted, where that is sound.
 
@@ -130,11 +147,12 @@ def _stand_in(indent: str, body: tuple[str, ...], newline: str) -> Optional[str]
     code = [line for line in body if line.strip()]
     if not code or code[0][:1].isspace():
         return None
-    if any(markers.is_begin(indent + line) or markers.is_end(indent + line) for line in code):
-        return None
     if any(line.lstrip().startswith(markers.SAVED) for line in code):
         return None
-    text = "".join(f"{indent}{line}{newline}" if line else newline for line in body)
+    try:
+        text = "".join(markers.body_lines(indent, body, newline))  # as inserted; a fence line raises
+    except ValueError:
+        return None
     try:
         ast.parse(f"if 1:{newline}{text}" if indent else text)
     except (SyntaxError, ValueError):

@@ -25,8 +25,7 @@ from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import free_name
 from instrument.codemods.kinds import base
-from instrument.codemods.parsing import verify as verify_parsed
-from instrument.codemods.parsing import with_stand_ins
+from instrument.codemods.parsing import verify_with_stand_ins
 from instrument.codemods.positions import ast_tree, first_line_above, statement_lines
 from instrument.codemods.templates import DebugOptions
 
@@ -125,18 +124,9 @@ def verify(result: str, clean: str, plan: Plan) -> None:
 
     The block is the same text in every file of a run and longer than many
     scoring scripts: the file is parsed with ``pass`` standing in for it
-    (:func:`parsing.with_stand_ins`), and as it is when that fails.
+    (:func:`parsing.verify_with_stand_ins`), and as it is when that fails.
     """
-    checked = with_stand_ins(result, plan.insertions, base.newline_of(result))
-    if checked == result:
-        verify_parsed(result, clean)
-        return
-    if not markers.strips_back_to(checked, clean):
-        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
-    try:
-        ast.parse(checked)
-    except (SyntaxError, ValueError):
-        verify_parsed(result, clean)  # the exact check, and its message
+    verify_with_stand_ins(result, clean, plan.insertions, base.newline_of(result))
 
 
 def add(source: str, options: DebugOptions = DebugOptions()) -> str:

@@ -37,7 +37,7 @@ from instrument.codemods.errors import CodemodError
 from instrument.codemods.flag_placement import flags_anchor
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
-from instrument.codemods.parsing import with_stand_ins
+from instrument.codemods.parsing import verify_with_stand_ins
 from instrument.codemods.positions import ast_tree, first_line_above, paired, parsed_natively, statement_lines
 from instrument.codemods.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.statements import Scope, runs_before, walk
@@ -409,28 +409,10 @@ def verify(result: str, clean: str, plan: Plan) -> None:
     """Refuse a result that does not strip back to ``clean`` or does not parse.
 
     The injected blocks are checked with ``pass`` standing in for them
-    (:func:`parsing.with_stand_ins`): the helper alone is several times
-    longer than a small script, and the same in every file.
+    (:func:`parsing.verify_with_stand_ins`): the helper alone is several
+    times longer than a small script, and the same in every file.
     """
-    checked = with_stand_ins(result, plan.insertions, plan.expected)
-    if not markers.strips_back_to(checked, clean):
-        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
-    try:
-        ast.parse(checked)
-        return
-    except (SyntaxError, ValueError):
-        pass
-    try:
-        ast.parse(result)  # a stand-in that parses proves the result does; one that fails, nothing
-        return
-    except (SyntaxError, ValueError) as exc:
-        error = exc
-    if parsed_natively(clean):
-        raise InstrumentError(f"internal error: the instrumented code does not parse: {error}")
-    try:
-        cst.parse_module(result)  # LibCST knows grammar this Python does not
-    except cst.ParserSyntaxError as exc:
-        raise InstrumentError(f"internal error: the instrumented code does not parse: {exc}") from None
+    verify_with_stand_ins(result, clean, plan.insertions, plan.expected)
 
 
 def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:
