@@ -244,13 +244,13 @@ def check(paths, allow, jobs) -> None:
     """
     import functools
 
-    from instrument import files, parallel, process
+    from instrument import checking, files, parallel
 
     candidates: list[str] = []
     failed = 0
     # Read errors are reported during the walk; findings and parse errors
     # after it, in the order of the files.
-    for path, error in process.check_candidates(paths, allow):
+    for path, error in checking.check_candidates(paths, allow):
         if error:
             failed += 1
             click.echo(files.printable(error), err=True)
@@ -259,7 +259,7 @@ def check(paths, allow, jobs) -> None:
     found = 0
     files_with_findings = 0
     for lines, error in parallel.map_in_order(
-        functools.partial(process.check_path, allow=allow),
+        functools.partial(checking.check_path, allow=allow),
         candidates,
         jobs=jobs or parallel.default_jobs(),
         per_worker=CHECK_POOL_THRESHOLD,
