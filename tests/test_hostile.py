@@ -272,23 +272,48 @@ def _alive(pid: int) -> bool:
         return False
 
 
+# Loaded by every interpreter of the run below (the parent, and each worker however it is
+# started): a worker that takes a file says so and then waits to be stopped. The signal thus
+# always arrives while the pool is busy; with real work a loaded machine can finish all the
+# files before the signal does (exit 0).
+_BUSY_WORKERS = """\
+import os, pathlib, signal
+from instrument import parallel
+
+def _call_row(function, row):
+    pathlib.Path(os.environ["INSTRUMENT_TEST_BUSY"], str(os.getpid())).touch()
+    while True:
+        signal.pause()
+
+assert hasattr(parallel, "_call_row"), "instrument.parallel no longer calls each row through _call_row"
+parallel._call_row = _call_row
+"""
+
+
 @pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
 @pytest.mark.parametrize("signum", [signal.SIGTERM, signal.SIGINT])
 def test_stopping_a_parallel_run_leaves_no_workers(signum: int, tmp_path: Path) -> None:
+    tree, busy, hook = tmp_path / "tree", tmp_path / "busy", tmp_path / "hook"
+    for folder in (tree, busy, hook):
+        folder.mkdir()
     for index in range(400):
-        (tmp_path / f"train{index:03}.py").write_bytes(TRAIN)
-    process = subprocess.Popen([sys.executable, "-m", "instrument", "add", "-j", "2", str(tmp_path)],
+        (tree / f"train{index:03}.py").write_bytes(TRAIN)
+    (hook / "sitecustomize.py").write_text(_BUSY_WORKERS)
+    env = {**os.environ, "PYTHONPATH": str(hook), "INSTRUMENT_TEST_BUSY": str(busy)}
+    process = subprocess.Popen([sys.executable, "-m", "instrument", "add", "-j", "2", str(tree)], env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
     try:
         deadline = time.monotonic() + 60
-        workers: set[int] = set()
-        while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
-            workers = _descendants(process.pid)
+        while len(list(busy.iterdir())) < 2 and time.monotonic() < deadline and process.poll() is None:
             time.sleep(0.05)
-        assert len(workers) >= 2, "the pool never started"
+        assert process.poll() is None, process.stderr.read()
+        busy_workers = {int(entry.name) for entry in busy.iterdir()}
+        assert len(busy_workers) == 2, "the two workers never took a file each"
+        workers = _descendants(process.pid)
+        assert busy_workers <= workers
         os.kill(process.pid, signum)
         process.wait(timeout=60)
-        deadline = time.monotonic() + 10
+        deadline = time.monotonic() + 60
         while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
             time.sleep(0.05)
         assert not [pid for pid in workers if _alive(pid)]
