@@ -5,11 +5,18 @@ it on the main CI Python. The extra runs on the lowest and highest supported
 Pythons install ``.[test-core]`` (plus whatever else installs there) and
 *deselect* what they lack with ``-m "not ..."``. A marked test that runs
 without its package fails with the extra to install; it is never skipped.
+
+A system program is another matter: no extra installs it. A test marked
+``programs("sshd", ...)`` is skipped, with the program and the package that
+has it, on a machine without them; with INSTRUMENT_REQUIRE_PROGRAMS=1 (as
+.ci/run sets it, after installing them) a missing one fails the test instead,
+so CI still proves what the test tests.
 """
 
 from __future__ import annotations
 
 import importlib.util
+import os
 import shutil
 import sys
 from pathlib import Path
@@ -36,6 +43,25 @@ NEEDS = {
 }
 
 
+# system program -> the Debian package that has it
+PROGRAMS = {
+    "sshd": "openssh-server",
+    "ssh": "openssh-client",
+    "ssh-keygen": "openssh-client",
+}
+# sshd lives in sbin, which is not on every user's PATH.
+PROGRAM_PATH = os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/local/sbin", "/usr/sbin", "/sbin"])
+REQUIRE_PROGRAMS = "INSTRUMENT_REQUIRE_PROGRAMS"
+
+# Tests and the processes they start must not report to MLflow's telemetry
+# service (nor write its installation id to ~/.config/mlflow).
+os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
+
+
+def find_program(name: str) -> str | None:
+    return shutil.which(name, path=PROGRAM_PATH)
+
+
 def _find_spec_safely(check) -> bool:
     try:
         return bool(check())
@@ -43,7 +69,16 @@ def _find_spec_safely(check) -> bool:
         return False
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_runtest_setup(item: pytest.Item) -> None:
+    for programs in item.iter_markers("programs"):
+        missing = [name for name in programs.args if find_program(name) is None]
+        if missing:
+            packages = sorted({PROGRAMS.get(name, name) for name in missing})
+            what = f"needs {', '.join(missing)} (Debian: apt-get install {' '.join(packages)})"
+            if os.environ.get(REQUIRE_PROGRAMS) == "1":
+                pytest.fail(f"{what}: not installed, and {REQUIRE_PROGRAMS}=1 requires it", pytrace=False)
+            pytest.skip(f"{what}: not installed; .ci/run installs it")
     for marker, (what, check) in NEEDS.items():
         if item.get_closest_marker(marker) is not None and not _find_spec_safely(check):
             pytest.fail(f"needs {what}: install it, or deselect these tests with -m 'not {marker}'",

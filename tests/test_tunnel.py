@@ -6,6 +6,10 @@ Azure ML's job services (``services: {type: ssh}``) give an authenticated SSH
 session to the node; here a real OpenSSH server on this machine plays the node.
 The script is instrumented to listen on 127.0.0.1, so nothing is exposed on the
 node's network; ``ssh -L`` forwards a port of the VS Code machine to it.
+
+Without OpenSSH (sshd, ssh, ssh-keygen) the test is skipped, saying so;
+.ci/run installs it and sets INSTRUMENT_REQUIRE_PROGRAMS=1, under which a
+missing program fails the test (tests/conftest.py).
 """
 
 from __future__ import annotations
@@ -31,7 +35,9 @@ from tests.debuggees import STANDALONE  # noqa: E402
 from tests.processes import Proc  # noqa: E402
 from tests.test_debug_e2e import ENV, PYTHON, WAIT, assert_ran_to_the_end, free_port  # noqa: E402
 
-SSHD = shutil.which("sshd") or "/usr/sbin/sshd"
+# sshd lives in sbin, which is not on every user's PATH (as in tests/conftest.py).
+SSHD = shutil.which("sshd", path=os.pathsep.join([os.environ.get("PATH", os.defpath), "/usr/local/sbin",
+                                                  "/usr/sbin", "/sbin"])) or "/usr/sbin/sshd"
 
 
 def _outward_address() -> str:
@@ -56,9 +62,10 @@ def _wait_port(port: int, deadline: float) -> None:
 
 @pytest.fixture
 def sshd(tmp_path):
-    """A real OpenSSH server on 127.0.0.1 that accepts one key, with TCP forwarding on."""
-    if not os.path.exists(SSHD):
-        pytest.fail("sshd is not installed: .ci/run installs openssh-server (Debian package)")
+    """A real OpenSSH server on 127.0.0.1 that accepts one key, with TCP forwarding on.
+
+    Its test is marked ``programs("sshd", ...)``: tests/conftest.py skips it (or, in CI, fails it)
+    before this runs when OpenSSH is missing."""
     folder = tmp_path / "ssh"
     folder.mkdir()
     subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(folder / "host")], check=True)
@@ -83,6 +90,7 @@ def sshd(tmp_path):
         server.wait()
 
 
+@pytest.mark.programs("sshd", "ssh", "ssh-keygen")
 def test_loopback_listener_attached_through_a_real_ssh_port_forward(tmp_path, sshd, capsys):
     ssh_port, key = sshd
     script = tmp_path / "train.py"
