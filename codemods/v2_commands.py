@@ -18,6 +18,8 @@ inside one.
 
 from __future__ import annotations
 
+import dataclasses
+import posixpath
 import re
 import shlex
 from dataclasses import dataclass
@@ -72,6 +74,11 @@ def simple_commands(command: str) -> list[SimpleCommand]:
 _last_scan: list = [None, ()]
 
 
+#: Reserved words that may open a command list's clause (``then python x.py``): the
+#: simple command, and the and-or list the install goes in front of, start after them.
+RESERVED_OPENERS = frozenset({"if", "then", "else", "elif", "do", "while", "until", "!", "{"})
+
+
 def _simple_commands(command: str) -> list[SimpleCommand]:
     tokens = tokenize(command)
     found: list[SimpleCommand] = []
@@ -89,6 +96,10 @@ def _simple_commands(command: str) -> list[SimpleCommand]:
             if token.value not in ("&&", "||", "|", "|&"):
                 list_start = None  # ; & newline ( ) end an and-or list
             continue
+        if first is None and token.kind == WORD and token.value in RESERVED_OPENERS and not words:
+            if command[token.start] not in "'\"\\":  # a quoted word is no reserved word
+                list_start = None  # `if`, `then`, `do`: the command list starts after it
+                continue
         if first is None:
             first = token
             list_start = list_start or token
@@ -154,18 +165,174 @@ def entry_commands(command: str) -> list[SimpleCommand]:
     return [simple for simple in simple_commands(command) if runs_python_entry([w.value for w in simple.words])]
 
 
-def flag_insertion(command: str) -> Optional[int]:
-    """Where `` <flags>`` go: the end of the first entry command's last argument; None: no entry."""
-    entries = entry_commands(command)
-    if not entries or not entries[0].words:
+@dataclass(frozen=True)
+class Entry:
+    """The Python entry of a command: the simple command, the file it runs and where its flags go."""
+
+    simple: SimpleCommand
+    #: The script (``train.py``, ``pkg/train.py``) or module (``pkg.train``) as written; None: computed.
+    script: Optional[str]
+    module: Optional[str]
+    #: The folder the command is in when the entry starts (``cd pkg && ...``), relative to where it
+    #: began (``""``); None when a ``cd`` goes somewhere that cannot be told from the text.
+    folder: Optional[str]
+    #: Offset of the flags in the command.
+    flags_at: int
+    #: How many commands of the command line run a Python entry (this one chosen among them).
+    count: int = 1
+    #: Why no local file can be named for it (a computed or absolute script), else None.
+    unresolved: Optional[str] = None
+
+    @property
+    def name(self) -> str:
+        return self.script or self.module or "the entry"
+
+    def candidates(self) -> tuple[str, ...]:
+        """Paths (relative to the command's starting folder) the entry's file may be at, in order."""
+        if self.unresolved is not None or self.folder is None:
+            return ()
+        if self.script is not None:
+            paths = [self.script]
+        elif self.module is not None:
+            base = self.module.replace(".", "/")
+            paths = [base + ".py", base + "/__main__.py"]
+        else:
+            return ()
+        return tuple(posixpath.normpath(posixpath.join(self.folder, path)) for path in paths)
+
+
+#: ``python -m`` modules that launch a script given later on their command line.
+LAUNCHER_MODULES = frozenset({"torch.distributed.run", "torch.distributed.launch", "accelerate.commands.launch",
+                              "deepspeed.launcher.runner", "horovod.runner.launch"})
+#: Commands that take their command line from their input (the flags must come before what they append).
+_APPENDERS = frozenset({"xargs", "parallel"})
+_COMPUTED = ("$", "`")
+
+
+def _entry_target(words: list[str]) -> tuple[Optional[int], Optional[str], Optional[str]]:
+    """(index of the entry's script or module word, the script, the module) of a simple command."""
+    start = 0
+    while start < len(words) and (_ASSIGNMENT_RE.match(words[start]) or _basename(words[start]) in PREFIX_COMMANDS):
+        start += 1
+    for j in range(start, len(words)):
+        if _is_interpreter(words[j]):
+            return _interpreter_target(words, j + 1)
+    if start >= len(words):
+        return None, None, None
+    program = _basename(words[start])
+    first = start + 2 if program == "accelerate" and words[start + 1 : start + 2] == ["launch"] else start + 1
+    if program == "accelerate" and first == start + 2 or program in LAUNCHERS:
+        return _launched_target(words, first)
+    return None, None, None
+
+
+def _interpreter_target(words: list[str], i: int) -> tuple[Optional[int], Optional[str], Optional[str]]:
+    while i < len(words):
+        arg = words[i]
+        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2 and not arg.startswith("--")):
+            module_at = i + 1 if arg == "-m" else i
+            module = arg[2:] or (words[i + 1] if i + 1 < len(words) else "")
+            if module in LAUNCHER_MODULES:
+                return _launched_target(words, module_at + 1)
+            return module_at, None, module
+        if arg in _PYTHON_OPTIONS_WITH_VALUE:
+            i += 2
+            continue
+        if arg.startswith("-") and arg != "-":
+            i += 1
+            continue
+        return i, arg, None
+    return None, None, None
+
+
+def _launched_target(words: list[str], i: int) -> tuple[Optional[int], Optional[str], Optional[str]]:
+    """A launcher's script: its first ``.py`` word, or the module after ``-m``/``--module``."""
+    for j in range(i, len(words)):
+        if words[j].endswith(".py"):
+            return j, words[j], None
+        if words[j] in ("-m", "--module") and j + 1 < len(words) and not words[j + 1].startswith("-"):
+            return j + 1, None, words[j + 1]
+    return None, None, None
+
+
+def _unresolved(script: Optional[str], module: Optional[str]) -> Optional[str]:
+    written = script if script is not None else module
+    if written is None:
+        return "its script cannot be told from the command"
+    if any(mark in written for mark in _COMPUTED):
+        return f"its script {written} is computed when the job runs"
+    if script is not None and script.startswith(("/", "~")):
+        return f"its script {script} is an absolute path, not a file of the code folder"
+    return None
+
+
+def _folder_after_cd(folder: Optional[str], words: list[str]) -> Optional[str]:
+    if folder is None or len(words) != 2 or any(mark in words[1] for mark in _COMPUTED + ("~",)):
         return None
-    return entries[0].words[-1].end
+    if words[1].startswith("/") or words[1] == "-":
+        return None
+    return posixpath.normpath(posixpath.join(folder, words[1])) if folder else posixpath.normpath(words[1])
+
+
+def _preferred(entries: list[Entry]) -> Entry:
+    """Of several entries, the training one: the only one whose name says ``train``, else the last."""
+    training = [entry for entry in entries if "train" in posixpath.basename(entry.name).lower()]
+    chosen = training[0] if len(training) == 1 else entries[-1]
+    return dataclasses.replace(chosen, count=len(entries))
+
+
+def entry(command: str) -> Optional[Entry]:
+    """The Python entry the flags go on (of several, :func:`_preferred`), or None."""
+    found: list[Entry] = []
+    folder: Optional[str] = ""
+    for simple in simple_commands(command):
+        values = [word.value for word in simple.words]
+        if values and values[0] == "cd":
+            folder = _folder_after_cd(folder, values)
+            continue
+        if not runs_python_entry(values):
+            continue
+        index, script, module = _entry_target(values)
+        words = simple.words
+        if not words:
+            continue
+        if index is not None and any(_basename(value) in _APPENDERS for value in values[:index]):
+            at = words[index].end  # xargs appends its input at the end: the flags go right after the script
+        else:
+            # After `--` the flags would be positionals: before it.
+            at = next((words[k].start for k in range(index + 1 if index is not None else 0, len(words))
+                       if command[words[k].start : words[k].end] == "--"), words[-1].end)
+        found.append(Entry(simple, script, module, folder, at, unresolved=_unresolved(script, module)))
+    return _preferred(found) if found else None
+
+
+def entries(command: str) -> int:
+    """How many commands of ``command`` run a Python entry."""
+    return len(entry_commands(command))
+
+
+def flag_insertion(command: str) -> Optional[int]:
+    """Where the flags go: see :func:`entry`; None: no entry."""
+    found = entry(command)
+    return None if found is None else found.flags_at
+
+
+def flag_text(command: str, options: Options) -> Optional[tuple[int, str]]:
+    """(offset, text) of the flags in ``command``, blanks around them as the place needs (never
+    touching a redirect: ``5678>log`` would redirect descriptor 5678); None: no entry."""
+    found = entry(command)
+    if found is None:
+        return None
+    at = found.flags_at
+    before = "" if command[at - 1 : at] in (" ", "\t") else " "
+    after = " " if at < len(command) and command[at] in "<>-" else ""
+    return at, before + debug_flags(options) + after
 
 
 def install_insertion(command: str) -> Optional[int]:
     """Where ``pip install debugpy && `` goes: the start of the entry's and-or list; None: no entry."""
-    entries = entry_commands(command)
-    return entries[0].list_start.start if entries else None
+    found = entry(command)
+    return found.simple.list_start.start if found is not None else None
 
 
 def remote_debug_spans(command: str) -> list[tuple[int, int]]:
@@ -210,10 +377,11 @@ def debug_flags(options: Options) -> str:
 
 def add_flags(command: str, options: Options, install_debugpy: bool = False) -> Optional[str]:
     """The command with the flags after its entry (and ``pip install debugpy &&`` before); None: no entry."""
-    at = flag_insertion(command)
-    if at is None:
+    placed = flag_text(command, options)
+    if placed is None:
         return None
-    result = command[:at] + " " + debug_flags(options) + command[at:]
+    at, text = placed
+    result = command[:at] + text + command[at:]
     if install_debugpy:
         start = install_insertion(command)
         result = result[:start] + "pip install debugpy && " + result[start:]

@@ -84,15 +84,16 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
         return False
     if removed:
         return _take_over(edits, expression, found, command, removed)
-    at = v2_commands.flag_insertion(command)
-    if at is None:
+    placed = v2_commands.flag_text(command, edits.options)
+    if placed is None:
         edits.note(expression, "the command runs no Python entry script; left as it is")
         return False
+    at, flags = placed
     install = _environment(edits, job) and edits.options.install_debugpy
     if expression in done:
         return True  # a command bound to one name and used by several jobs
     done.add(expression)
-    changes = [v2_strings.Edit(at, " " + " ".join(v2_commands.debug_flag_tokens(edits.options)), after=True)]
+    changes = [v2_strings.Edit(at, flags, after=True)]
     if install:
         changes.append(v2_strings.Edit(v2_commands.install_insertion(command), INSTALL, after=False))
     replaced = v2_strings.replacements(found, changes, lambda: edits.quote)

@@ -149,7 +149,10 @@ def edit_command(
     edits: list[tuple[int, int, str]] = []  # (offset, characters deleted, text inserted)
     at = v2_commands.flag_insertion(value)
     before_flags = _count_non_blank(value[:at]) - 1
-    edits.append((characters[before_flags][2] + 1, 0, " " + v2_commands.debug_flags(options)))
+    # Right after the last character before the flags' place (blanks between words may be line
+    # breaks of a folded scalar); a redirect that touched that word keeps a blank from the flags.
+    after = " " if value[at : at + 1] in ("<", ">") else ""
+    edits.append((characters[before_flags][2] + 1, 0, " " + v2_commands.debug_flags(options) + after))
     if install_debugpy:
         entry_start = _count_non_blank(value[: v2_commands.install_insertion(value)])
         edits.append((characters[entry_start][1], 0, "pip install debugpy && "))
