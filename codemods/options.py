@@ -145,6 +145,9 @@ class Options:
     #: Replace hand-written debugging (the guide's recipe, ptvsd/debugpy blocks,
     #: debug arguments in steps and commands) instead of refusing the file.
     take_over: bool = False
+    #: Entry scripts and definition files the runner found cannot be instrumented, as
+    #: (path relative to the definition's folder, why): their commands get no flags.
+    unavailable: tuple = ()
     #: Which options the user gave explicitly (names of the fields above), so
     #: that an option that does not apply to a file's kind is reported.
     given: frozenset = field(default=frozenset(), compare=False)

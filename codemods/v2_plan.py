@@ -107,7 +107,7 @@ class Builder:
         if not self.insertions and self.companions:
             nothing = "the files it names carry the changes"
         return Plan(self.insertions, self.notes, self.companions, None if self.insertions else nothing,
-                    self.warnings, self.expected)
+                    self.warnings, self.expected, entries=self.entries)
 
 
 def node_at(root: Any, path: tuple) -> Any:
@@ -202,12 +202,15 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
         handwritten = v2_take_over.hand_written(command)
     except InstrumentError as exc:
         raise InstrumentError(f"line {found[0].start_mark.line + 1}: {exc}") from None
-    if not v2_commands.entry_commands(v2_take_over.blanked(command, handwritten)):
+    entry = v2_commands.entry(v2_take_over.blanked(command, handwritten))
+    if entry is None:
         builder.note(found[0], "the command runs no Python entry script; no debug flags added")
         return False
     written, _ = v2_anchors.definition(builder.root, found[1])  # an alias's value is written at its anchor
     if handwritten:
         return v2_take_over.take_over(builder, found, written, path, command, handwritten)
+    if not plan_entry(builder, holder, entry, found[0]):
+        return False
     needs_install = plan_environment(builder, holder, path)
     edit = v2_yaml.edit_command(builder.text, builder.lines, written or found[0], found[1], command,
                                 builder.options, builder.options.install_debugpy and needs_install)
@@ -217,6 +220,54 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
         builder.insertions.append(edit.insertion)
     builder.expected.append((path + ("command",), edit.expected))
     builder.entries += 1
+    return True
+
+
+#: ``code:`` values that name no local folder (an asset, a datastore, a repository).
+_REMOTE_CODE = ("azureml:", "http:", "https:", "git+", "wasbs:", "abfss:", "adl:", "gs:", "s3:")
+
+
+def entry_files(code: Any, entry: v2_commands.Entry) -> tuple[tuple[str, ...], Optional[str]]:
+    """(the paths, relative to the definition's folder, the entry's file may be at; why none can be
+    named): the ``code:`` folder joined with the command's script, module and ``cd`` folder."""
+    if entry.unresolved is not None:
+        return (), entry.unresolved
+    if entry.folder is None:
+        return (), f"the command changes folder (cd) before running {entry.name} in a way that cannot be followed"
+    if code is None:
+        return (), f"the definition has no code: folder, so {entry.name} is not uploaded with it"
+    if not isinstance(code, str) or not code.strip() or "${{" in code:
+        return (), f"code: {code!s} is not a folder named in the file"
+    code = code[len("file:"):] if code.startswith("file:") else code
+    if code.lower().startswith(_REMOTE_CODE) or "://" in code:
+        return (), f"code: {code} is not a local folder"
+    code = code.rstrip("/") or "/"
+    if code.lower().endswith(".py"):  # code: names the script itself
+        named = [path for path in entry.candidates() if path == posixpath.basename(code)]
+        if not named:
+            return (), f"code: {code} uploads that one file, not {entry.name}"
+        return (posixpath.normpath(code),), None
+    return tuple(posixpath.normpath(posixpath.join(code, path)) for path in entry.candidates()), None
+
+
+def unavailable(builder: Builder, path: str) -> Optional[str]:
+    """Why the runner found a file this definition names cannot be instrumented, or None."""
+    return dict(builder.options.unavailable).get(path)
+
+
+def plan_entry(builder: Builder, holder: CommentedMap, entry: v2_commands.Entry, key: Any) -> bool:
+    """The entry's script as a companion (instrumented with the definition); False, with a note
+    saying why and what to do, when its command must not get the flags (the script could not take them)."""
+    if entry.count > 1:
+        builder.note(key, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
+                          "(the one named for training, else the last)")
+    paths, why = entry_files(holder.get("code"), entry)
+    why = why or unavailable(builder, paths[0])
+    if why:
+        builder.note(key, f"entry {entry.name}: {why}; no debug flags on this command (the script could not "
+                          "take them)")
+        return False
+    builder.companions.append(Companion(paths[0], "train", entry=True, alternatives=paths[1:]))
     return True
 
 

@@ -50,13 +50,14 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
     from instrument import process
     from instrument.report import Progress, Report
 
-    report = Report(job.action, check=check, diff=job.diff, quiet=quiet, verbose=verbose)
+    report = Report(job.action, check=check, diff=job.diff, quiet=quiet, verbose=verbose, given=job.options.given)
     if paths == ("-",):
         outcome = process.process_bytes(job, sys.stdin.buffer.read(), "-")
         report.quiet = True  # stdout carries the file; stderr only what matters
         for note in () if quiet else outcome.notes:
             click.echo(note, err=True)
         report.outcome(outcome)
+        report.unused_options()
         if outcome.companions:
             report.warn(f"-: warning: {len(outcome.companions)} other file(s) it names were not changed (stdin)")
         if outcome.error:
@@ -67,25 +68,30 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
             sys.stdout.buffer.write(outcome.output)
             sys.stdout.buffer.flush()
         return report.exit_code
+    from instrument import graph
+
     entries = process.select_files(job, paths)
     progress = Progress(len(entries))
-    seen = {str(path) for path, _ in entries}
+    reported = {graph.key_of(path) for path, _ in entries}
 
-    def consume(outcomes) -> list:
-        companions = []
-        for outcome in outcomes:
-            progress.step()
-            if outcome.diff:
-                progress.clear()
-                click.echo(outcome.diff, nl=False)
+    def show(outcome) -> None:
+        if outcome.diff:
             progress.clear()
-            report.outcome(outcome)
-            companions.extend(process.companion_entries(outcome, seen))
-        return companions
+            click.echo(outcome.diff, nl=False)
+        progress.clear()
+        report.outcome(outcome)
 
-    pending = consume(process.process_paths(job, entries, jobs))
-    while pending:  # files the first ones named (a job's conda file), each once
-        pending = consume(process.process_companions(job, pending))
+    held = []
+    for outcome in process.process_paths(job, entries, jobs):
+        progress.step()
+        if outcome.held:  # it brings other files: settled once every named file is done
+            held.append(outcome)
+        else:
+            show(outcome)
+    for outcome in held:
+        for member in graph.settle(job, outcome, reported):
+            reported.add(graph.key_of(Path(member.path)))
+            show(member)
     progress.clear()
     return report.finish()
 

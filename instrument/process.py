@@ -41,6 +41,9 @@ class Job:
     diff: bool = False
     #: What the user chose for ``add`` (built and validated once per run, not per file).
     options: Options = DEFAULT_OPTIONS
+    #: The file is the entry script of a command: instrumented as a training script whatever
+    #: else it looks like (the command passes it the flags).
+    entry: bool = False
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,12 @@ class Outcome:
     kind: Optional[str] = None
     reason: Optional[str] = None  # why the file was skipped or did not change
     warnings: tuple = ()  # an option that selected nothing or does not apply: exit non-zero
-    companions: tuple = ()  # (path relative to the file, kind) of other files to instrument
+    companions: tuple = ()  # the Companions: other files that change with this one
+    entries: int = 0  # commands or steps of this file that carry the debug flags
+    via: Optional[str] = None  # how the file was reached ("entry of job.yml"), when not named
+    held: bool = False  # not written yet: it brings other files, written with them (instrument.graph)
+    #: The given options that mean something for this file's kind (a run reports those no file took).
+    applied: frozenset = frozenset()
 
 
 def _is_text(name: str, kind: Optional[str] = None) -> bool:
@@ -73,23 +81,33 @@ class Transformed:
     reason: Optional[str] = None  # why it was skipped or did not change
     notes: tuple = ()  # (line, col, message)
     warnings: tuple = ()
-    companions: tuple = ()  # (path, kind)
+    companions: tuple = ()  # Companions
+    entries: int = 0
+    applied: frozenset = frozenset()  # the given options that mean something for the file's kind
+
+
+#: Kinds whose files name other files that change with them (definitions, build contexts).
+BRINGING_KINDS = frozenset({"pipeline", "sdk_job", "job", "component", "pipeline_job", "environment", "dockerfile"})
 
 
 def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:
-    """The other files add would have changed with this one (a job's conda file):
-    strip restores them too. Best effort: a file no kind recognises has none."""
+    """The other files add would have changed with this one (a job's conda file and entry
+    script): strip restores them too. Best effort: a file no kind recognises has none."""
     from instrument.codemods.errors import InstrumentError
 
+    if kind_name is not None and kind_name not in BRINGING_KINDS:
+        return ()
+    if language == kinds.PYTHON and "azure" not in clean:  # a definition imports an Azure ML SDK
+        return ()
     try:
         tree = kinds.get_language_parser(language)(clean)
         kind = kinds.get(kind_name) if kind_name else kinds.detect(clean, tree, language)
-        if kind is None:
+        if kind is None or kind.name not in BRINGING_KINDS:
             return ()
         plan = kind.plan(clean, tree, DEFAULT_OPTIONS.for_kind(kind.default_timeout or 0))
     except InstrumentError:
         return ()
-    return tuple((c.path, c.kind) for c in plan.companions)
+    return tuple(plan.companions)
 
 
 def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transformed:
@@ -103,8 +121,9 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
         language = kinds.get(job.kind).language
     if job.action == STRIP:
         if not markers.has_markers(text):
-            # A Dockerfile never holds a block, but names the file that does (cheap to read).
-            companions = _companions_of(text, language, job.kind) if language == kinds.TEXT else ()
+            # A file named (or brought) may name files that hold blocks (a Dockerfile, a pipeline
+            # whose component files were changed): followed as add followed them.
+            companions = _companions_of(text, language, job.kind) if explicit or language == kinds.TEXT else ()
             return Transformed(text, job.kind or language, reason="no instrument blocks", companions=companions)
         stripped = base.strip(language, text)
         return Transformed(stripped, job.kind or language, companions=_companions_of(stripped, language, job.kind))
@@ -112,7 +131,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     if job.kind is not None:
         kind = kinds.get(job.kind)
         tree = kind.parse(clean)
-        if not kind.detect(clean, tree):
+        if not job.entry and not kind.detect(clean, tree):
             found = kinds.detect(clean, tree, kind.language)
             if found is not None or kind.name != "train":  # any Python file may be forced to be an entry script
                 looks = f"; it looks like {found.summary}" if found else ""
@@ -136,14 +155,12 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
                 return Transformed(text, None, reason="not a file of any known kind")
     result = base.apply(kind, text, job.options, tree, clean)
     plan = result.plan
-    ignored = sorted(option for option in job.options.given if option not in kind.options)
-    warnings = tuple(plan.warnings) + tuple(
-        f"{FLAGS[option]} does not apply to {kind.name} files; ignored" for option in ignored
-    )
+    warnings = tuple(plan.warnings)
+    applied = frozenset(option for option in job.options.given if option in kind.options)
     notes = tuple((n.line, n.col, n.message) for n in plan.notes)
     return Transformed(
         result.text, kind.name, reason=plan.reason, notes=notes, warnings=warnings,
-        companions=tuple((c.path, c.kind) for c in plan.companions),
+        companions=tuple(plan.companions), entries=plan.entries, applied=applied,
     )
 
 
@@ -187,7 +204,8 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
         return Outcome(name, skipped=True, reason=done.reason)
     notes = tuple(f"{name}:{line}:{col}: note: {message}" for line, col, message in done.notes)
     notes += _hand_written_notes(job, source.text, name, done.kind, done.text)
-    outcome = Outcome(name, notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions)
+    outcome = Outcome(name, notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions,
+                      entries=done.entries, applied=done.applied)
     if done.text == source.text:
         return dataclasses.replace(outcome, output=data, reason=done.reason)
     try:
@@ -259,6 +277,8 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
     except files.FileError as exc:
         return Outcome(str(path), error=str(exc))
     outcome = process_bytes(job, data, str(path), explicit)
+    if outcome.companions:  # written with the files it brings, once they are known (instrument.graph)
+        return dataclasses.replace(outcome, output=None, held=True)
     if outcome.changed and job.write and outcome.output is not None:
         try:
             files.write_atomic(path, outcome.output)
@@ -267,25 +287,7 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
     return dataclasses.replace(outcome, output=None)
 
 
-def companion_entries(outcome: Outcome, seen: set) -> list:
-    """(path, kind) of the other files an outcome names that this run has not had yet."""
-    entries = []
-    folder = Path(outcome.path).parent
-    for relative, kind in outcome.companions:
-        path = folder / relative
-        key = str(path)
-        if key not in seen:
-            seen.add(key)
-            entries.append((path, kind))
-    return entries
-
-
-def process_companions(job: Job, entries: Sequence[tuple[Path, str]]) -> Iterator[Outcome]:
-    """Each companion file (a job's local conda file) as the kind its job said."""
-    for path, kind in entries:
-        if not path.is_file():
-            yield Outcome(str(path), error=f"{path}: named by a job definition, but there is no such file")
-            continue
-        # The options were given for the job file: none is "given" for its companion.
-        companion_job = dataclasses.replace(job, kind=kind, options=dataclasses.replace(job.options, given=frozenset()))
-        yield process_path(companion_job, path, True)
+def companion_job(job: Job, companion) -> Job:
+    """The job for a file another one brings: its kind as the bringer says (the options given
+    reach it too: ``--host`` is for the entry script of a job), an entry script taken as one."""
+    return dataclasses.replace(job, kind=companion.kind, entry=companion.entry)

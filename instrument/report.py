@@ -44,6 +44,11 @@ class Report:
     failed: int = 0
     skipped: Counter = field(default_factory=Counter)
     warnings: list = field(default_factory=list)
+    #: ``add``: the options given on the command line (names of Options fields), and those
+    #: some file of the run took; one given that no file took is a warning at the end.
+    given: frozenset = frozenset()
+    applied: set = field(default_factory=set)
+    kinds_seen: set = field(default_factory=set)
 
     @property
     def done_word(self) -> str:
@@ -53,6 +58,9 @@ class Report:
     def outcome(self, outcome) -> None:
         """Count one file's outcome and say what happened to it."""
         path = outcome.path
+        self.applied.update(outcome.applied)
+        if outcome.kind and not outcome.error and not outcome.skipped:
+            self.kinds_seen.add(outcome.kind)
         if not self.quiet:
             for note in outcome.notes:
                 self.echo(note)
@@ -69,7 +77,8 @@ class Report:
         elif outcome.changed:
             self.changed += 1
             if not self.quiet:
-                self.echo(f"{self.done_word} {path}" + (f" ({outcome.kind})" if self.verbose and outcome.kind else ""))
+                via = f" ({outcome.via})" if outcome.via else ""
+                self.echo(f"{self.done_word} {path}{via}" + (f" ({outcome.kind})" if self.verbose and outcome.kind else ""))
         else:
             self.unchanged += 1
             if self.verbose:
@@ -96,7 +105,19 @@ class Report:
             parts.append(plural(len(self.warnings), "warning"))
         return ", ".join(parts) + "."
 
+    def unused_options(self) -> None:
+        """Warn once for each option given that no file of the run took (as ruff and black say
+        of a setting that selects nothing); an option some file took is simply not used by the others."""
+        from instrument.codemods.options import FLAGS
+
+        if not self.kinds_seen:
+            return
+        kinds = ", ".join(sorted(self.kinds_seen))
+        for option in sorted(self.given - self.applied):
+            self.warn(f"warning: {FLAGS[option]} does not apply to any file of this run ({kinds}); ignored")
+
     def finish(self) -> int:
+        self.unused_options()
         if not self.quiet:
             self.echo(self.summary())
         return self.exit_code

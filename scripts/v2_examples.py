@@ -16,6 +16,7 @@ many ``strip`` gives back byte for byte. Not a unit test: it needs the samples.
 from __future__ import annotations
 
 import argparse
+import os
 import subprocess
 import sys
 import tempfile
@@ -25,8 +26,8 @@ from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument import process
-from instrument.codemods import v2_commands, yaml_text
+from instrument import graph, process
+from instrument.codemods import markers, v2_commands, v2_plan, yaml_text
 from instrument.codemods.options import Options
 
 JOB_SCHEMAS = ("commandjob", "sweepjob", "pipelinejob")
@@ -137,44 +138,46 @@ def main(argv=None) -> int:
         job = process.Job(
             process.ADD, options=process.add_options(service=args.service, install_debugpy=args.install_debugpy)
         )
-        changed, errors, companions, seen = set(), [], [], {str(p) for p in yamls}
-        kinds, refused = {}, set()
-        for path in yamls:
-            outcome = process.process_path(job, path, explicit=False)
-            if outcome.error:
-                errors.append(outcome.error)
-                refused.add(path)
-            if outcome.changed:
-                changed.add(path)
-                kinds[path] = outcome.kind
-            companions.extend(process.companion_entries(outcome, seen))
-        while companions:
-            pending, companions = companions, []
-            for outcome in process.process_companions(job, pending):
-                if outcome.error:
-                    errors.append(outcome.error)
-                if outcome.changed:
-                    changed.add(Path(outcome.path))
-                    kinds[Path(outcome.path)] = outcome.kind
-                companions.extend(process.companion_entries(outcome, seen))
-        load_failures, entry_commands, flagged = [], 0, 0
-        flags = v2_commands.debug_flags(Options(timeout=300, service=args.service))
-        for path in sorted(loaded_before):
-            try:
-                after = loaded_commands(azure_load(path))
-            except Exception as exc:
-                load_failures.append(f"{path.relative_to(root)}: {str(exc).splitlines()[0][:200]}")
-                continue
-            for name, command in before_commands[path].items():
-                if isinstance(command, str) and v2_commands.flag_insertion(command) is not None:
-                    entry_commands += 1
-                    flagged += flags in (after.get(name) or "")
         strip = process.Job(process.STRIP)
-        not_back = []
-        for path in sorted(changed):
-            process.process_path(replace(strip, kind=kinds.get(path)), path, explicit=True)
-            if path.read_bytes() != originals.get(path, path.read_bytes()):
-                not_back.append(str(path.relative_to(root)))
+        # Each definition alone, as a user names it (`instrument add job.yml`), on the original tree.
+        changed, errors, refused, kinds, not_back = set(), [], set(), {}, []
+        load_failures, entry_commands, flagged, entries_ok, entries_missing = [], 0, 0, set(), []
+        failed_runs_that_wrote = []
+        flags = v2_commands.debug_flags(Options(timeout=300, service=args.service))
+        for path in yamls:
+            outcomes = run(job, path)
+            run_changed = {Path(o.path) for o in outcomes if o.changed}
+            run_errors = [o.error for o in outcomes if o.error]
+            if run_errors:
+                errors.extend(run_errors)
+                refused.add(path)
+                if any(originals.get(p) != p.read_bytes() for p in run_changed | {path}):
+                    failed_runs_that_wrote.append(str(path.relative_to(root)))
+            for outcome in outcomes:
+                if outcome.changed:
+                    kinds[Path(outcome.path)] = outcome.kind
+            changed |= run_changed
+            for member in sorted(p for p in run_changed if p.suffix in (".yml", ".yaml")):
+                for script in flagged_entries(member, flags):
+                    if script is not None and script.is_file() and markers.has_markers(script.read_text("utf-8")):
+                        entries_ok.add(script)
+                    else:
+                        entries_missing.append(f"{member.relative_to(root)}: {script}")
+            if path in loaded_before and path in run_changed:
+                try:
+                    after = loaded_commands(azure_load(path))
+                except Exception as exc:
+                    load_failures.append(f"{path.relative_to(root)}: {str(exc).splitlines()[0][:200]}")
+                else:
+                    for name, command in before_commands[path].items():
+                        if isinstance(command, str) and v2_commands.flag_insertion(command) is not None:
+                            entry_commands += 1
+                            flagged += flags in (after.get(name) or "")
+            run(strip, path)
+            for touched in run_changed:
+                if touched.read_bytes() != originals.get(touched):
+                    not_back.append(f"{touched.relative_to(root)} (strip {path.relative_to(root)})")
+                    touched.write_bytes(originals[touched])
         python_set = set(python_files)
         instrumented_python = python_set & changed
         print(f"YAML files: {len(yamls)}")
@@ -190,16 +193,48 @@ def main(argv=None) -> int:
               f"still load: {len(changed & loaded_before) - len(load_failures)}")
         print(f"commands azure-ai-ml reads with a Python entry: {entry_commands}; "
               f"with the flags after add: {flagged}")
-        print(f"strip gives back byte for byte: {len(changed) - len(not_back)} of {len(changed)}")
+        print(f"entry scripts instrumented with the definition that runs them: {len(entries_ok)}; commands with "
+              f"the flags whose entry is not instrumented: {len(entries_missing)}")
+        print(f"strip DEFINITION gives back every file add DEFINITION changed: "
+              f"{'yes' if not not_back else f'no, {len(not_back)} files differ'}")
+        print(f"runs that failed and still changed a file: {len(failed_runs_that_wrote)}")
         print(f"errors: {len(errors)}")
-        for line in errors + load_failures + [f"not restored: {p}" for p in not_back]:
+        for line in (errors + load_failures + [f"not restored: {p}" for p in not_back]
+                     + [f"flags without an instrumented entry: {p}" for p in entries_missing]
+                     + [f"failed but changed files: {p}" for p in failed_runs_that_wrote]):
             print("  " + line)
         if args.verbose:
             for path in sorted(python_set - changed):
                 cmds = [c for c in commands(yaml_text.load(path.read_text(encoding='utf-8-sig'))) if runs_python(c)]
                 entry = [v2_commands.flag_insertion(c) is not None for c in cmds]
                 print(f"  not instrumented: {path.relative_to(root)} entries={entry} {cmds[0][:100]!r}")
-    return 1 if errors or load_failures or not_back else 0
+    return 1 if load_failures or not_back or entries_missing or failed_runs_that_wrote else 0
+
+
+def run(job: process.Job, path: Path) -> list:
+    """``instrument add|strip PATH`` for one named file: its outcome and those of the files it brings.
+
+    ``add`` reads each YAML of the tree as the walk would (most are no definition); ``strip`` as a
+    user names the definition they added."""
+    outcome = process.process_path(job, path, explicit=job.action == process.STRIP)
+    return list(graph.settle(job, outcome, set())) if outcome.held else [outcome]
+
+
+def flagged_entries(path: Path, flags: str) -> list:
+    """The local entry script of each command of a definition that carries the flags (None: none named)."""
+    data = yaml_text.load(path.read_text(encoding="utf-8-sig"))
+    found = []
+    jobs = data.get("jobs") if isinstance(data, CommentedMap) else None
+    holders = [data, data.get("trial")] + (list(jobs.values()) if isinstance(jobs, CommentedMap) else [])
+    for holder in holders:
+        for inner in (holder, holder.get("component"), holder.get("trial")) if isinstance(holder, CommentedMap) else ():
+            if not isinstance(inner, CommentedMap) or flags not in str(inner.get("command", "")):
+                continue
+            entry = v2_commands.entry(str(inner["command"]))
+            paths, _ = v2_plan.entry_files(inner.get("code"), entry) if entry else ((), None)
+            located = [path.parent / p for p in paths if (path.parent / p).is_file()]
+            found.append(Path(os.path.normpath(located[0])) if located else None)
+    return found
 
 
 if __name__ == "__main__":

@@ -29,7 +29,7 @@ def test_there_are_enough_cases():
 def test_dockerfile_names_the_file_it_installs_and_is_never_changed(case):
     outcome = process_bytes(Job(ADD, kind="dockerfile"), case.before, "Dockerfile")
     assert outcome.error is None and not outcome.changed and outcome.output == case.before == case.after
-    assert [list(c) for c in outcome.companions] == case.meta["companions"]
+    assert [[c.path, c.kind] for c in outcome.companions if not c.entry] == case.meta["companions"]
     for note in case.meta.get("notes", []):
         assert any(n.startswith(f"Dockerfile:{note}") for n in outcome.notes), outcome.notes
     if not case.meta.get("notes"):
@@ -174,16 +174,16 @@ BUILDS = [
 
 @pytest.mark.parametrize(("build", "companions", "note"), BUILDS)
 def test_build_contexts_of_a_job(build, companions, note):
-    text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncommand: python train.py\n"
+    text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncode: .\ncommand: python train.py\n"
             "environment:\n  " + build)
     outcome = process_bytes(Job(ADD), text.encode(), "job.yml")
-    assert outcome.error is None and outcome.companions == companions
+    assert outcome.error is None and tuple((c.path, c.kind) for c in outcome.companions if not c.entry) == companions
     assert (note is None) == (not outcome.notes)
     assert note is None or note in outcome.notes[0]
 
 
 def test_install_debugpy_installs_in_the_command_and_leaves_the_context():
-    text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncommand: python train.py\n"
+    text = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\ncode: .\ncommand: python train.py\n"
             "environment:\n  build:\n    path: docker-context\n")
     outcome = process_bytes(Job(ADD, options=add_options(install_debugpy=True)), text.encode(), "job.yml")
-    assert outcome.companions == () and b"pip install debugpy && python train.py" in outcome.output
+    assert not [c for c in outcome.companions if not c.entry] and b"pip install debugpy && python train.py" in outcome.output

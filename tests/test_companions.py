@@ -1,13 +1,18 @@
-"""Files a job names (its conda file) are instrumented with it, and stripped with it."""
+"""A definition brings the files it runs and names: its entry script and its conda file are
+instrumented with it and stripped with it; an entry that cannot take the flags keeps them off
+its command; any other failure leaves every file of the graph as it was."""
 
 from __future__ import annotations
 
 import shutil
 from pathlib import Path
 
+import pytest
+
 from instrument.cli import main
 
 FIXTURE = Path(__file__).resolve().parents[1] / "fixtures" / "job" / "folded_comment_line"
+FLAG = b"--remote_debug_port"
 
 
 def _job_folder(tmp_path: Path) -> Path:
@@ -18,31 +23,125 @@ def _job_folder(tmp_path: Path) -> Path:
     return folder
 
 
-def test_add_and_strip_follow_the_jobs_conda_file(tmp_path, capsys):
+def _tree(folder: Path) -> dict:
+    return {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+
+
+def test_add_and_strip_follow_the_jobs_entry_script_and_conda_file(tmp_path, capsys):
     folder = _job_folder(tmp_path)
-    originals = {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()}
+    originals = _tree(folder)
     assert main(["add", str(folder / "job.yml")]) == 0
     err = capsys.readouterr().err
-    assert f"instrumented {folder / 'conda.yml'}" in err and "2 files instrumented." in err
+    assert f"instrumented {folder / 'conda.yml'} (named by job.yml)" in err
+    assert f"instrumented {folder / 'src' / 'train.py'} (entry of job.yml)" in err
+    assert "3 files instrumented." in err
     assert b"- debugpy" in (folder / "conda.yml").read_bytes()
+    assert b"_instrument_remote_debug" in (folder / "src" / "train.py").read_bytes()
     assert main(["strip", str(folder / "job.yml")]) == 0
     err = capsys.readouterr().err
-    assert f"stripped {folder / 'conda.yml'}" in err and "2 files stripped." in err
-    assert {p: p.read_bytes() for p in folder.rglob("*") if p.is_file()} == originals
+    assert f"stripped {folder / 'conda.yml'}" in err and "3 files stripped." in err
+    assert _tree(folder) == originals
 
 
-def test_a_conda_file_named_too_is_processed_once(tmp_path, capsys):
+def test_a_file_named_too_is_processed_once(tmp_path, capsys):
     folder = _job_folder(tmp_path)
-    assert main(["add", str(folder / "job.yml"), str(folder / "conda.yml")]) == 0
+    assert main(["add", str(folder / "job.yml"), str(folder / "conda.yml"), str(folder / "src")]) == 0
     err = capsys.readouterr().err
     assert err.count(f"instrumented {folder / 'conda.yml'}") == 1
+    assert err.count(f"instrumented {folder / 'src' / 'train.py'}") == 1
+    assert "3 files instrumented." in err
 
 
-def test_a_missing_conda_file_is_one_failure(tmp_path, capsys):
+def test_a_missing_conda_file_fails_and_changes_nothing(tmp_path, capsys):
     folder = _job_folder(tmp_path)
     (folder / "conda.yml").unlink()
-    job = (folder / "job.yml").read_bytes()
+    originals = _tree(folder)
     assert main(["add", str(folder / "job.yml")]) == 123
     err = capsys.readouterr().err
-    assert f"{folder / 'conda.yml'}: named by a job definition, but there is no such file" in err
-    assert (folder / "job.yml").read_bytes() != job  # the job itself was instrumented
+    assert f"{folder / 'conda.yml'}: named by {folder / 'job.yml'}, but there is no such file" in err
+    assert "left as it is, with every file it brings" in err
+    assert _tree(folder) == originals  # neither the job nor its script was written
+
+
+@pytest.mark.parametrize(
+    ("break_entry", "why"),
+    [
+        (lambda script: script.unlink(), "there is no such file"),
+        (lambda script: script.write_text("def broken(:\n"), "cannot be instrumented: cannot parse"),
+        (lambda script: script.write_text("import argparse\np = argparse.ArgumentParser()\n"
+                                          "p.add_argument('--remote_debug_port')\np.parse_args()\n"),
+         "already defines --remote_debug_port"),
+    ],
+    ids=["missing", "does_not_parse", "hand_written_flags"],
+)
+def test_an_entry_that_cannot_take_the_flags_keeps_them_off_the_command(tmp_path, capsys, break_entry, why):
+    folder = _job_folder(tmp_path)
+    break_entry(folder / "src" / "train.py")
+    originals = _tree(folder)
+    assert main(["add", str(folder / "job.yml")]) == 0
+    err = capsys.readouterr().err
+    [note] = [line for line in err.splitlines() if "note: entry train.py" in line]
+    assert note.startswith(f"{folder / 'job.yml'}:3:1: note: entry train.py:") and why in note
+    assert "no debug flags on this command" in note
+    assert _tree(folder) == originals  # nothing to debug: not even the conda file
+
+
+@pytest.mark.parametrize(
+    ("code", "why"),
+    [
+        ("azureml:my-code:1", "code: azureml:my-code:1 is not a local folder"),
+        ("git+https://github.com/org/repo", "is not a local folder"),
+        (None, "has no code: folder"),
+    ],
+)
+def test_a_code_folder_that_is_not_local_keeps_the_flags_off(tmp_path, capsys, code, why):
+    folder = _job_folder(tmp_path)
+    job = folder / "job.yml"
+    text = job.read_text().replace("code: src\n", f"code: {code}\n" if code else "")
+    job.write_text(text)
+    originals = _tree(folder)
+    assert main(["add", str(job)]) == 0
+    err = capsys.readouterr().err
+    assert why in err and "no debug flags on this command" in err
+    assert _tree(folder) == originals
+
+
+def test_the_entry_of_a_cd_prefix_and_a_module(tmp_path, capsys):
+    folder = _job_folder(tmp_path)
+    (folder / "src" / "pkg").mkdir()
+    shutil.copy(folder / "src" / "train.py", folder / "src" / "pkg" / "main.py")
+    job = folder / "job.yml"
+    job.write_text(job.read_text().replace("python train.py ", "cd pkg && python -m main"))
+    assert main(["add", str(job)]) == 0
+    err = capsys.readouterr().err
+    assert f"instrumented {folder / 'src' / 'pkg' / 'main.py'} (entry of job.yml)" in err
+    assert b"_instrument_remote_debug" not in (folder / "src" / "train.py").read_bytes()
+
+
+def test_a_pipeline_brings_its_component_files_and_their_scripts(tmp_path, capsys):
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline_job" / "local_and_registered_components"
+    folder = tmp_path / "pipeline"
+    shutil.copytree(source, folder)
+    (folder / "after.yml").unlink()
+    (folder / "before.yml").rename(folder / "pipeline.yml")
+    originals = _tree(folder)
+    assert main(["add", str(folder / "pipeline.yml")]) == 0
+    err = capsys.readouterr().err
+    assert f"instrumented {folder / 'train.yml'} (named by pipeline.yml)" in err
+    assert f"instrumented {folder / 'train_src' / 'train.py'} (entry of train.yml)" in err
+    assert main(["strip", str(folder / "pipeline.yml")]) == 0
+    assert _tree(folder) == originals
+
+
+def test_a_pipeline_whose_component_runs_nothing_to_debug_is_left_alone(tmp_path, capsys):
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "pipeline_job" / "local_and_registered_components"
+    folder = tmp_path / "pipeline"
+    shutil.copytree(source, folder)
+    (folder / "after.yml").unlink()
+    (folder / "before.yml").rename(folder / "pipeline.yml")
+    (folder / "train_src" / "train.py").unlink()
+    originals = _tree(folder)
+    assert main(["add", str(folder / "pipeline.yml")]) == 0
+    err = capsys.readouterr().err
+    assert "runs no Python entry script that can take the flags" in err
+    assert _tree(folder) == originals  # no force_rerun for a pipeline with nothing to debug

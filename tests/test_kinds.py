@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import shutil
+
 from pathlib import Path
 
 import pytest
@@ -87,9 +89,24 @@ def test_an_option_that_does_not_apply_is_reported(tmp_path, capsys):
     path.write_text("import sys\nprint(sys.argv)\n")
     assert main(["add", "--client-ip", "10.0.0.4", "--step", "x", str(path)]) == 1
     err = capsys.readouterr().err
-    assert f"{path}: warning: --client-ip does not apply to train files; ignored" in err
-    assert f"{path}: warning: --step does not apply to train files; ignored" in err
+    assert "warning: --client-ip does not apply to any file of this run (train); ignored" in err
+    assert "warning: --step does not apply to any file of this run (train); ignored" in err
     assert "_instrument_remote_debug" in path.read_text()
+
+
+def test_an_option_that_applies_to_some_file_of_the_run_is_no_warning(tmp_path, capsys):
+    """A job folder: --port means something for the job and its script, nothing for its conda file."""
+    source = Path(__file__).resolve().parents[1] / "fixtures" / "job" / "folded_comment_line"
+    folder = tmp_path / "project"
+    shutil.copytree(source, folder)
+    (folder / "after.yml").unlink()
+    (folder / "before.yml").rename(folder / "job.yml")
+    assert main(["add", "--port", "5679", "--timeout", "60", "--host", "127.0.0.1", str(folder)]) == 0
+    err = capsys.readouterr().err
+    assert "warning" not in err and "3 files instrumented." in err
+    assert main(["strip", str(folder)]) == 0
+    assert main(["add", "--port", "5679", str(folder / "conda.yml")]) == 1
+    assert "warning: --port does not apply to any file of this run (env); ignored" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

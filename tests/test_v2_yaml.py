@@ -182,7 +182,9 @@ def test_no_python_leaves_the_file_and_says_why():
 )
 def test_companions(kind, name, companions):
     case = next(c for k, c in ((k, p.values[0]) for k, p in CASES) if k == kind and c.name == name)
-    assert process_bytes(job_for(case), case.before, "x.yml").companions == companions
+    outcome = process_bytes(job_for(case), case.before, "x.yml")
+    assert tuple((c.path, c.kind) for c in outcome.companions if not c.entry) == companions
+    assert all(c.kind == "train" for c in outcome.companions if c.entry)
 
 
 @pytest.mark.parametrize(
@@ -262,7 +264,7 @@ def test_case_options_are_valid_json():
 @pytest.mark.parametrize(
     ("text", "message"),
     [
-        ("x-cmd: &cmd python train.py\ncommand: *cmd\nenvironment: azureml:e@1\n", "alias"),
+        ("x-cmd: &cmd python train.py\ncode: .\ncommand: *cmd\nenvironment: azureml:e@1\n", "alias"),
         ("command: python train.py --remote_debug_port 1\nenvironment: azureml:e@1\n", "--take-over"),
     ],
 )
@@ -290,7 +292,7 @@ def test_a_tagged_command_is_left_alone():
 )
 def test_services_written_inline_get_one_more_entry(tmp_path, services, written):
     head = ("$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
-            "command: python train.py\nenvironment: azureml:e@1\ncompute: azureml:cpu\n")
+            "code: .\ncommand: python train.py\nenvironment: azureml:e@1\ncompute: azureml:cpu\n")
     before = (head + services + "\n").encode()
     outcome = process_bytes(Job(ADD, options=add_options(service="vs_code")), before, "job.yml")
     assert outcome.error is None and written in outcome.output.decode()
@@ -301,7 +303,7 @@ def test_services_written_inline_get_one_more_entry(tmp_path, services, written)
 
 def test_services_over_several_lines_in_braces_are_left_to_the_user():
     data = (b"$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
-            b"command: python train.py\nenvironment: azureml:e@1\nservices: {\n  a: {type: ssh}}\n")
+            b"code: .\ncommand: python train.py\nenvironment: azureml:e@1\nservices: {\n  a: {type: ssh}}\n")
     outcome = process_bytes(Job(ADD, options=add_options(service="vs_code")), data, "job.yml")
     assert outcome.error is not None and "by hand" in outcome.error and outcome.output is None
 

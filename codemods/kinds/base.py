@@ -44,6 +44,12 @@ class Companion:
 
     path: str
     kind: str
+    #: The entry script of a command (the flags on the command need it instrumented):
+    #: when it cannot be, the definition is planned again without the flags there.
+    entry: bool = False
+    #: Other places the file may be at, tried in order after ``path`` (``python -m pkg``:
+    #: ``pkg.py``, then ``pkg/__main__.py``).
+    alternatives: tuple = ()
 
 
 @dataclass(frozen=True)
@@ -65,6 +71,8 @@ class Plan:
     #: The text the insertions go into when the kind took hand-written debug code
     #: out of the file first (``--take-over``): ``strip`` gives this text back.
     source: Optional[str] = None
+    #: Commands (or steps) of this file that now carry the debug flags.
+    entries: int = 0
 
 
 def _verify_python(result: str, clean: str, plan: Plan) -> None:

@@ -26,7 +26,10 @@ def _walk(builder: v2_plan.Builder, data) -> str:
     if data.get("type") == "sweep":
         trial = data.get("trial")
         local = v2_yaml.local_path(trial) if isinstance(trial, str) else None
-        if local is not None:
+        if local is not None and v2_plan.unavailable(builder, local):
+            builder.note(v2_plan.node_at(builder.root, ("trial",)),
+                         f"trial: {v2_plan.unavailable(builder, local)}; nothing to debug there")
+        elif local is not None:
             builder.companions.append(Companion(local, "component"))
         elif isinstance(trial, CommentedMap):
             v2_plan.plan_command(builder, trial, ("trial",))

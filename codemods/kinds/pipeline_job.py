@@ -31,6 +31,9 @@ def _plan_node(builder: v2_plan.Builder, name: str, node: CommentedMap) -> None:
     node_at = v2_plan.node_at(builder.root, path)
     if isinstance(node.get("command"), str):
         runs = v2_plan.plan_command(builder, node, path)
+    elif local is not None and v2_plan.unavailable(builder, local):
+        builder.note(node_at, f"node {name}: {v2_plan.unavailable(builder, local)}; nothing to debug there")
+        return
     elif local is not None:
         builder.companions.append(Companion(local, "pipeline_job" if kind == "pipeline" else "component"))
         runs = kind != "pipeline"
