@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from instrument import files
+from instrument.codemods.kinds.base import Companion
 from instrument.process import ADD, Job, Outcome, companion_job, process_bytes
 
 #: Kinds a companion may be that plan commands of their own (their entries are followed in turn).
@@ -42,8 +43,12 @@ class Member:
     outcome: Outcome
     original: Optional[bytes] = None  # the bytes the outcome was made from
     parent: Optional[str] = None  # key of the member that named it
-    companion: object = None  # the Companion as the parent wrote it
+    companion: Optional[Companion] = None  # as the parent wrote it
     children: list = field(default_factory=list)  # keys of the members it names
+
+
+def _kind_of(member: Member) -> Optional[str]:
+    return member.companion.kind if member.companion is not None else None
 
 
 def key_of(path: Path) -> str:
@@ -85,7 +90,7 @@ class Graph:
         self.root = root
         self.process = process
         self.members: dict[str, Member] = {}
-        self.missing: list[tuple[str, object, Path]] = []  # (parent key, companion, place tried)
+        self.missing: list[tuple[str, Companion, Path]] = []  # (parent key, companion, place tried)
         #: (definition key) -> {path as the definition names it: why it cannot be instrumented}
         self.unavailable: dict[str, dict[str, str]] = {}
 
@@ -129,7 +134,7 @@ class Graph:
             return True
         return any(
             self._runs_debug(child, seen | {key}) for child in member.children
-            if child not in seen and self.members[child].companion.kind in DEFINITION_KINDS
+            if child not in seen and _kind_of(self.members[child]) in DEFINITION_KINDS
         )
 
     def newly_unavailable(self) -> dict[str, dict[str, str]]:
@@ -141,16 +146,16 @@ class Graph:
                                     [Path(companion.path).name] + [Path(a).name for a in companion.alternatives])
                 found.setdefault(parent_key, {})[companion.path] = f"there is no such file ({tried})"
         for key, member in self.members.items():
-            companion = member.companion
-            if companion is None or member.parent is None:
+            brought = member.companion
+            if brought is None or member.parent is None:
                 continue
-            if companion.entry and (member.outcome.error or member.outcome.skipped):
-                found.setdefault(member.parent, {})[companion.path] = f"{member.path} cannot be instrumented: " \
+            if brought.entry and (member.outcome.error or member.outcome.skipped):
+                found.setdefault(member.parent, {})[brought.path] = f"{member.path} cannot be instrumented: " \
                     f"{_why(member.outcome)}"
-            elif companion.kind in DEFINITION_KINDS and self.job.action == ADD and not self._runs_debug(key):
+            elif brought.kind in DEFINITION_KINDS and self.job.action == ADD and not self._runs_debug(key):
                 why = _why(member.outcome) if member.outcome.error else "it runs no Python entry script " \
                     "that can take the flags"
-                found.setdefault(member.parent, {})[companion.path] = f"{member.path}: {why}"
+                found.setdefault(member.parent, {})[brought.path] = f"{member.path}: {why}"
         new: dict[str, dict[str, str]] = {}
         for parent, entries in found.items():
             known = self.unavailable.get(parent, {})
@@ -176,7 +181,8 @@ class Graph:
         keys = set()
         for key, member in self.members.items():
             companion = member.companion
-            if companion is not None and companion.path in self.unavailable.get(member.parent, {}):
+            if companion is not None and member.parent is not None \
+                    and companion.path in self.unavailable.get(member.parent, {}):
                 keys.add(key)
         return keys
 
@@ -214,7 +220,7 @@ def settle(job: Job, root: Outcome, already: set) -> Iterator[Outcome]:
         return
     skip = graph.unavailable_keys()
     order = [key for key in reversed(list(graph.members)) if key not in skip]  # brought files first
-    written: list[tuple[Path, bytes]] = []
+    written: list[tuple[Path, Optional[bytes]]] = []
     if job.write:
         for key in order:
             member = graph.members[key]
@@ -234,7 +240,7 @@ def settle(job: Job, root: Outcome, already: set) -> Iterator[Outcome]:
         if key in already and key != root_key:
             continue
         via = None
-        if member.parent is not None:
+        if member.parent is not None and member.companion is not None:
             bringer = graph.members[member.parent].path.name
             via = f"entry of {bringer}" if member.companion.entry else f"named by {bringer}"
         yield dataclasses.replace(member.outcome, output=None, via=via)
