@@ -54,6 +54,8 @@ def syntax_error_reason(source: str) -> Optional[str]:
             if unclosed is not None and (exc.msg != "invalid syntax" or unclosed[1] < (exc.lineno or 0)):
                 bracket, line, column = unclosed
                 return f"'{bracket}' was never closed (line {line}, column {column + 1})"
+        if exc.lineno is None:  # null bytes (3.11)
+            return exc.msg
         return f"{exc.msg} (line {exc.lineno}, column {exc.offset})"
     except (ValueError, RecursionError, MemoryError) as exc:  # null bytes; nesting
         return " ".join(str(exc).split()) or type(exc).__name__

@@ -127,6 +127,16 @@ def split_lines(source: str) -> list[str]:
     return io.StringIO(source, newline="").readlines()
 
 
+def counted_indent(indent: str) -> str:
+    """The part of an indentation that CPython counts: what follows its last form feed.
+
+    A form feed resets the tokenizer's column, so ``"\\f    "`` is four columns
+    deep; a block written deeper than such a line must add to these four, not
+    repeat the form feed, which would take it back to column 0.
+    """
+    return indent.rpartition("\f")[2]
+
+
 def is_begin(text: str) -> bool:
     """Is this line (without its line end) a begin fence with a registered label?"""
     found = _BEGIN_RE.fullmatch(text)

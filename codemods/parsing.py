@@ -64,17 +64,37 @@ def verify(result: str, original: str) -> None:
     try:
         ast.parse(result)
         return  # the common case: one CPython parse, not two
-    except (SyntaxError, ValueError) as exc:
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         error = exc
     try:
         ast.parse(original)
-    except (SyntaxError, ValueError):
+    except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
+        if beyond_cpython_limits(exc):
+            # No Python runs this file, whatever its version: refused as CPython refuses it.
+            raise CodemodError(f"cannot parse: {_python_syntax_error(original) or type(exc).__name__}") from None
         try:
             cst.parse_module(result)
         except cst.ParserSyntaxError as exc:
             raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
         return
+    if beyond_cpython_limits(error):
+        reason = getattr(error, "msg", None) or str(error) or type(error).__name__
+        raise CodemodError(f"cannot instrument: Python would refuse the file with the added lines ({reason})")
     raise CodemodError(f"internal error: the instrumented code does not parse: {error}")
+
+
+#: CPython's refusals that no version of Python lifts, unlike a grammar newer
+#: than the running Python's (which LibCST reads): nesting limits, NUL bytes.
+_LIMITS = ("too many levels of indentation", "too many nested parentheses", "too many statically nested blocks",
+           "too complex", "cannot contain null bytes")
+
+
+def beyond_cpython_limits(error: BaseException) -> bool:
+    """Whether ``error`` (from ``ast.parse``) is one of CPython's limits rather than grammar it does not know."""
+    if isinstance(error, (RecursionError, MemoryError)):
+        return True
+    message = getattr(error, "msg", None) or str(error)
+    return any(limit in message for limit in _LIMITS)
 
 
 def verify_with_stand_ins(result: str, original: str, insertions: Sequence[markers.Insertion], newline: str) -> None:
@@ -136,6 +156,12 @@ def _occurrences(text: str, part: str, most: int) -> list[int]:
     return found
 
 
+#: CPython refuses a 100th level of indentation. Each level takes at least one
+#: character, so a block whose indentation and own nesting take fewer
+#: characters than this cannot reach it, wherever it is put.
+_SAFE_DEPTH = 99
+
+
 @functools.lru_cache(maxsize=64)  # the same blocks in every file of a run
 def _stand_in(indent: str, body: tuple[str, ...], newline: str) -> Optional[str]:
     """A block's lines as inserted, if ``pass`` at ``indent`` may stand in for them.
@@ -147,6 +173,8 @@ def _stand_in(indent: str, body: tuple[str, ...], newline: str) -> Optional[str]
     code = [line for line in body if line.strip()]
     if not code or code[0][:1].isspace():
         return None
+    if len(indent) + max(len(line) - len(line.lstrip()) for line in code) >= _SAFE_DEPTH:
+        return None  # the block's own nesting may cross CPython's limit where it goes: parse the result
     if any(line.lstrip().startswith(markers.SAVED) for line in code):
         return None
     try:

@@ -104,7 +104,7 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
             f"line {statement_lines(module, [init], clean)[id(init)][0]}: init() has its body on the 'def' line; "
             "put the body on lines of its own"
         )
-    indent = init.body.indent if init.body.indent is not None else module.default_indent
+    indent = markers.counted_indent(init.body.indent if init.body.indent is not None else module.default_indent)
     taken = _identifiers(module, clean)
     name = free_name(templates.HELPER_NAME, taken)
     # The fence leads the nested helper only above a definition: elsewhere a

@@ -243,8 +243,7 @@ class _Analyzer:
 
 def _indent_of(lines: list[str], line_number: int) -> str:
     line = lines[line_number - 1]
-    indent = line[: len(line) - len(line.lstrip(" \t\f"))]
-    return indent.rpartition("\f")[2]  # a form feed resets the column: what follows counts
+    return markers.counted_indent(line[: len(line) - len(line.lstrip(" \t\f"))])
 
 
 def _fixed_argv(call: cst.Call) -> bool:
@@ -356,7 +355,7 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
         wanted += [line for line, _, _ in analysis.anchors]
     lines_of = statement_lines(module, wanted, clean)
     lines = markers.split_lines(clean)
-    indent_unit = module.default_indent
+    indent_unit = markers.counted_indent(module.default_indent) or "    "
     name = free_name(templates.HELPER_NAME, analyzer.names | analyzer.imports.bound_names)
 
     # The block goes after the imports and the blank lines that follow them,

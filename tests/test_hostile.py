@@ -501,3 +501,55 @@ def test_a_syntax_error_names_the_line_to_fix(src: str, reason: str, tmp_path: P
     code, _, err = _run(capsys, "add", str(path))
     assert code == 123
     assert err.splitlines()[0] == f"{path}: cannot parse: {reason}"
+
+
+# --- 6. what CPython counts and refuses ---------------------------------------
+
+_FORM_FEED_TRAIN = "import argparse\n\ndef main():\n\x0c    parser = argparse.ArgumentParser()\n    return parser.parse_args()\n"
+_FORM_FEED_SCORE = "import json\n\n\ndef init():\n\x0c    global weights\n    weights = [0.5]\n\n\ndef run(raw):\n    return json.loads(raw)\n"
+
+
+@pytest.mark.parametrize("source", [_FORM_FEED_TRAIN, _FORM_FEED_SCORE], ids=["train", "score"])
+def test_a_form_feed_in_indentation_counts_as_cpython_counts_it(source: str, tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "script.py"
+    path.write_bytes(source.encode())
+    code, _, err = _run(capsys, "add", str(path))
+    assert code == 0, err
+    compile(path.read_bytes(), str(path), "exec")  # a form feed resets the column: no block repeats it
+    assert _run(capsys, "strip", str(path))[0] == 0
+    assert path.read_bytes() == source.encode()
+
+
+def _nested(depth: int) -> str:
+    lines = ["import argparse"] + [" " * level + "if True:" for level in range(depth)]
+    return "\n".join(lines + [" " * depth + "parser = argparse.ArgumentParser()",
+                              " " * depth + "args = parser.parse_args()"]) + "\n"
+
+
+@pytest.mark.parametrize(
+    ("source", "reason"),
+    [
+        pytest.param(_nested(99), "cannot instrument: Python would refuse the file with the added lines "
+                     "(too many levels of indentation)", id="flags-block-past-the-indentation-limit"),
+        pytest.param(_nested(1) + "x = " + "(" * 500 + "1" + ")" * 500 + "\n",
+                     "cannot parse: too many nested parentheses (line 5, column 205)", id="500-parentheses"),
+        pytest.param(_nested(1) + "# \0\n", "cannot parse: source code string cannot contain null bytes",
+                     id="nul-byte"),
+    ],
+)
+def test_what_cpython_would_refuse_is_refused(source: str, reason: str, tmp_path: Path,
+                                              capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(source)
+    code, _, err = _run(capsys, "add", str(path))
+    assert (code, err.splitlines()[0]) == (123, f"{path}: {reason}")
+    assert path.read_text() == source
+
+
+def test_a_parser_as_deep_as_cpython_allows_still_gets_its_flags(tmp_path: Path,
+                                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "train.py"
+    path.write_text(_nested(98))
+    assert _run(capsys, "add", str(path))[0] == 0
+    compile(path.read_text(), str(path), "exec")
