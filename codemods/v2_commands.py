@@ -23,7 +23,7 @@ import posixpath
 import re
 import shlex
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 from instrument.codemods.options import Options, validate_host, validate_port, validate_ranks, validate_timeout
 # Re-exported: callers read commands through this module.
@@ -304,6 +304,33 @@ def entry(command: str) -> Optional[Entry]:
                        if command[words[k].start : words[k].end] == "--"), words[-1].end)
         found.append(Entry(simple, script, module, folder, at, unresolved=_unresolved(script, module)))
     return _preferred(found) if found else None
+
+
+#: ``code:`` values that name no local folder (an asset, a datastore, a repository).
+_REMOTE_CODE = ("azureml:", "http:", "https:", "git+", "wasbs:", "abfss:", "adl:", "gs:", "s3:")
+
+
+def entry_files(code: Any, entry: Entry) -> tuple[tuple[str, ...], Optional[str]]:
+    """(the paths, relative to the definition's folder, the entry's file may be at; why none can be
+    named): the ``code:`` folder joined with the command's script, module and ``cd`` folder."""
+    if entry.unresolved is not None:
+        return (), entry.unresolved
+    if entry.folder is None:
+        return (), f"the command changes folder (cd) before running {entry.name} in a way that cannot be followed"
+    if code is None:
+        return (), f"the definition has no code: folder, so {entry.name} is not uploaded with it"
+    if not isinstance(code, str) or not code.strip() or "${{" in code:
+        return (), f"code: {code!s} is not a folder named in the file"
+    code = code[len("file:"):] if code.startswith("file:") else code
+    if code.lower().startswith(_REMOTE_CODE) or "://" in code:
+        return (), f"code: {code} is not a local folder"
+    code = code.rstrip("/") or "/"
+    if code.lower().endswith(".py"):  # code: names the script itself
+        named = [path for path in entry.candidates() if path == posixpath.basename(code)]
+        if not named:
+            return (), f"code: {code} uploads that one file, not {entry.name}"
+        return (posixpath.normpath(code),), None
+    return tuple(posixpath.normpath(posixpath.join(code, path)) for path in entry.candidates()), None
 
 
 def entries(command: str) -> int:

@@ -223,33 +223,6 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
     return True
 
 
-#: ``code:`` values that name no local folder (an asset, a datastore, a repository).
-_REMOTE_CODE = ("azureml:", "http:", "https:", "git+", "wasbs:", "abfss:", "adl:", "gs:", "s3:")
-
-
-def entry_files(code: Any, entry: v2_commands.Entry) -> tuple[tuple[str, ...], Optional[str]]:
-    """(the paths, relative to the definition's folder, the entry's file may be at; why none can be
-    named): the ``code:`` folder joined with the command's script, module and ``cd`` folder."""
-    if entry.unresolved is not None:
-        return (), entry.unresolved
-    if entry.folder is None:
-        return (), f"the command changes folder (cd) before running {entry.name} in a way that cannot be followed"
-    if code is None:
-        return (), f"the definition has no code: folder, so {entry.name} is not uploaded with it"
-    if not isinstance(code, str) or not code.strip() or "${{" in code:
-        return (), f"code: {code!s} is not a folder named in the file"
-    code = code[len("file:"):] if code.startswith("file:") else code
-    if code.lower().startswith(_REMOTE_CODE) or "://" in code:
-        return (), f"code: {code} is not a local folder"
-    code = code.rstrip("/") or "/"
-    if code.lower().endswith(".py"):  # code: names the script itself
-        named = [path for path in entry.candidates() if path == posixpath.basename(code)]
-        if not named:
-            return (), f"code: {code} uploads that one file, not {entry.name}"
-        return (posixpath.normpath(code),), None
-    return tuple(posixpath.normpath(posixpath.join(code, path)) for path in entry.candidates()), None
-
-
 def unavailable(builder: Builder, path: str) -> Optional[str]:
     """Why the runner found a file this definition names cannot be instrumented, or None."""
     return dict(builder.options.unavailable).get(path)
@@ -261,7 +234,7 @@ def plan_entry(builder: Builder, holder: CommentedMap, entry: v2_commands.Entry,
     if entry.count > 1:
         builder.note(key, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
                           "(the one named for training, else the last)")
-    paths, why = entry_files(holder.get("code"), entry)
+    paths, why = v2_commands.entry_files(holder.get("code"), entry)
     why = why or unavailable(builder, paths[0])
     if why:
         builder.note(key, f"entry {entry.name}: {why}; no debug flags on this command (the script could not "

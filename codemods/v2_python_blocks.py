@@ -26,7 +26,7 @@ def assemble_by_statement(edits, module: cst.Module, pure: list, job_label: str)
     """:func:`v2_python_rewrite.assemble`, each changed statement rewritten and generated alone."""
     from instrument.codemods.v2_python_rewrite import _Rewriter, _block_indent
 
-    plan_extra = dict(notes=edits.notes, companions=edits.companions)
+    plan_extra = dict(notes=edits.notes, companions=edits.companions, entries=edits.entries)
     if not edits.statements and not pure:
         return Plan(reason="no job command to add debug flags to", **plan_extra)
     places: Positions = edits.analysis.positions

@@ -16,6 +16,7 @@ import libcst as cst
 
 from instrument.codemods import v2_commands, v2_strings, v2_take_over
 from instrument.codemods.errors import InstrumentError
+from instrument.codemods.kinds.base import Companion
 from instrument.codemods.v2_python import ENVIRONMENT, JobDef, keyword, string_value
 
 INSTALL = "pip install debugpy && "
@@ -89,6 +90,8 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
         edits.note(expression, "the command runs no Python entry script; left as it is")
         return False
     at, flags = placed
+    if not _entry(edits, job, expression, command):
+        return False
     install = _environment(edits, job) and edits.options.install_debugpy
     if expression in done:
         return True  # a command bound to one name and used by several jobs
@@ -100,6 +103,31 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
     if not edits.touch(expression, edits.label_job):
         return False
     edits.nodes.update(replaced)
+    edits.entries += 1
+    return True
+
+
+def _entry(edits, job: JobDef, expression, command: str) -> bool:
+    """The job's entry script as a companion (``code=`` joined with the command's script); False,
+    with a note, when the command must not get the flags (the script could not take them)."""
+    entry = v2_commands.entry(command)
+    if entry is None:
+        return False
+    code = keyword(job.call, "code")
+    where = edits.analysis.text_of(code.value, job.function) if code is not None else None
+    if code is not None and where is None:
+        paths, why = (), "code= is not a path written in this file"
+    else:
+        paths, why = v2_commands.entry_files(where, entry)
+    why = why or dict(edits.options.unavailable).get(paths[0])
+    if entry.count > 1:
+        edits.note(expression, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
+                               "(the one named for training, else the last)")
+    if why:
+        edits.note(expression, f"entry {entry.name}: {why}; no debug flags on this command (the script could not "
+                               "take them)")
+        return False
+    edits.companions.append(Companion(paths[0], "train", entry=True, alternatives=paths[1:]))
     return True
 
 

@@ -68,6 +68,7 @@ class _Edits:
         self.statements: dict = {}  # original statement -> label
         self.notes: list[Note] = []
         self.companions: list[Companion] = []
+        self.entries = 0  # job commands that carry the flags
         self.service_class: str | None = None
         self.taken: dict = {}  # --take-over: original string node -> the node without hand-written debug arguments
         self.taken_expressions: set = set()

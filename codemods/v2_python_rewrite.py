@@ -61,7 +61,7 @@ def _block_indent(body: list[str]) -> str:
 
 def assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     """The plan: each run of changed statements becomes one block replacing its lines."""
-    plan_extra = dict(notes=edits.notes, companions=edits.companions)
+    plan_extra = dict(notes=edits.notes, companions=edits.companions, entries=edits.entries)
     if not edits.statements and not pure:
         return Plan(reason="no job command to add debug flags to", **plan_extra)
     rewriter = _Rewriter(edits, edits.lines)

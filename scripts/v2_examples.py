@@ -21,13 +21,12 @@ import subprocess
 import sys
 import tempfile
 import warnings
-from dataclasses import replace
 from pathlib import Path
 
 from ruamel.yaml.comments import CommentedMap
 
 from instrument import graph, process
-from instrument.codemods import markers, v2_commands, v2_plan, yaml_text
+from instrument.codemods import markers, v2_commands, yaml_text
 from instrument.codemods.options import Options
 
 JOB_SCHEMAS = ("commandjob", "sweepjob", "pipelinejob")
@@ -231,7 +230,7 @@ def flagged_entries(path: Path, flags: str) -> list:
             if not isinstance(inner, CommentedMap) or flags not in str(inner.get("command", "")):
                 continue
             entry = v2_commands.entry(str(inner["command"]))
-            paths, _ = v2_plan.entry_files(inner.get("code"), entry) if entry else ((), None)
+            paths, _ = v2_commands.entry_files(inner.get("code"), entry) if entry else ((), None)
             located = [path.parent / p for p in paths if (path.parent / p).is_file()]
             found.append(Path(os.path.normpath(located[0])) if located else None)
     return found

@@ -167,10 +167,14 @@ def test_cli_add_names_the_kind_and_edits_the_jobs_not_the_script(tmp_path):
     case = next(p.values[0] for p in CASES if p.values[0].name == "single_command")
     script = tmp_path / "submit.py"
     script.write_bytes(case.before)
+    (tmp_path / "src").mkdir()
+    entry = tmp_path / "src" / "main.py"
+    entry.write_text("import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_known_args()\n")
     done = subprocess.run([sys.executable, "-m", "instrument", "add", "-v", str(script)], capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert f"instrumented {script} (sdk_job)" in done.stderr  # the report goes to stderr
+    assert f"instrumented {entry} (entry of submit.py) (train)" in done.stderr
     assert f"{script}:14:5: note: environment is a reference" in done.stderr
     assert script.read_bytes() == case.after
     # The submission script itself does not wait for a debugger.
@@ -208,7 +212,7 @@ def test_files_without_job_definitions_are_left_alone_with_a_reason(source, reas
 @pytest.mark.parametrize(
     "source",
     [
-        pytest.param("def command(**kw):\n    return kw\n\njob = command(command='python train.py')\n", id="own_function_named_command"),
+        pytest.param("def command(**kw):\n    return kw\n\njob = command(code='.', command='python train.py')\n", id="own_function_named_command"),
         pytest.param("# from azure.ai.ml import command\nprint('azure.ai.ml')\n", id="mentioned_in_comment_and_string"),
         pytest.param("from azureml.core import Run\nrun = Run.get_context()\n", id="sdk_v1_run_context"),
     ],

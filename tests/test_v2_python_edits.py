@@ -97,7 +97,7 @@ def test_component_of_a_pipeline_kept_elsewhere_is_not_deterministic():
 def test_settings_of_a_pipeline_job_built_from_pipeline_job_class():
     source = (
         "from azure.ai.ml.entities import PipelineJob\nfrom azure.ai.ml import command\n"
-        "job = PipelineJob(jobs={'train': command(command='python t.py', environment='azureml:e@latest')})\n"
+        "job = PipelineJob(jobs={'train': command(code='.', command='python t.py', environment='azureml:e@latest')})\n"
     )
     text, scope = added(source, steps=("train",))
     assert scope["job"].settings.force_rerun is True
@@ -135,6 +135,6 @@ def test_take_over_replaces_hand_written_flags(command, expected):
 
 
 def test_take_over_of_flags_spread_over_expressions_is_refused_with_a_note():
-    source = SCRIPT + "port = '5679'\njob = command(command='python t.py --remote_debug_port ' + port, environment='e')\n"
+    source = SCRIPT + "port = '5679'\njob = command(code='.', command='python t.py --remote_debug_port ' + port, environment='e')\n"
     outcome = process_bytes(Job(ADD, options=add_options(take_over=True)), source.encode(), "submit.py")
     assert not outcome.changed and any("spread over expressions" in note for note in outcome.notes)

@@ -73,31 +73,31 @@ SHAPES = [
                  True, id="tabs"),
     pytest.param(_HEAD + "job = command(  # the job\n    # the entry\n    command='python t.py'  # here\n    ,\n)\n",
                  True, id="comments_inside_the_call"),
-    pytest.param(_HEAD + "N = 3\njob = command(command=f'python t.py --n {N} --d ${{{{inputs.d}}}}', code='.')\n",
+    pytest.param(_HEAD + "N = 3\njob = command(code='.', command=f'python t.py --n {N} --d ${{{{inputs.d}}}}', code='.')\n",
                  True, id="f_string"),
-    pytest.param(_HEAD + "job = command(command=('python t.py '\n    '--a 1'), code='.')\n", True,
+    pytest.param(_HEAD + "job = command(code='.', command=('python t.py '\n    '--a 1'), code='.')\n", True,
                  id="parenthesised_concatenation"),
     pytest.param("from azure.ai.ml import command as c\nline = 'python t.py'\njob = c(command=line, code='é')\n",
                  True, id="alias_and_bound_command"),
-    pytest.param("import azure.ai.ml as aml\nx = 1; job = aml.command(command='python t.py')\n", True, id="two_statements_a_line"),
+    pytest.param("import azure.ai.ml as aml\nx = 1; job = aml.command(code='.', command='python t.py')\n", True, id="two_statements_a_line"),
     pytest.param(_HEAD + "from azure.ai.ml import dsl, load_component\nprep = load_component('./prep.yml')\n\n\n"
-                 "@dsl.pipeline(compute='cpu')\ndef pipe(d):\n    step = command(command='python t.py')(d=d)\n"
+                 "@dsl.pipeline(compute='cpu')\ndef pipe(d):\n    step = command(code='.', command='python t.py')(d=d)\n"
                  "    return {'out': step.outputs.o}\n\n\npj = pipe(Input(path='.'))\npj.settings.default_compute = 'c'\n",
                  True, id="dsl_pipeline"),
     pytest.param("from azure.ai.ml import command\nfrom azure.ai.ml.entities import Environment\n"
                  "env = Environment(image='i', conda_file={'dependencies': ['python=3.10', {'pip': ['numpy']}]})\n"
-                 "job = command(command='python t.py', environment=env, services={'a': 1})\n", True, id="conda_dict"),
-    pytest.param("from azure.ai.ml import command, load_component\nc = 1\njobs = {'a': command(command='python a.py', "
-                 "name='a') if c else load_component('./b.yml'), 'b': command(command='python b.py')}\n",
+                 "job = command(code='.', command='python t.py', environment=env, services={'a': 1})\n", True, id="conda_dict"),
+    pytest.param("from azure.ai.ml import command, load_component\nc = 1\njobs = {'a': command(code='.', command='python a.py', "
+                 "name='a') if c else load_component('./b.yml'), 'b': command(code='.', command='python b.py')}\n",
                  True, id="conditional_expression"),
-    pytest.param(_HEAD + "make = lambda a=command(command='python a.py'), /, b=command(command='python b.py'): (a, b)\n",
+    pytest.param(_HEAD + "make = lambda a=command(code='.', command='python a.py'), /, b=command(code='.', command='python b.py'): (a, b)\n",
                  True, id="lambda_defaults_positional_only"),
-    pytest.param(_HEAD + "for command_line in ['python a.py', 'python b.py']:\n    job = command(command=command_line)\n",
+    pytest.param(_HEAD + "for command_line in ['python a.py', 'python b.py']:\n    job = command(code='.', command=command_line)\n",
                  True, id="a_header_naming_but_not_calling"),
-    pytest.param(_HEAD + "if True: job = command(command='python t.py')\n", False, id="one_line_suite"),
-    pytest.param(_HEAD + "for job in [command(command='python t.py')]:\n    pass\n", False, id="compound_header"),
+    pytest.param(_HEAD + "if True: job = command(code='.', command='python t.py')\n", False, id="one_line_suite"),
+    pytest.param(_HEAD + "for job in [command(code='.', command='python t.py')]:\n    pass\n", False, id="compound_header"),
     pytest.param("from azure.ai.ml import command, dsl\n@(\n    dsl.pipeline())\ndef f():\n    pass\n"
-                 "job = command(command='python t.py')\n", False, id="decorator_on_two_lines"),
+                 "job = command(code='.', command='python t.py')\n", False, id="decorator_on_two_lines"),
 ]
 
 
@@ -140,7 +140,7 @@ def _last_swapped(text: str, old: str, new: str) -> str:
 
 @pytest.mark.parametrize("source", [
     _HEAD + _JOB,
-    "from azure.ai.ml import command, dsl\n\n\nclass Pipelines:\n\t@dsl.pipeline()\n\tdef p(self):\n\t\treturn command(command='python a.py')\n",
+    "from azure.ai.ml import command, dsl\n\n\nclass Pipelines:\n\t@dsl.pipeline()\n\tdef p(self):\n\t\treturn command(code='.', command='python a.py')\n",
 ], ids=["statement", "decorator"])
 def test_the_statement_way_refuses_a_rewritten_statement_that_does_not_parse(source):
     from instrument.codemods.errors import CodemodError

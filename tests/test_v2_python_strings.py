@@ -107,14 +107,14 @@ def test_expressions_that_are_not_editable_strings(source):
 
 HEADER = "from azure.ai.ml import command\n"
 NOOPS = [
-    pytest.param("job = command(command=' '.join(['python', 't.py']))\n", "not built from string literals", id="join"),
-    pytest.param("cmd = 'python a.py'\ncmd = 'python b.py'\njob = command(command=cmd)\n", "bound more than once", id="bound_twice"),
-    pytest.param("cmd = 'python a.py'\ncmd += ' --x'\njob = command(command=cmd)\n", "bound more than once", id="augmented"),
-    pytest.param("from settings import cmd\njob = command(command=cmd)\n", "bound elsewhere", id="imported_name"),
-    pytest.param("job = command(command='bash run.sh')\n", "runs no Python entry", id="no_entry"),
-    pytest.param("job = command(command='python t.py --remote_debug')\n", "already has hand-written debug arguments", id="hand_written"),
+    pytest.param("job = command(code='.', command=' '.join(['python', 't.py']))\n", "not built from string literals", id="join"),
+    pytest.param("cmd = 'python a.py'\ncmd = 'python b.py'\njob = command(code='.', command=cmd)\n", "bound more than once", id="bound_twice"),
+    pytest.param("cmd = 'python a.py'\ncmd += ' --x'\njob = command(code='.', command=cmd)\n", "bound more than once", id="augmented"),
+    pytest.param("from settings import cmd\njob = command(code='.', command=cmd)\n", "bound elsewhere", id="imported_name"),
+    pytest.param("job = command(code='.', command='bash run.sh')\n", "runs no Python entry", id="no_entry"),
+    pytest.param("job = command(code='.', command='python t.py --remote_debug')\n", "already has hand-written debug arguments", id="hand_written"),
     pytest.param("job = command(code='.')\n", "no command= string", id="no_command"),
-    pytest.param("if True: job = command(command='python t.py')\n", "compound statement", id="one_line_suite"),
+    pytest.param("if True: job = command(code='.', command='python t.py')\n", "compound statement", id="one_line_suite"),
 ]
 
 
@@ -128,14 +128,14 @@ def test_jobs_left_alone_say_why(body, note):
 
 
 def test_single_braced_placeholder_in_fstring_is_noted():
-    source = (HEADER + "n = 1\njob = command(command=f'python t.py --d ${{inputs.d}} --n {n}')\n").encode()
+    source = (HEADER + "n = 1\njob = command(code='.', command=f'python t.py --d ${{inputs.d}} --n {n}')\n").encode()
     outcome = process_bytes(Job(ADD), source, "submit.py")
     assert outcome.changed
     assert any("single braces" in line for line in outcome.notes)
 
 
 def test_shared_command_name_is_edited_once():
-    source = HEADER + "cmd = 'python t.py'\na = command(command=cmd)\nb = command(command=cmd)\n"
+    source = HEADER + "cmd = 'python t.py'\na = command(code='.', command=cmd)\nb = command(code='.', command=cmd)\n"
     outcome = process_bytes(Job(ADD), source.encode(), "submit.py")
     text = outcome.output.decode()
     assert text.count("--remote_debug_port") == 1
@@ -145,7 +145,7 @@ def test_shared_command_name_is_edited_once():
 
 
 def test_name_bound_in_the_same_function_wins_over_module_level():
-    source = HEADER + "cmd = 'python module_level.py'\n\ndef build():\n    cmd = 'python local.py'\n    return command(command=cmd)\n"
+    source = HEADER + "cmd = 'python module_level.py'\n\ndef build():\n    cmd = 'python local.py'\n    return command(code='.', command=cmd)\n"
     text = process_bytes(Job(ADD), source.encode(), "submit.py").output.decode()
     scope: dict = {}
     exec(compile(text, "submit.py", "exec"), scope)
