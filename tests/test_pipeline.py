@@ -7,6 +7,8 @@ Experiment, which need a workspace, get stand-ins).
 
 from __future__ import annotations
 
+import shutil
+
 import ast
 import json
 
@@ -245,12 +247,25 @@ def test_errors_are_one_line_reasons(source, message):
 # -- the command line ----------------------------------------------------------
 
 def test_cli_options_reach_the_steps(tmp_path, capsys):
+    shutil.copytree(SEED.folder, tmp_path, dirs_exist_ok=True)  # the step's script beside it
     path = tmp_path / "pipeline.py"
     path.write_bytes(SEED.before)
+    script = tmp_path / "code" / "step1" / "train.py"
+    original_script = script.read_bytes()
     assert main(["add", "-q", "--client-ip", "10.3.0.5", "--step", "train_step", "--port", "5679", str(path)]) == 0
     text = path.read_text()
     assert "'--remote_debug_client_ip', '10.3.0.5', '--remote_debug_port', 5679]" in text.replace('"', "'")
+    assert b"_instrument_remote_debug" in script.read_bytes()  # the step's entry script, brought along
     assert main(["strip", "-q", str(path)]) == 0
+    assert path.read_bytes() == SEED.before and script.read_bytes() == original_script
+
+
+def test_a_step_whose_script_is_missing_gets_no_debug_arguments(tmp_path, capsys):
+    path = tmp_path / "pipeline.py"
+    path.write_bytes(SEED.before)
+    assert main(["add", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert "its script code/step1/train.py: there is no such file" in err and "no debug arguments for this step" in err
     assert path.read_bytes() == SEED.before
 
 

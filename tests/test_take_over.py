@@ -8,6 +8,8 @@ Table-driven from the fixtures made with ``"options": {"take_over": true}``
 
 from __future__ import annotations
 
+import shutil
+
 import ast
 import os
 import socket
@@ -93,6 +95,7 @@ def test_without_take_over_the_refusal_names_the_option(case):
 
 @pytest.mark.parametrize("case", ALL)
 def test_the_diff_shows_exactly_what_goes(case, tmp_path, capsys):
+    shutil.copytree(case.folder, tmp_path, dirs_exist_ok=True)  # the scripts its jobs run, beside it
     path = tmp_path / "x.py"
     path.write_bytes(case.before)
     flags = ["--take-over"] + [f"--client-ip={ip}" for ip in [case.meta["options"].get("client_ip")] if ip]

@@ -18,9 +18,9 @@ def detect(text: str, module: cst.Module) -> bool:
 
 
 def plan(text, module, options):
-    from instrument.codemods import pipeline
+    from instrument.codemods import pipeline, pipeline_entries
 
-    return pipeline.plan(text, module, options)
+    return pipeline_entries.with_entries(pipeline.plan, text, module, options)
 
 
 def verify(result, clean, plan):
