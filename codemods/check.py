@@ -46,27 +46,20 @@ import fnmatch
 import io
 import re
 import tokenize
-import unicodedata
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from instrument.codemods import check_commands, check_names, grammar, markers
-from instrument.codemods.check_names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (DEBUG_CALLS: the public table)
+from instrument.codemods import grammar, markers
+from instrument.codemods.check_names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (the public tables)
+from instrument.codemods.check_prefilter import could_have_findings, could_have_findings_text  # noqa: F401
 from instrument.codemods.errors import CodemodError
 
 BLOCK_MESSAGE = "instrument block (remove with `instrument strip`)"
 ALLOW_COMMENT = "# instrument: allow"
 
-# Any of these must occur in a file for it to hold a finding: a call needs its
-# module's name somewhere (an import, a string), a block its fence, a step
-# argument the flag.
-_CALL_NEEDLES = (*MODULE_NAMES, check_commands.REMOTE_DEBUG_FLAG)
-_PYTHON_NEEDLES = (*_CALL_NEEDLES, markers.BEGIN)
-_YAML_NEEDLES = tuple(n.encode() for n in (check_commands.DEBUG_PORT_VARIABLE, markers.BEGIN))
-_YAML_COMMAND_NEEDLES = tuple(n.encode() for n in (*MODULE_NAMES, check_commands.REMOTE_DEBUG_FLAG))
 _ALLOW_RE = re.compile(r"#\s*instrument:\s*allow(?![\w-])")
 _MARKER_LINE_RE = re.compile(r"^line (\d+): ")
-_COOKIE_RE = re.compile(rb"^[ \t\f]*#[^\r\n]*?coding[:=]", re.MULTILINE)
+
 
 @dataclass(frozen=True)
 class Finding:
@@ -76,50 +69,6 @@ class Finding:
     #: The qualified name of a debug call (what ``allow`` patterns match);
     #: empty for an instrument block.
     name: str = ""
-
-
-def could_have_findings(data: bytes, yaml: bool = False) -> bool:
-    """Cheap pre-test on raw bytes: False means no finding is possible.
-
-    Most files are ASCII, without a coding line: there a byte search is the
-    search of the text Python reads. A file with other bytes, or a coding
-    line, is decoded and its identifiers normalised first (as Python's
-    parser does), so ``# coding: utf-7`` or fullwidth letters hide nothing.
-    A file Python cannot decode cannot run, so it holds no finding.
-    """
-    if yaml:  # UTF-8 only, and YAML does not normalise: the bytes are the text
-        return any(needle in data for needle in _YAML_NEEDLES) or (
-            b"command" in data and any(needle in data for needle in _YAML_COMMAND_NEEDLES)
-        )
-    if any(needle.encode() in data for needle in _PYTHON_NEEDLES):
-        return True
-    if data.isascii() and not _COOKIE_RE.search(data, 0, _cookie_span(data)):
-        return False
-    try:
-        text = _decode_python(data)
-    except (UnicodeDecodeError, ValueError, LookupError):
-        return False  # Python cannot read it either: it runs nothing
-    return _mentions(text, _PYTHON_NEEDLES)
-
-
-def _cookie_span(data: bytes) -> int:
-    """Where the first two lines end (PEP 263 looks no further)."""
-    end = data.find(b"\n")
-    end = data.find(b"\n", end + 1) if end >= 0 else -1
-    return len(data) if end < 0 else end
-
-
-def _decode_python(data: bytes) -> str:
-    from instrument import files
-
-    return files.decode(data).text
-
-
-def _mentions(text: str, needles: Sequence[str]) -> bool:
-    """Whether ``text``, read as Python reads identifiers (NFKC), holds a needle."""
-    if any(needle in text for needle in needles):
-        return True
-    return not text.isascii() and any(needle in unicodedata.normalize("NFKC", text) for needle in needles)
 
 
 def _block_lines(source: str, yaml: bool = False) -> tuple[list[Finding], set[int]]:
@@ -191,29 +140,45 @@ def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[F
     ``module`` may be passed when the caller has already parsed ``source``
     with :func:`ast.parse`; any other tree (a LibCST one) is not used.
     """
-    if not _mentions(source, MODULE_NAMES):
+    if not could_have_findings_text(source):
         return []
     tree = module if isinstance(module, ast.Module) else parse(source)
     return [f for f in _findings(source, tree, _block_lines(source)[1]) if not f.name.endswith("PythonScriptStep")]
 
 
 def _findings(source: str, tree: ast.Module, in_blocks: set[int]) -> list[Finding]:
-    table, calls = check_names.imports_and_calls(tree)
-    found = []
-    for node in calls:
-        if node.lineno in in_blocks:
+    from instrument.codemods.check_sinks import Finder
+
+    found: dict[tuple[int, str], tuple[int, int, int, str, str]] = {}
+    for node, name, message in Finder(tree, source).findings():
+        line = getattr(node, "lineno", 1)
+        if line in in_blocks:
             continue
-        for name, message in check_names.call_findings(node, table):
-            found.append((node.lineno, node.col_offset, node.end_lineno or node.lineno, name, message))
+        key = (line, name)  # a value passed on and the call it is passed to: one finding
+        entry = (line, getattr(node, "col_offset", 0), getattr(node, "end_lineno", None) or line, name, message)
+        if key not in found or entry < found[key]:
+            found[key] = entry
     if not found:
         return []  # the common case for instrumented files: every call is in a block
     allowed = _allow_comment_lines(source)
     lines = markers.split_lines(source)
     findings = []
-    for line, offset, end_line, name, message in sorted(found):
+    for line, offset, end_line, name, message in sorted(found.values()):
         if not allowed.intersection(range(line, end_line + 1)):
             findings.append(Finding(line, _column(lines, line, offset), message, name))
     return findings
+
+
+def code_findings(code: str) -> list[Finding]:
+    """The findings in a piece of code that something runs (``exec``, ``python -c``); none
+    when it is not Python, or holds nothing a finding needs."""
+    if not could_have_findings_text(code):
+        return []
+    try:
+        tree = ast.parse(code)
+        return _findings(code, tree, set())
+    except (SyntaxError, ValueError, RecursionError, MemoryError):
+        return []
 
 
 def _is_allowed(finding: Finding, allow: Sequence[str]) -> bool:
@@ -224,7 +189,7 @@ def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     """Every finding in a Python source, in line order."""
     blocks, in_blocks = _block_lines(source)
     calls = []
-    if _mentions(source, _CALL_NEEDLES):
+    if could_have_findings_text(source):
         try:
             found = _findings(source, parse(source), in_blocks)
         except RecursionError:
@@ -245,9 +210,10 @@ def check_text(source: str) -> list[Finding]:
 
 
 def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
-    """Every instrument block in a YAML file, and every job ``command:`` that
-    starts a debugger or passes ``--remote_debug`` and every
-    ``AZUREML_DEBUG_PORT`` outside them.
+    """Every instrument block in a YAML file, and, read as Azure ML reads the file
+    (:mod:`check_yaml`), every ``command:`` that starts a debugger or passes
+    ``--remote_debug`` and every debug variable in ``environment_variables:``
+    outside them.
 
     A YAML file that does not load cannot be run as a job either: only its
     blocks are reported.
@@ -255,23 +221,23 @@ def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     blocks, in_blocks = _block_lines(source, yaml=True)
     if not could_have_findings(source.encode("utf-8", "surrogatepass"), yaml=True):
         return blocks
-    from instrument.codemods.errors import InstrumentError
-    from instrument.codemods.yaml_text import load
+    from instrument.codemods import check_yaml as reader
 
     try:
-        document = load(source)
-    except InstrumentError:
+        found_values = reader.yaml_findings(source)
+    except (reader.LoadError, RecursionError):
         return blocks
     lines = markers.split_lines(source)
     found = []
-    for line, col, message, needle in check_commands.yaml_findings(document):
-        if needle:  # the line of the value that holds the flag (a block scalar spans lines)
-            at = next((i for i in range(line, len(lines)) if needle in lines[i]), line)
-            if at != line:
-                line, col = at, lines[at].index(needle)
+    for line, col, message in found_values:
         if line + 1 in in_blocks or (line < len(lines) and _ALLOW_RE.search(lines[line])):
             continue
         finding = Finding(line + 1, col + 1, message, "azureml.job.command")
         if not _is_allowed(finding, allow):
             found.append(finding)
     return sorted(blocks + found, key=lambda f: (f.line, f.col))
+
+
+def allowed_line(line: str) -> bool:
+    """Whether a line of a shell script or Dockerfile carries ``# instrument: allow``."""
+    return bool(_ALLOW_RE.search(line))

@@ -1,26 +1,48 @@
-"""Debuggers started from command lines: ``python -m debugpy --listen`` run by
-``subprocess``/``os.system``, and Azure ML job definitions in YAML whose
-``command:`` starts a debugger or passes ``--remote_debug``, or whose
-``environment_variables:`` set ``AZUREML_DEBUG_PORT``.
+"""Debuggers started from command lines, for ``instrument check``.
 
-Commands are read as the shell would split them (:func:`shlex.split`), so a
-mention in a comment, an ``echo`` or a help text outside these keys and calls
-is not a finding, and ``python -m debugpy`` in any spelling of its arguments
-(a string, a list, ``-mdebugpy``) is.
+A command line reaches a debugger by running one (``python -m debugpy
+--listen``, the ``debugpy`` console script), by running code that starts one
+(``python -c "import debugpy; ..."``, ``bash -c "..."``, ``$(...)``), by
+passing the instrument recipe's ``--remote_debug`` flag to a job's script, or
+by exporting a variable that makes a server or ``breakpoint()`` reach one
+(``AZUREML_DEBUG_PORT``, ``PYTHONBREAKPOINT=remote_pdb.set_trace``).
+
+Commands are read as bash reads them (:mod:`shell_tokens`: quotes removed,
+control operators, redirects, comments), one simple command at a time, so a
+mention in a comment, an ``echo`` or a ``pip install debugpy`` is not a
+finding. Code given to ``-c`` is checked as Python
+(:func:`instrument.codemods.check.code_findings`) and as a shell command when
+the program is a shell or not known.
 """
 
 from __future__ import annotations
 
+import posixpath
+import re
 import shlex
-from typing import Any, Iterator, Optional, Sequence
+from typing import Iterator, Optional, Sequence
+
+from instrument.codemods.shell_tokens import COMMENT, OPERATOR, REDIRECT, tokenize
 
 #: Modules that, run with ``python -m``, make the process reachable by a debugger.
-DEBUGGER_MODULES = ("debugpy", "ptvsd")
+DEBUGGER_MODULES = ("debugpy", "ptvsd", "pydevd", "pydevd_pycharm", "remote_pdb", "web_pdb", "madbg")
+#: Console scripts that start a debug listener (debugpy 1.8 installs ``bin/debugpy``).
+DEBUGGER_SCRIPTS = frozenset({"debugpy", "madbg", "pydevd"})
+#: Modules whose functions make ``breakpoint()`` listen on the network when PYTHONBREAKPOINT names them.
+NETWORK_DEBUGGERS = DEBUGGER_MODULES
 #: The job flag of the instrument recipe: a job passing it waits for a debugger.
 REMOTE_DEBUG_FLAG = "--remote_debug"
 #: azmlinfsrv connects every worker to a debugger when this is set.
 DEBUG_PORT_VARIABLE = "AZUREML_DEBUG_PORT"
-_DEBUGGER_FLAGS = ("--listen", "--connect", "--wait-for-client", "--host", "--port")
+BREAKPOINT_VARIABLE = "PYTHONBREAKPOINT"
+_DEBUGGER_FLAGS = ("--listen", "--connect", "--wait-for-client", "--host", "--port", "--pid")
+_SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "busybox"})
+#: Programs that run the command given after their own options.
+_WRAPPERS = frozenset({"env", "exec", "nohup", "sudo", "time", "nice", "command", "builtin", "stdbuf", "timeout",
+                       "setsid", "ionice", "taskset", "xargs", "eval", "then", "do", "else", "!", "{", "("})
+_PYTHON_RE = re.compile(r"(?:python|pypy|pythonw)[\d.]*(?:\.exe)?$|py$")
+_ASSIGNMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
+_MAX_DEPTH = 8
 
 
 def tokens(command: str) -> list[str]:
@@ -53,35 +75,146 @@ def remote_debug_flag(words: Sequence[str]) -> bool:
 
 def command_message(words: Sequence[str]) -> Optional[str]:
     """Why a command that runs in a job must not ship, or None."""
-    started = debugger_command(words)
-    if started is not None:
-        return f"`{started}` starts a debugger"
-    if remote_debug_flag(words):
-        return f"`{REMOTE_DEBUG_FLAG}` in a job command starts the script in debug mode"
+    found = argv_findings(words)
+    return found[0] if found else None
+
+
+def variable_message(name: str, value: Optional[str]) -> Optional[str]:
+    """Why exporting ``name`` (with ``value``, None: not known) must not ship, or None."""
+    if name == DEBUG_PORT_VARIABLE:
+        return f"{DEBUG_PORT_VARIABLE} makes the inference server connect to a debugger"
+    if name == BREAKPOINT_VARIABLE and value is not None:
+        target = value.strip().rsplit(".", 1)[0]
+        if any(target == m or target.startswith(m + ".") for m in NETWORK_DEBUGGERS):
+            return f"{BREAKPOINT_VARIABLE}={value.strip()} makes breakpoint() open a network debugger"
     return None
 
 
-def yaml_findings(document: Any) -> Iterator[tuple[int, int, str, str]]:
-    """(0-based line, 0-based column, message, text to find on the line) for a
-    loaded (round-trip) YAML document: every ``command:`` (a job, a component,
-    a pipeline's jobs) and every ``environment_variables:``, at any depth."""
-    from ruamel.yaml.comments import CommentedMap, CommentedSeq
+def _program(words: Sequence[str]) -> int:
+    """The index of the word naming the program a simple command runs (after assignments and wrappers)."""
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if _ASSIGNMENT_RE.match(word) or word.startswith("-") or word.isdigit():
+            index += 1
+        elif posixpath.basename(word) in _WRAPPERS:
+            index += 1
+        else:
+            return index
+    return len(words)
 
-    stack = [document]
-    while stack:
-        node = stack.pop()
-        if isinstance(node, CommentedMap):
-            for key, value in node.items():
-                if key == "command" and isinstance(value, str):
-                    message = command_message(tokens(value))
-                    if message is not None:
-                        line, col = node.lc.value(key)
-                        needle = "debugpy" if "debugpy" in message else "ptvsd" if "ptvsd" in message else REMOTE_DEBUG_FLAG
-                        yield line, col, f"command: {message}", needle
-                elif key == "environment_variables" and isinstance(value, CommentedMap) and DEBUG_PORT_VARIABLE in value:
-                    line, col = value.lc.key(DEBUG_PORT_VARIABLE)
-                    yield line, col, f"{DEBUG_PORT_VARIABLE} makes the inference server connect to a debugger", ""
-                if isinstance(value, (CommentedMap, CommentedSeq)):
-                    stack.append(value)
-        elif isinstance(node, CommentedSeq):
-            stack.extend(item for item in node if isinstance(item, (CommentedMap, CommentedSeq)))
+
+def _opened_groups(words: Sequence[str]) -> list[str]:
+    """The words with each optional group ``$[[--flag ${{inputs.x}}]]`` (one word) opened into its words."""
+    opened: list[str] = []
+    for word in words:
+        if word.startswith("$[[") and word.endswith("]]"):
+            opened += tokens(word[3:-2])
+        else:
+            opened.append(word)
+    return opened
+
+
+def argv_findings(words: Sequence[str], depth: int = 0) -> list[str]:
+    """Why one program's argument vector (an exec form, a simple command's words) must not ship."""
+    found: list[str] = []
+    if any(word.startswith("$[[") for word in words):
+        words = _opened_groups(words)
+    for word in words[: _program(words)]:
+        name, equals, value = word.partition("=")
+        message = variable_message(name, value) if equals and _ASSIGNMENT_RE.match(word) else None
+        if message:
+            found.append(message)
+    started = debugger_command(words)
+    if started is not None:
+        found.append(f"`{started}` starts a debugger")
+    program = _program(words)
+    for index, word in enumerate(words if started is None else ()):
+        if posixpath.basename(word) in DEBUGGER_SCRIPTS and (
+            index == program or (index + 1 < len(words) and words[index + 1].split("=", 1)[0] in _DEBUGGER_FLAGS)
+        ):
+            found.append(f"`{posixpath.basename(word)}` (the console script) starts a debugger")
+            break
+    if remote_debug_flag(words):
+        found.append(f"`{REMOTE_DEBUG_FLAG}` in a job command starts the script in debug mode")
+    if depth < _MAX_DEPTH and program < len(words):
+        found += _code_findings(words, program, depth)
+    for word in words:  # $(...) and `...` inside a word run commands too
+        for inner in re.findall(r"\$\((.*)\)|`([^`]*)`", word, re.DOTALL):
+            found += shell_findings(inner[0] or inner[1], depth + 1)
+    return found
+
+
+def _code_findings(words: Sequence[str], program: int, depth: int) -> list[str]:
+    """Findings in the code a program is given with ``-c`` (a shell's or Python's)."""
+    name = posixpath.basename(words[program])
+    shell = name in _SHELLS
+    python = bool(_PYTHON_RE.match(name))
+    for index in range(program + 1, len(words)):
+        word = words[index]
+        if word == "--" or not word.startswith("-") or word.startswith("--"):
+            if not python and not shell:
+                continue  # a launcher's own arguments (torchrun script.py ...): keep looking
+            break
+        code = None
+        if re.fullmatch(r"-[a-zA-Z]*c", word) and index + 1 < len(words):
+            code = words[index + 1]
+        elif word.startswith("-c") and len(word) > 2 and not shell:
+            code = word[2:]
+        if code is None:
+            continue
+        found = [] if python else [f"`{name} -c`: {m}" for m in shell_findings(code, depth + 1)]
+        if not shell:
+            from instrument.codemods.check import code_findings
+
+            found += [f"`{name} -c` code: {f.message}" for f in code_findings(code)]
+        return found
+    return []
+
+
+def simple_commands(command: str) -> Iterator[tuple[int, list[str]]]:
+    """(offset, words) of each simple command of a shell text, redirects and comments left out."""
+    words: list[str] = []
+    start = 0
+    skip = False
+    for token in tokenize(command):
+        if token.kind == COMMENT:
+            continue
+        if token.kind == OPERATOR:
+            if words:
+                yield start, words
+            words, skip = [], False
+        elif token.kind == REDIRECT:
+            skip = True  # its target is a file name, not an argument
+        elif skip:
+            skip = False
+        else:
+            if not words:
+                start = token.start
+            words.append(token.value)
+    if words:
+        yield start, words
+
+
+def located_shell_findings(command: str, depth: int = 0) -> list[tuple[int, str]]:
+    """(offset of the simple command, message) for each reason a shell text must not ship."""
+    if depth > _MAX_DEPTH:
+        return []
+    found: list[tuple[int, str]] = []
+    for start, words in simple_commands(command):
+        if words[0] in ("export", "declare", "typeset", "readonly", "local"):
+            messages = [m for w in words[1:] if not w.startswith("-") and (m := _assignment_message(w))]
+        else:
+            messages = argv_findings(words, depth)
+        found += [(start, message) for message in dict.fromkeys(messages)]
+    return found
+
+
+def shell_findings(command: str, depth: int = 0) -> list[str]:
+    """Why a shell text (a job's command, a script, a RUN) must not ship: one message per reason."""
+    return [message for _, message in located_shell_findings(command, depth)]
+
+
+def _assignment_message(word: str) -> Optional[str]:
+    name, equals, value = word.partition("=")
+    return variable_message(name, value if equals else None) if _ASSIGNMENT_RE.match(word) or not equals else None

@@ -1,27 +1,31 @@
-"""What a call in Python source means, for ``instrument check``: qualified
-names resolved through the module's imports, and the calls that start or
-reach a debugger.
+"""What a name or a value in Python source stands for, for ``instrument check``.
 
 Names are resolved as LibCST's ``QualifiedNameProvider`` would for imports,
 without its scope analysis (several parses' worth of time): a name bound by
 several imports may mean any of them, and a name bound by none means what it
-spells. Beyond imports: ``from debugpy import *`` binds debugpy's calls;
-``importlib.import_module("debugpy")``, ``__import__("debugpy")``,
-``sys.modules["debugpy"]`` and ``getattr(debugpy, "listen")`` stand for what
-they return; a plain assignment (``l = debugpy.listen``) makes an alias.
+spells. Beyond imports, the ways a module or a function travels as a value:
+``from debugpy import *``; ``importlib.import_module``, ``__import__``,
+``sys.modules[...]``, ``pkgutil.resolve_name("debugpy:listen")``,
+``getattr``/``operator.attrgetter``/``operator.methodcaller``,
+``vars(debugpy)["listen"]``, ``debugpy.__dict__["listen"]``,
+``globals()["debugpy"]`` and ``functools.partial`` stand for what they
+return; an assignment (``l = debugpy.listen``, ``self.dbg = debugpy``, a
+class attribute, a dict or list of them) makes an alias. Strings are read
+with :mod:`check_values`, so ``import_module("de" + "bugpy")`` is debugpy.
 """
 
 from __future__ import annotations
 
 import ast
-from typing import Iterator, Optional
+from typing import Optional
 
-from instrument.codemods import check_commands
+from instrument.codemods.check_values import Bindings
 
 _LISTEN = "opens a debug listener"
 _CONNECT = "connects out to a debugger"
 _WAIT = "waits for a debugger to attach"
 _BREAK = "breaks into an attached debugger"
+_NETWORK = "opens a debugger on the network"
 #: The calls that make a process reachable by (or reach out to) a debugger,
 #: with why each one is dangerous in production: the public names and the
 #: modules that implement them (``debugpy.server.api``, ptvsd's
@@ -44,53 +48,156 @@ DEBUG_CALLS = {
     "pydevd.settrace": _CONNECT,
     "pydevd_pycharm.settrace": _CONNECT,
 }
+#: Debuggers that only exist to be reached over the network: everything they
+#: define that is called (or passed on to be called) is a finding.
+NETWORK_DEBUGGERS = ("remote_pdb", "web_pdb", "madbg")
 #: Modules whose names a finding needs somewhere in the decoded source.
-MODULE_NAMES = ("debugpy", "ptvsd", "pydevd")
+MODULE_NAMES = ("debugpy", "ptvsd", "pydevd", "remote_pdb", "web_pdb", "madbg")
+#: The last parts of the debugger functions (what ``methodcaller("listen")`` names).
+DEBUG_ATTRIBUTES = frozenset(name.rsplit(".", 1)[1] for name in DEBUG_CALLS) | {"set_trace", "RemotePdb", "WebPdb"}
 #: Calls that return the module named by their first argument.
-_DYNAMIC_IMPORTS = frozenset({"importlib.import_module", "__import__", "builtins.__import__", "importlib.__import__"})
-#: Calls that run a module as ``python -m`` would.
-_RUN_MODULE = frozenset({"runpy.run_module", "runpy._run_module_as_main"})
-#: Calls that run a command line (a string for a shell, or a list of words).
-_SPAWN_CALLS = frozenset(
-    {f"subprocess.{name}" for name in ("run", "call", "check_call", "check_output", "Popen", "getoutput",
-                                       "getstatusoutput")}
-    | {f"os.{name}" for name in ("system", "popen", "execv", "execve", "execl", "execle", "execlp", "execlpe",
-                                 "execvp", "execvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe", "spawnv",
-                                 "spawnve", "spawnvp", "spawnvpe", "posix_spawn", "posix_spawnp")}
-    | {"asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "pty.spawn"}
-)
+DYNAMIC_IMPORTS = frozenset({"importlib.import_module", "__import__", "builtins.__import__", "importlib.__import__"})
+_ATTRIBUTE_GETTERS = frozenset({"getattr", "builtins.getattr", "inspect.getattr_static"})
+_NAMESPACES = frozenset({"vars", "builtins.vars", "globals", "locals", "builtins.globals"})
+_PASS_THROUGH = frozenset({"functools.partial", "functools.partialmethod", "staticmethod", "classmethod",
+                           "functools.wraps", "functools.lru_cache", "functools.cache"})
 #: Roots of the names an assignment may alias (``l = debugpy.listen``).
-_ALIASED_ROOTS = frozenset({*MODULE_NAMES, "pydevd_pycharm", "runpy", "importlib", "subprocess", "os", "asyncio",
-                            "pty", "builtins", "__import__"})
+ALIASED_ROOTS = frozenset({*MODULE_NAMES, "pydevd_pycharm", "runpy", "importlib", "subprocess", "os", "asyncio",
+                           "pty", "builtins", "__import__", "exec", "eval", "compile", "functools", "operator",
+                           "pkgutil", "shlex", "sys", "getattr", "vars", "azure", "azureml", "threading"})
+_MAX_DEPTH = 10
 
 
-def _string(node: Optional[ast.AST]) -> Optional[str]:
-    return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
+def debug_message(name: str) -> Optional[str]:
+    """Why calling the function ``name`` (a qualified name) must not ship, or None."""
+    if name in DEBUG_CALLS:
+        return DEBUG_CALLS[name]
+    for module in NETWORK_DEBUGGERS:
+        if name.startswith(module + ".") and not name.rsplit(".", 1)[1].startswith("_"):
+            return f"{_NETWORK} ({module})"
+    return None
 
 
-def _resolve(node: ast.AST, table: dict[str, set[str]]) -> set[str]:
-    """The qualified names an expression may stand for (empty: none known).
+class Names:
+    """The module's imports and aliases, and what an expression stands for."""
 
-    A name bound by imports (or an aliasing assignment) means what they bind;
-    one bound by none means what it spells.
-    """
-    if isinstance(node, ast.Name):
-        return table.get(node.id) or {node.id}
-    if isinstance(node, ast.Attribute):
-        return {f"{base}.{node.attr}" for base in _resolve(node.value, table)}
-    if isinstance(node, ast.Call):
-        callee = _resolve(node.func, table)
-        first = _string(node.args[0]) if node.args else _string(_keyword(node, "name"))
-        if callee & _DYNAMIC_IMPORTS and first:
+    def __init__(self, tree: ast.AST, bindings: Bindings) -> None:
+        self.table: dict[str, set[str]] = {}
+        self.attributes: dict[str, set[str]] = {}  # attribute name -> what some assignment binds it to
+        self.bindings = bindings
+        assignments: list[tuple[list[ast.expr], ast.expr]] = []
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                for alias in node.names:
+                    if alias.asname:
+                        self.table.setdefault(alias.asname, set()).add(alias.name)
+                    else:
+                        top = alias.name.split(".", 1)[0]
+                        self.table.setdefault(top, set()).add(top)
+            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+                for alias in node.names:
+                    if alias.name != "*":
+                        self.table.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
+                    else:
+                        self._star(node.module)
+            elif isinstance(node, ast.Assign):
+                assignments.append((node.targets, node.value))
+            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+                assignments.append(([node.target], node.value))
+        for _ in range(2):  # an alias of an alias
+            for targets, value in assignments:
+                meanings = {m for m in self.resolve(value) if m.split(".", 1)[0] in ALIASED_ROOTS}
+                if not meanings:
+                    continue
+                for target in targets:
+                    if isinstance(target, ast.Name):
+                        self.table.setdefault(target.id, set()).update(meanings)
+                    elif isinstance(target, ast.Attribute):
+                        self.attributes.setdefault(target.attr, set()).update(meanings)
+                if any(isinstance(t, ast.Name) for t in targets):  # a class attribute is read as C.name
+                    for target in targets:
+                        if isinstance(target, ast.Name):
+                            self.attributes.setdefault(target.id, set()).update(meanings)
+
+    def _star(self, module: str) -> None:
+        prefix = f"{module}."
+        for name in DEBUG_CALLS:  # what a star import of a debugger module binds
+            if name.startswith(prefix) and "." not in name[len(prefix):]:
+                self.table.setdefault(name[len(prefix):], set()).add(name)
+        if module in NETWORK_DEBUGGERS:
+            for attribute in ("set_trace", "RemotePdb", "WebPdb", "post_mortem", "set_trace_on_connect"):
+                self.table.setdefault(attribute, set()).add(f"{module}.{attribute}")
+
+    def strings(self, node: Optional[ast.AST]) -> list[str]:
+        return self.bindings.strings(node)
+
+    def resolve(self, node: Optional[ast.AST], depth: int = 0) -> set[str]:
+        """The qualified names an expression may stand for (empty: none known)."""
+        if node is None or depth > _MAX_DEPTH:
+            return set()
+        depth += 1
+        if isinstance(node, ast.Name):
+            found = self.table.get(node.id) or {node.id}
+            for value in self.bindings.values.get(node.id, ())[:8]:
+                if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Lambda)):
+                    found = found | self.resolve(value, depth)
+            return found
+        if isinstance(node, ast.Attribute):
+            found = {f"{base}.{node.attr}" for base in self.resolve(node.value, depth)}
+            return found | self.attributes.get(node.attr, set())
+        if isinstance(node, ast.Call):
+            return self._call(node, depth)
+        if isinstance(node, ast.Subscript):
+            return self._subscript(node, depth)
+        if isinstance(node, (ast.List, ast.Tuple, ast.Set)):
+            return set().union(*(self.resolve(item, depth) for item in node.elts)) if node.elts else set()
+        if isinstance(node, ast.Dict):
+            return set().union(*(self.resolve(v, depth) for v in node.values)) if node.values else set()
+        if isinstance(node, (ast.IfExp, ast.BoolOp)):
+            parts = (node.body, node.orelse) if isinstance(node, ast.IfExp) else node.values
+            return set().union(*(self.resolve(part, depth) for part in parts))
+        if isinstance(node, ast.NamedExpr):
+            return self.resolve(node.value, depth)
+        if isinstance(node, ast.Lambda):
+            return self.resolve(node.body, depth) if isinstance(node.body, ast.Call) else set()
+        if isinstance(node, ast.Starred):
+            return self.resolve(node.value, depth)
+        return set()
+
+    def _call(self, node: ast.Call, depth: int) -> set[str]:
+        callee = self.resolve(node.func, depth)
+        first = node.args[0] if node.args else None
+        if callee & DYNAMIC_IMPORTS:
             from_list = node.args[3] if len(node.args) > 3 else _keyword(node, "fromlist")
             whole = "importlib.import_module" in callee or (from_list is not None and _truthy(from_list))
-            return {first if whole else first.split(".", 1)[0]}
-        if "getattr" in callee and len(node.args) >= 2 and _string(node.args[1]):
-            return {f"{base}.{node.args[1].value}" for base in _resolve(node.args[0], table)}
+            texts = self.strings(first if first is not None else _keyword(node, "name"))
+            return {text if whole else text.split(".", 1)[0] for text in texts}
+        if callee & _ATTRIBUTE_GETTERS and len(node.args) >= 2:
+            bases = self.resolve(first, depth)
+            return {f"{base}.{attribute}" for base in bases for attribute in self.strings(node.args[1])}
+        if "pkgutil.resolve_name" in callee:
+            return {text.replace(":", ".") for text in self.strings(first)}
+        if callee & _PASS_THROUGH and first is not None:
+            return self.resolve(first, depth)
+        if isinstance(node.func, ast.Call) and first is not None:  # attrgetter("x")(obj), methodcaller("x")(obj)
+            getter = self.resolve(node.func.func, depth)
+            if getter & {"operator.attrgetter", "operator.methodcaller"} and node.func.args:
+                names = self.strings(node.func.args[0])
+                return {f"{base}.{name}" for base in self.resolve(first, depth) for name in names}
         return set()
-    if isinstance(node, ast.Subscript) and _string(node.slice) and "sys.modules" in _resolve(node.value, table):
-        return {node.slice.value}
-    return set()
+
+    def _subscript(self, node: ast.Subscript, depth: int) -> set[str]:
+        keys = self.strings(node.slice)
+        container = node.value
+        if isinstance(container, ast.Attribute) and container.attr == "__dict__":
+            return {f"{base}.{key}" for base in self.resolve(container.value, depth) for key in keys}
+        if isinstance(container, ast.Call) and self.resolve(container.func, depth) & _NAMESPACES:
+            if container.args:  # vars(debugpy)["listen"]
+                return {f"{base}.{key}" for base in self.resolve(container.args[0], depth) for key in keys}
+            return set().union(*(self.table.get(key) or {key} for key in keys)) if keys else set()
+        if "sys.modules" in self.resolve(container, depth):
+            return set(keys)
+        return self.resolve(container, depth)  # an item of a list or dict of aliases
 
 
 def _keyword(call: ast.Call, name: str) -> Optional[ast.expr]:
@@ -101,114 +208,3 @@ def _truthy(node: ast.expr) -> bool:
     if isinstance(node, ast.Constant):
         return bool(node.value)
     return not (isinstance(node, (ast.List, ast.Tuple)) and not node.elts)
-
-
-def imports_and_calls(tree: ast.Module) -> tuple[dict[str, set[str]], list[ast.Call]]:
-    """Local name -> the qualified names its imports (anywhere in the module)
-    and aliasing assignments bind it to; and every call, in one walk of the tree."""
-    table: dict[str, set[str]] = {}
-    calls: list[ast.Call] = []
-    assignments: list[tuple[list[ast.expr], ast.expr]] = []
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Call):
-            calls.append(node)
-        elif isinstance(node, ast.Import):
-            for alias in node.names:
-                if alias.asname:
-                    table.setdefault(alias.asname, set()).add(alias.name)
-                else:
-                    top = alias.name.split(".", 1)[0]
-                    table.setdefault(top, set()).add(top)
-        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-            for alias in node.names:
-                if alias.name != "*":
-                    table.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
-                    continue
-                prefix = f"{node.module}."
-                for name in DEBUG_CALLS:  # what a star import of a debugger module binds
-                    if name.startswith(prefix) and "." not in name[len(prefix):]:
-                        table.setdefault(name[len(prefix):], set()).add(name)
-        elif isinstance(node, ast.Assign):
-            assignments.append((node.targets, node.value))
-        elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-            assignments.append(([node.target], node.value))
-    for _ in range(2):  # an alias of an alias
-        for targets, value in assignments:
-            meanings = {m for m in _resolve(value, table) if m.split(".", 1)[0] in _ALIASED_ROOTS}
-            for target in targets:
-                if meanings and isinstance(target, ast.Name):
-                    table.setdefault(target.id, set()).update(meanings)
-    return table, calls
-
-
-def _call_message(name: str, spelling: str) -> str:
-    alias = f" (called as {spelling}())" if spelling != name else ""
-    return f"{name}(){alias} {DEBUG_CALLS[name]}"
-
-
-def _spelling(node: ast.expr) -> str:
-    """The callee as written, kept short and on one line for a message."""
-    text = " ".join(ast.unparse(node).split())
-    return text if len(text) <= 60 else text[:57] + "..."
-
-
-def call_findings(node: ast.Call, table: dict[str, set[str]]) -> Iterator[tuple[str, str]]:
-    """(qualified name, message) for each reason a call must not ship."""
-    callee = _resolve(node.func, table)
-    for name in sorted(callee & DEBUG_CALLS.keys()):
-        yield name, _call_message(name, _spelling(node.func))
-    if callee & _RUN_MODULE:
-        module = _string(node.args[0]) if node.args else _string(_keyword(node, "mod_name"))
-        if module and module.split(".", 1)[0] in check_commands.DEBUGGER_MODULES:
-            yield f"{module}.__main__", f"{_spelling(node.func)}({module!r}) runs `python -m {module}`, a debugger"
-    if callee & _SPAWN_CALLS:
-        words = list(_command_words(node))
-        started = check_commands.debugger_command(words)
-        if started is not None:
-            module = started.split()[2]
-            yield f"{module}.__main__", f"{_spelling(node.func)}() runs `{started}`, a debugger"
-    if callee & _JOB_COMMANDS:
-        text = _literal_text(_keyword(node, "command"))
-        message = check_commands.command_message(check_commands.tokens(text)) if text is not None else None
-        if message is not None:
-            yield "azure.ai.ml.command", f"{message} (the command= of {_spelling(node.func)}())"
-    if any(name == "PythonScriptStep" or name.endswith(".PythonScriptStep") for name in callee):
-        if any(_string(inner) == check_commands.REMOTE_DEBUG_FLAG for inner in ast.walk(node)):
-            yield ("azureml.pipeline.steps.PythonScriptStep",
-                   f"'{check_commands.REMOTE_DEBUG_FLAG}' in the arguments of {_spelling(node.func)}() "
-                   "starts the step in debug mode")
-
-
-#: azure-ai-ml's job and component builders whose ``command=`` runs on the cluster.
-_JOB_COMMANDS = frozenset({
-    "azure.ai.ml.command", "azure.ai.ml.entities.CommandComponent", "azure.ai.ml.entities.CommandJob",
-    "azure.ai.ml.entities.Command",
-})
-
-
-def _literal_text(node: Optional[ast.AST]) -> Optional[str]:
-    """A command string as far as the source spells it: a literal, a ``+`` of
-    literals, or an f-string (each placeholder read as one plain word)."""
-    text = _string(node)
-    if text is not None:
-        return text
-    if isinstance(node, ast.BinOp) and isinstance(node.op, ast.Add):
-        left, right = _literal_text(node.left), _literal_text(node.right)
-        return None if left is None or right is None else left + right
-    if isinstance(node, ast.JoinedStr):
-        return "".join(
-            part.value if isinstance(part, ast.Constant) and isinstance(part.value, str) else "X"
-            for part in node.values
-        )
-    return None
-
-
-def _command_words(node: ast.Call) -> Iterator[str]:
-    """The words of the literal command lines among a call's arguments."""
-    for argument in [*node.args, *(k.value for k in node.keywords)]:
-        if _string(argument) is not None:
-            yield from check_commands.tokens(argument.value)
-        elif isinstance(argument, (ast.List, ast.Tuple)):
-            for item in argument.elts:
-                text = _string(item)
-                yield text if text is not None else "\0"  # a word not known, keeps positions

@@ -7,6 +7,7 @@ so that they run in worker processes and are tested without a terminal.
 
 from __future__ import annotations
 
+import fnmatch
 from pathlib import Path, PurePath
 from typing import Iterator, Optional, Sequence
 
@@ -14,48 +15,114 @@ from instrument import files
 from instrument.codemods import kinds
 
 
-def _is_text(name: str) -> bool:
-    """YAML or a line-based file (requirements, Dockerfile): UTF-8, not Python's coding rules."""
-    return kinds.language_of(name) in (kinds.YAML, kinds.TEXT)
+#: What a file is, for check: how it runs code.
+PYTHON, PTH, NOTEBOOK, SHELL, DOCKERFILE, YAML, TEXT = "python", "pth", "notebook", "shell", "dockerfile", "yaml", "text"
+_SUFFIXES = {".py": PYTHON, ".pyw": PYTHON, ".pth": PTH, ".ipynb": NOTEBOOK, ".sh": SHELL, ".bash": SHELL,
+             ".yml": YAML, ".yaml": YAML}
+_DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
+_SHEBANG_SHELLS = (b"sh", b"bash", b"zsh", b"dash", b"ksh")
+
+
+def _matches(name: str, patterns: Sequence[str]) -> bool:
+    return any(fnmatch.fnmatchcase(name.lower(), pattern.lower()) for pattern in patterns)
+
+
+def file_type(path: Path, head: bytes = b"") -> Optional[str]:
+    """How a file runs code, from its name, or from its ``#!`` line (``head``: its first bytes)."""
+    name = path.name
+    for suffix, kind in _SUFFIXES.items():
+        if name.lower().endswith(suffix):
+            return kind
+    if _matches(name, _DOCKERFILES):
+        return DOCKERFILE
+    if _matches(name, kinds.block_names()):
+        return TEXT
+    if head.startswith(b"#!"):
+        words = head[2:].split(b"\n", 1)[0].split()
+        programs = [w.rsplit(b"/", 1)[-1] for w in words if not w.startswith(b"-") and b"=" not in w]
+        programs = programs[1:] if programs[:1] == [b"env"] else programs
+        program = programs[0] if programs else b""
+        if program.startswith((b"python", b"pypy")):
+            return PYTHON
+        if program in _SHEBANG_SHELLS:
+            return SHELL
+    return None
+
+
+def _head(path: Path) -> bytes:
+    try:
+        with open(path, "rb") as file:
+            return file.read(256)
+    except OSError:
+        return b""
+
+
+def _could_have_findings(kind: str, data: bytes) -> bool:
+    from instrument.codemods import check
+
+    if kind in (PYTHON, PTH):
+        return check.could_have_findings(data)
+    if kind in (YAML, TEXT):
+        return check.could_have_findings(data, yaml=True)
+    # A shell runs every command, and a notebook's cells run shell lines too: no sink word needed.
+    return check.could_have_findings_text(data.decode("utf-8", "replace"), shell=True)
 
 
 def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tuple[Path, Optional[str]]]:
     """(path, None) for each file that may hold a finding, (path, reason) for one that cannot be read.
 
-    Files whose path matches an ``allow`` glob are skipped; the others are read
-    and searched for the bytes every finding needs, so most files of a tree
-    are never decoded, let alone parsed.
+    Walking finds Python (``.py``, ``.pyw``, ``.pth``), notebooks, YAML,
+    shell scripts, Dockerfiles, requirements files, and the files without a
+    dot in their name whose ``#!`` line runs Python or a shell. Files whose
+    path matches an ``allow`` glob are skipped; the others are read and
+    searched for the bytes every finding needs, so most files of a tree are
+    never decoded, let alone parsed.
     """
-    from instrument.codemods.check import could_have_findings
-
-    for path, _ in files.iter_files(paths, files.PYTHON_SUFFIXES + files.YAML_SUFFIXES, kinds.block_names()):
+    names = (*kinds.block_names(), *_DOCKERFILES)
+    for path, explicit in files.iter_files(paths, tuple(_SUFFIXES), names, extensionless=True):
         if any(PurePath(path).match(pattern) for pattern in allow):
             continue
+        kind = file_type(path) or (None if explicit else file_type(path, _head(path)))
+        if kind is None and not explicit:
+            continue  # a file without a dot that no #! line says runs code
         try:
             data = files.read_bytes(path)
         except files.FileError as exc:
             yield path, str(exc)
             continue
-        if could_have_findings(data, yaml=_is_text(path.name)):
+        if _could_have_findings(kind or file_type(path, data[:256]) or PYTHON, data):
             yield path, None
 
 
 def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optional[str]]:
     """(``path:line:col: message`` lines, error) for one candidate file; runs in workers too.
 
-    The file is read again here so that only its name travels to a worker.
+    The file is read again here so that only its name travels to a worker. A
+    file named on the command line that is none of the kinds above is read as Python.
     """
-    from instrument.codemods import check
+    from instrument.codemods import check, check_formats
     from instrument.codemods.errors import CodemodError
 
     try:
         data = files.read_bytes(Path(name))
-        language = kinds.language_of(name)
-        if language == kinds.TEXT:
-            return _finding_lines(name, check.check_text(files.decode_text(data, name).text)), None
-        if language == kinds.YAML:
-            return _finding_lines(name, check.check_yaml(files.decode_text(data, name).text)), None
-        return _finding_lines(name, check.check_python(files.decode(data, name).text, allow)), None
+        kind = file_type(Path(name), data[:256]) or PYTHON
+        if kind in (PYTHON, PTH):
+            text = files.decode(data, name).text
+            found = check.check_python(text, allow) if kind == PYTHON else check_formats.check_pth(text)
+        elif kind == YAML:
+            found = check.check_yaml(files.decode_text(data, name).text, allow)
+        else:
+            text = files.decode_text(data, name).text
+            if kind == NOTEBOOK:
+                found = check_formats.check_notebook(text, tuple(allow))
+            elif kind == SHELL:
+                found = check.check_text(text) + check_formats.check_shell(text)
+            elif kind == DOCKERFILE:
+                found = check.check_text(text) + check_formats.check_dockerfile(text)
+            else:
+                found = check.check_text(text)
+        found = [f for f in found if not (f.name and any(fnmatch.fnmatchcase(f.name, p) for p in allow))]
+        return _finding_lines(name, sorted(found, key=lambda f: (f.line, f.col))), None
     except files.FileError as exc:
         return [], str(exc)
     except CodemodError as exc:

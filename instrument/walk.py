@@ -84,12 +84,15 @@ def _matches(name: str, patterns: tuple[str, ...]) -> bool:
 
 
 def iter_files(
-    paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES, names: tuple[str, ...] = ()
+    paths: Iterable[str], suffixes: tuple[str, ...] = PYTHON_SUFFIXES, names: tuple[str, ...] = (),
+    extensionless: bool = False,
 ) -> Iterator[tuple[Path, bool]]:
     """Yield (path, named_explicitly) for every file given or found by walking.
 
     Walking yields the files whose name ends with one of ``suffixes`` or
-    matches one of the ``names`` patterns (``requirements*.txt``).
+    matches one of the ``names`` patterns (``requirements*.txt``), and, with
+    ``extensionless``, the regular files without a dot in their name (scripts
+    that say what runs them in a ``#!`` line).
 
     Directories are walked in sorted order (a folder's files before its
     subfolders), passing over the folders :func:`skip_folder` names and never
@@ -132,7 +135,10 @@ def iter_files(
                 if entry.is_dir(follow_symlinks=False):
                     if not skip_folder(Path(entry.path)):
                         subfolders.append(Path(entry.path))
-                elif (entry.name.endswith(suffixes) or _matches(entry.name, names)) and first_time(Path(entry.path)):
+                elif (
+                    entry.name.endswith(suffixes) or _matches(entry.name, names)
+                    or (extensionless and "." not in entry.name and entry.is_file())
+                ) and first_time(Path(entry.path)):
                     yield Path(entry.path), False
             stack.extend(reversed(subfolders))
 
