@@ -6,24 +6,24 @@ back the same way. Only regular files of at most :data:`MAX_BYTES` are read
 (a FIFO, a device or a huge file is one line of error, never a hang or a
 memory blow-up). A write goes through a symlink to its target, keeps mode,
 owner, group and hard links, is refused for a file this user may not write,
-and is refused when the file changed since it was read. Every message
-holding a path is on one line (:func:`printable`).
+and is refused when the file changed since it was read; no failure leaves a
+file cut off (:mod:`instrument.writes`). Every message holding a path is on
+one line (:func:`printable`).
 """
 
 from __future__ import annotations
 
 import codecs
-import hashlib
 import io
 import os
 import stat
-import tempfile
 import tokenize
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
+from instrument import writes
 from instrument.codemods.errors import InstrumentError
 
 from instrument.walk import PYTHON_SUFFIXES, YAML_SUFFIXES, iter_files  # noqa: F401 (the walk's home is walk.py)
@@ -154,23 +154,15 @@ _KINDS = (
     (stat.S_ISDIR, "a directory"),
 )
 
-#: (device, inode, size, mtime) and digest of the files read in this
-#: process, by path, so that :func:`write_atomic` replaces a file only if it
+#: What the files read in this process were (device, inode, size, mtime and
+#: digest), by path, so that :func:`write_atomic` replaces a file only if it
 #: is still what was read. Bounded: a file is written right after it is read.
-_READ: "OrderedDict[str, tuple[tuple[int, int, int, int], bytes]]" = OrderedDict()
+_READ: "OrderedDict[str, writes.Snapshot]" = OrderedDict()
 _READ_MEMORY = 256
 
 
 def _what(mode: int) -> str:
     return next((name for test, name in _KINDS if test(mode)), "not a regular file")
-
-
-def _identity(info: os.stat_result) -> tuple[int, int, int, int]:
-    return (info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns)
-
-
-def _digest(data: bytes) -> bytes:
-    return hashlib.blake2b(data, digest_size=16).digest()
 
 
 def _read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_result]:
@@ -227,40 +219,24 @@ def read_bytes(path: Path) -> bytes:
     """
     data, info = _read_regular(path)
     key = str(path)
-    _READ[key] = (_identity(info), _digest(data))
+    _READ[key] = writes.snapshot(info, data)
     _READ.move_to_end(key)
     while len(_READ) > _READ_MEMORY:
         _READ.popitem(last=False)
     return data
 
 
-def _unchanged_since_read(path: Path, key: str) -> bool:
-    """Whether ``path`` is still the file :func:`read_bytes` read (True if it was not read here)."""
-    remembered = _READ.get(key)
-    if remembered is None:
-        return True
-    identity, digest = remembered
-    try:
-        data, info = _read_regular(path)
-    except FileError:
-        return False
-    return _identity(info) == identity and _digest(data) == digest
-
-
 def write_atomic(path: Path, data: bytes) -> None:
     """Replace the file at ``path`` with ``data``, as an editor that keeps what
     the file is: a symlink stays a symlink (its target is written), and the
-    target keeps its mode, owner and group.
+    target keeps its mode, owner, group and hard links.
 
-    The new bytes go to a temporary file beside the target that replaces it
-    atomically. Where that cannot keep the file's identity (it has other hard
-    links, or its owner or group cannot be given to a new file) the bytes are
-    written into the file itself instead. Refused, with one line and nothing
+    Written so that no failure can lose the file (see :mod:`instrument.writes`):
+    it is its original or ``data``, whole. Refused, with one line and nothing
     written: a file this user may not write (even in a folder where a rename
     would succeed), and a file that changed since :func:`read_bytes` read it.
     """
     name = printable(str(path))
-    key = str(path)
     target = Path(os.path.realpath(path))
     try:
         info: Optional[os.stat_result] = target.stat()
@@ -273,60 +249,14 @@ def write_atomic(path: Path, data: bytes) -> None:
             raise FileError(f"{name}: cannot write: not a regular file ({_what(info.st_mode)})")
         if not os.access(target, os.W_OK):
             raise FileError(f"{name}: cannot write: the file is read-only for this user")
-    if not _unchanged_since_read(target, key):
-        raise FileError(f"{name}: changed while instrument ran; left as it is (run again)")
-    _READ.pop(key, None)
-    if info is not None and info.st_nlink > 1:
-        _write_in_place(target, data, name)
-        return
+    expected = _READ.pop(str(path), None)
     try:
-        fd, temp_name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".instrument-tmp", dir=target.parent)
-    except OSError as exc:
-        raise FileError(f"{name}: cannot write: {exc.strerror}") from None
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)  # no fsync: as black and ruff, atomic but not durable
-            if info is not None:
-                os.fchmod(handle.fileno(), stat.S_IMODE(info.st_mode))
-                if not _give_owner(handle.fileno(), info):
-                    raise _KeepIdentity
-            else:  # a new file: the mode open() would give it, not mkstemp's 0600
-                umask = os.umask(0o022)
-                os.umask(umask)
-                os.fchmod(handle.fileno(), 0o666 & ~umask)
-        os.replace(temp_name, target)
-    except _KeepIdentity:
-        os.unlink(temp_name)
-        _write_in_place(target, data, name)
-    except OSError as exc:
-        try:
-            os.unlink(temp_name)
-        except OSError:
-            pass
-        raise FileError(f"{name}: cannot write: {exc.strerror}") from None
-
-
-class _KeepIdentity(Exception):
-    """The temporary file cannot take the original's owner or group."""
-
-
-def _give_owner(fd: int, info: os.stat_result) -> bool:
-    """Give the new file the original's owner and group; False if not allowed."""
-    current = os.fstat(fd)
-    if (current.st_uid, current.st_gid) == (info.st_uid, info.st_gid):
-        return True
-    try:
-        os.fchown(fd, info.st_uid, info.st_gid)
-    except (OSError, AttributeError):
-        return False
-    return True
-
-
-def _write_in_place(target: Path, data: bytes, name: str) -> None:
-    """Overwrite the file itself (its inode, owner, group and links stay)."""
-    try:
-        with open(target, "r+b") as handle:
-            handle.write(data)
-            handle.truncate()
-    except OSError as exc:
-        raise FileError(f"{name}: cannot write: {exc.strerror}") from None
+        if info is None:
+            if expected is not None:
+                raise FileError(f"{name}: changed while instrument ran; left as it is (run again)")
+            writes.create_file(target, data, name)
+        else:
+            writes.replace_contents(target, data, name, info, expected, MAX_BYTES)
+    except writes.WriteFailed as exc:
+        kept = f" {printable(exc.kept)}" if exc.kept else ""
+        raise FileError(f"{exc}{kept}") from None
