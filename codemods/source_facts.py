@@ -51,6 +51,9 @@ class SourceFacts:
     abbreviation_clash: Optional[tuple[int, int, str]] = None
     #: Does some ArgumentParser call allow abbreviations (no allow_abbrev=False)?
     abbreviations_allowed: bool = False
+    #: (line, column) of the first ``add_subparsers`` call: the command line holds a subcommand,
+    #: after which the top-level parser's flags are refused.
+    subcommands: Optional[tuple[int, int]] = None
 
 
 def source_facts(tree: Optional[ast.Module], module: cst.Module) -> SourceFacts:
@@ -84,7 +87,7 @@ def nodes_of(tree: ast.AST) -> list:
 
 def _from_ast(tree: ast.Module) -> SourceFacts:
     calls, mapping, flag = 0, False, None
-    prefix = clash = None
+    prefix = clash = subcommands = None
     abbreviations = False
     for node in nodes_of(tree):
         kind = type(node)
@@ -98,6 +101,8 @@ def _from_ast(tree: ast.Module) -> SourceFacts:
                 chars = keywords.get("prefix_chars")
                 if chars is not None and not (type(chars) is ast.Constant and "-" in str(chars.value)):
                     prefix = _first(prefix, (node.lineno, node.col_offset + 1))
+            elif name == "add_subparsers":
+                subcommands = _first(subcommands, (node.lineno, node.col_offset + 1))
             elif name == "add_argument":
                 for arg in node.args:
                     if (type(arg) is ast.Constant and type(arg.value) is str and arg.value.startswith("--r")
@@ -115,7 +120,7 @@ def _from_ast(tree: ast.Module) -> SourceFacts:
         elif kind is ast.Constant and type(node.value) is str and node.value in _FLAGS:
             if flag is None or node.lineno < flag[0]:
                 flag = (node.lineno, node.value)
-    return SourceFacts(calls, mapping, flag, prefix, clash, abbreviations)
+    return SourceFacts(calls, mapping, flag, prefix, clash, abbreviations, subcommands)
 
 
 class _Facts(cst.CSTVisitor):
@@ -123,10 +128,12 @@ class _Facts(cst.CSTVisitor):
 
     def __init__(self) -> None:
         super().__init__()
-        self.calls, self.mapping, self.flags = 0, False, []
+        self.calls, self.mapping, self.flags, self.subcommands = 0, False, [], []
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func
+        if isinstance(func, cst.Attribute) and func.attr.value == "add_subparsers":
+            self.subcommands.append(node)
         if isinstance(func, cst.Attribute) and func.attr.value in PARSE_METHODS:
             self.calls += 1
         elif isinstance(func, cst.Name) and func.value == "vars" and node.args:
@@ -150,13 +157,17 @@ class _Facts(cst.CSTVisitor):
 def _from_cst(module: cst.Module) -> SourceFacts:
     facts = _Facts()
     module.visit(facts)
-    flag = None
-    if facts.flags:
+    flag = subcommands = None
+    if facts.flags or facts.subcommands:
         from libcst.metadata import MetadataWrapper, PositionProvider
 
         # Rare (CPython rejected the file): positions for the one message.
         wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
         positions = wrapper.resolve(PositionProvider)
-        first = min(facts.flags, key=lambda node: positions[node].start.line)
-        flag = (positions[first].start.line, first.evaluated_value)
-    return SourceFacts(facts.calls, facts.mapping, flag)
+        if facts.flags:
+            first = min(facts.flags, key=lambda node: positions[node].start.line)
+            flag = (positions[first].start.line, first.evaluated_value)
+        if facts.subcommands:
+            start = min((positions[node].start.line, positions[node].start.column + 1) for node in facts.subcommands)
+            subcommands = start
+    return SourceFacts(facts.calls, facts.mapping, flag, subcommands=subcommands)

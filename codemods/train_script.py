@@ -338,6 +338,11 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
             standalone = True
             notes.append(Note(*facts.foreign_prefix, "a parser's prefix_chars may not take --remote_debug: "
                               "the debug flags are read on their own, not by the script's parser"))
+        elif facts.subcommands is not None:
+            standalone = True
+            notes.append(Note(*facts.subcommands, "the parser has subcommands, whose own parsers refuse the "
+                              "top-level parser's options: the debug flags are read on their own, wherever they "
+                              "stand on the command line"))
         elif facts.abbreviation_clash is not None and facts.abbreviations_allowed:
             standalone = True
             line, col, option = facts.abbreviation_clash

@@ -114,7 +114,6 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     """One decoded source through the job's action."""
     from instrument.codemods import markers
     from instrument.codemods.kinds import base
-    from instrument.codemods.options import FLAGS
 
     language = kinds.language_of(name) or kinds.PYTHON
     if job.kind is not None:
