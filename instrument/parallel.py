@@ -10,7 +10,7 @@ only started when every worker gets at least ``per_worker`` items.
 Workers never outlive the run: SIGTERM to the parent terminates them before
 the parent dies of the same signal, Ctrl-C (which the whole process group
 gets) is left to the parent, which stops them, and a worker whose parent
-vanished anyway (SIGKILL) exits within a second.
+vanished anyway (SIGKILL) exits quietly, at its next result or within a second.
 """
 
 from __future__ import annotations
@@ -61,9 +61,14 @@ def _watch_parent(parent: int) -> None:
 
 def _worker_started() -> None:
     """In each worker: Ctrl-C is the parent's to handle, SIGTERM kills at once
-    (a forked worker inherits the parent's Python-level handlers)."""
+    (a forked worker inherits the parent's Python-level handlers), and so does
+    a write to the parent's pipe once the parent is gone (SIGKILL): Python
+    ignores SIGPIPE, which would make that write a BrokenPipeError and the
+    pool print its traceback."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    if hasattr(signal, "SIGPIPE"):
+        signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     threading.Thread(target=_watch_parent, args=(os.getppid(),), daemon=True).start()
 
 

@@ -324,6 +324,39 @@ def test_stopping_a_parallel_run_leaves_no_workers(signum: int, tmp_path: Path) 
             os.killpg(process.pid, signal.SIGKILL)
 
 
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process tree from /proc")
+@pytest.mark.parametrize("command", ["add", "strip"])
+def test_workers_whose_parent_was_killed_exit_quietly(command: str, tmp_path: Path) -> None:
+    folder = tmp_path / "tree"
+    folder.mkdir()
+    for index in range(400):
+        (folder / f"train{index:03}.py").write_bytes(TRAIN)
+    if command == "strip":
+        assert _instrument("add", "-q", "-j", "2", str(folder)).returncode == 0
+    log = tmp_path / "stderr.txt"
+    with open(log, "wb") as stderr:
+        process = subprocess.Popen([sys.executable, "-m", "instrument", command, "-j", "2", str(folder)],
+                                   stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 60
+        workers: set[int] = set()
+        while len(workers) < 2 and time.monotonic() < deadline and process.poll() is None:
+            workers = _descendants(process.pid)
+            time.sleep(0.05)
+        assert len(workers) >= 2, "the pool never started"
+        time.sleep(0.5)  # results in flight
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(timeout=60)
+        deadline = time.monotonic() + 10
+        while any(_alive(pid) for pid in workers) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not [pid for pid in workers if _alive(pid)]
+        assert "Traceback" not in log.read_text(errors="replace")
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)
+
+
 # --- 2. walking folders by what they are -------------------------------------
 
 
