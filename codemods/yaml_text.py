@@ -62,12 +62,20 @@ def load(text: str) -> Any:
         node = yaml.compose(text)
         data = yaml.constructor.construct_document(node) if node is not None else None
     except YAMLError as exc:
-        first = " ".join(str(exc).split())
-        raise InstrumentError(f"cannot parse YAML: {first}") from None
+        raise InstrumentError(f"cannot parse YAML: {_one_line(exc)}") from None
     except RecursionError:
         raise InstrumentError("cannot parse YAML: nested too deeply") from None
     _last_loaded[:] = [text, node, data]
     return data
+
+
+def _one_line(exc: Exception) -> str:
+    """``line L, column C: problem`` from a YAML error (without the parser's quoted source and caret)."""
+    problem = getattr(exc, "problem", None) or getattr(exc, "context", None)
+    mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+    if problem and mark is not None:
+        return f"line {mark.line + 1}, column {mark.column + 1}: {problem}"
+    return " ".join(str(exc).split())
 
 
 def composed(text: str) -> Any:

@@ -176,7 +176,7 @@ def _read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_re
     try:
         fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0))
     except FileNotFoundError:
-        raise FileError(f"{name}: no such file") from None
+        raise FileError(f"{name}: no such file or folder") from None
     except IsADirectoryError:
         raise FileError(f"{name}: is a directory") from None
     except OSError as exc:

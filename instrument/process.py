@@ -127,9 +127,15 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
         stripped = base.strip(language, text)
         return Transformed(stripped, job.kind or language, companions=_companions_of(stripped, language, job.kind))
     clean = base.remove_blocks(text, language)
+    library = False
     if job.kind is not None:
         kind = kinds.get(job.kind)
-        tree = kind.parse(clean)
+        try:
+            tree = kind.parse(clean)
+        except base.InstrumentError as exc:
+            if kinds.language_of(name) in (None, kind.language):
+                raise
+            raise base.InstrumentError(f"not {kind.summary} (--kind {kind.name}): {exc}") from None
         if not job.entry and not kind.detect(clean, tree):
             found = kinds.detect(clean, tree, kind.language)
             if found is not None or kind.name != "train":  # any Python file may be forced to be an entry script
@@ -147,13 +153,19 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
             if language == kinds.PYTHON:
                 if not explicit:
                     return Transformed(text, None, reason="not an entry script")
-                kind = kinds.get("train")  # a file named explicitly is run as a script
+                kind = kinds.get("train")  # named: instrumented, but said to be what the walk skips
+                library = True
             elif explicit:
                 raise base.InstrumentError(f"not a file of any known kind ({kinds.described(language)})")
             else:
                 return Transformed(text, None, reason="not a file of any known kind")
     result = base.apply(kind, text, job.options, tree, clean)
     plan = result.plan
+    if library and plan.insertions:
+        plan = dataclasses.replace(plan, notes=[base.Note(1, 1, (
+            "not an entry script (it only defines, and runs nothing), which a walk skips: its listener starts "
+            "when a script imports it; name the script that runs instead, or use --kind train to say it is one"))]
+            + list(plan.notes))
     warnings = tuple(plan.warnings)
     applied = frozenset(option for option in job.options.given if option in kind.options)
     notes = tuple((n.line, n.col, n.message) for n in plan.notes)

@@ -80,7 +80,7 @@ def test_failure_is_one_line_and_others_still_run(tmp_path, capsys):
     assert main(["add", str(bad), str(good), str(tmp_path / "missing.py")]) == EXIT_FAILED
     err = capsys.readouterr().err.splitlines()
     assert any(line.startswith(f"{bad}: cannot parse") for line in err)
-    assert f"{tmp_path / 'missing.py'}: no such file" in err
+    assert f"{tmp_path / 'missing.py'}: no such file or folder" in err
     assert err[-1] == "1 file instrumented, 2 files failed."
     assert bad.read_text() == BROKEN and oct(bad.stat().st_mode & 0o777) == "0o640"
     assert "_instrument_remote_debug" in good.read_text()
@@ -190,3 +190,28 @@ def test_help_loads_no_kind_and_no_libcst():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=os.path.dirname(sys.executable))
     assert done.stdout.splitlines()[-1] == "[]"
+
+
+def test_a_missing_folder_is_said_as_such(tmp_path, capsys):
+    assert main(["add", str(tmp_path / "nodir") + "/"]) == 123
+    assert f"{tmp_path / 'nodir'}: no such file or folder" in capsys.readouterr().err
+
+
+def test_a_yaml_kind_forced_on_python_is_one_line_without_the_parsers_dump(tmp_path, capsys):
+    path = tmp_path / "train.py"
+    path.write_text("import os\n\ndef main(a: int) -> None:\n    print({'a': [1, 2]})\n")
+    assert main(["add", "--kind", "env", str(path)]) == 123
+    [line] = [line for line in capsys.readouterr().err.splitlines() if str(path) in line]
+    assert line == (f"{path}: not a conda environment file (dependencies: with a pip list) (--kind env): "
+                    "cannot parse YAML: line 3, column 11: mapping values are not allowed here")
+    assert "<unicode string>" not in line and "^" not in line
+
+
+def test_a_library_module_named_is_instrumented_with_a_note_the_walk_skips_it(tmp_path, capsys):
+    path = tmp_path / "lib.py"
+    path.write_text("def helper():\n    return 1\n")
+    assert main(["add", str(tmp_path)]) == 0
+    assert "1 file skipped (not an entry script)" in capsys.readouterr().err
+    assert main(["add", str(path)]) == 0
+    err = capsys.readouterr().err
+    assert f"{path}:1:1: note: not an entry script (it only defines, and runs nothing), which a walk skips" in err

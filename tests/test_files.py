@@ -79,7 +79,7 @@ def test_walk_skips_vcs_venvs_and_caches(tmp_path):
 
 
 def test_read_errors_are_one_line(tmp_path):
-    with pytest.raises(files.FileError, match=r"missing.py: no such file$"):
+    with pytest.raises(files.FileError, match=r"missing.py: no such file or folder$"):
         files.read_bytes(tmp_path / "missing.py")
 
 
