@@ -145,3 +145,41 @@ def test_a_pipeline_whose_component_runs_nothing_to_debug_is_left_alone(tmp_path
     err = capsys.readouterr().err
     assert "runs no Python entry script that can take the flags" in err
     assert _tree(folder) == originals  # no force_rerun for a pipeline with nothing to debug
+
+
+SPARK_COMPONENT = """\
+$schema: https://azuremlschemas.azureedge.net/latest/sparkComponent.schema.json
+name: wrangle
+type: spark
+code: ./src
+entry:
+  file: wrangle.py
+conf:
+  spark.driver.cores: 1
+"""
+SPARK_PIPELINE = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+jobs:
+  wrangle:
+    type: spark
+    component: ./spark.yml
+  inline:
+    type: spark
+    code: ./src
+    entry:
+      file: wrangle.py
+"""
+
+
+def test_a_pipeline_of_spark_nodes_only_is_left_byte_for_byte_with_a_note(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "wrangle.py").write_text("print('spark')\n")
+    (tmp_path / "spark.yml").write_text(SPARK_COMPONENT)
+    (tmp_path / "pipeline.yml").write_text(SPARK_PIPELINE)
+    originals = _tree(tmp_path)
+    assert main(["add", str(tmp_path / "pipeline.yml")]) == 0
+    err = capsys.readouterr().err
+    assert "node wrangle:" in err and "nothing to debug there" in err
+    assert "1 file left unchanged" in err
+    assert _tree(tmp_path) == originals  # no settings.force_rerun for a pipeline with nothing to debug
