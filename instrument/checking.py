@@ -79,7 +79,7 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
     never decoded, let alone parsed.
     """
     names = (*kinds.block_names(), *_DOCKERFILES)
-    for path, explicit in files.iter_files(paths, tuple(_SUFFIXES), names, extensionless=True):
+    for path, explicit in _with_brought_files(files.iter_files(paths, tuple(_SUFFIXES), names, extensionless=True)):
         if any(PurePath(path).match(pattern) for pattern in allow):
             continue
         kind = file_type(path) or (None if explicit else file_type(path, _head(path)))
@@ -92,6 +92,27 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
             continue
         if _could_have_findings(kind or file_type(path, data[:256]) or PYTHON, data):
             yield path, None
+
+
+def _with_brought_files(found: Iterator[tuple[Path, bool]]) -> Iterator[tuple[Path, bool]]:
+    """The files to check, and after each definition named on the command line the files it brings
+    (its entry scripts, conda and component files: what ``add DEFINITION`` changed), each once."""
+    from instrument import graph
+    from instrument.process import STRIP, Job, Outcome
+
+    seen: set = set()
+    for path, explicit in found:
+        key = graph.key_of(path)
+        if key in seen:
+            continue
+        seen.add(key)
+        yield path, explicit
+        if not explicit or file_type(path) not in (PYTHON, YAML):
+            continue
+        for brought in graph.files_of(Job(STRIP), Outcome(str(path))):
+            if graph.key_of(brought) not in seen:
+                seen.add(graph.key_of(brought))
+                yield brought, True
 
 
 def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optional[str]]:

@@ -183,3 +183,15 @@ def test_a_pipeline_of_spark_nodes_only_is_left_byte_for_byte_with_a_note(tmp_pa
     assert "node wrangle:" in err and "nothing to debug there" in err
     assert "1 file left unchanged" in err
     assert _tree(tmp_path) == originals  # no settings.force_rerun for a pipeline with nothing to debug
+
+
+def test_check_of_a_definition_names_every_file_add_changed(tmp_path, capsys):
+    folder = _job_folder(tmp_path)
+    assert main(["add", "-q", str(folder / "job.yml")]) == 0
+    capsys.readouterr()
+    assert main(["check", str(folder / "job.yml")]) == 1
+    out = capsys.readouterr().out
+    for changed in ("job.yml", "src/train.py", "conda.yml"):
+        assert f"{folder / changed}:" in out
+    assert main(["strip", "-q", str(folder / "job.yml")]) == 0
+    assert main(["check", str(folder / "job.yml")]) == 0
