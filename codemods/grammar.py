@@ -84,8 +84,10 @@ def lowered_tree(source: str) -> Optional[ast.Module]:
     import libcst as cst
     from libcst.metadata import MetadataWrapper, PositionProvider
 
+    from instrument.codemods import native_parse
+
     try:
-        module = cst.parse_module(source)
+        module = native_parse.parse_module(source)
     except (cst.ParserSyntaxError, SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)

@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 
 import libcst as cst
 
-from instrument.codemods import grammar, markers
+from instrument.codemods import grammar, markers, native_parse
 from instrument.codemods.errors import CodemodError
 
 
@@ -26,7 +26,7 @@ def parse_module(source: str) -> cst.Module:
         # refuses it, and LibCST would drop it, so no codemod could give it back.
         raise CodemodError(f"cannot parse: {_python_syntax_error(source)}")
     try:
-        return cst.parse_module(source)
+        return native_parse.parse_module(source)
     except cst.ParserSyntaxError as exc:
         # LibCST places some errors at the end of the statement, or at line 1;
         # CPython's parser names the line the user must fix, with its reason.
@@ -35,6 +35,8 @@ def parse_module(source: str) -> cst.Module:
             first = str(exc).strip().splitlines()[0]
             reason = f"{first} (line {exc.raw_line}, column {exc.raw_column + 1})"
         raise CodemodError(f"cannot parse: {reason}") from None
+    except CodemodError:
+        raise  # not enough memory (native_parse): not a fault of the file
     except (SyntaxError, ValueError) as exc:
         raise CodemodError(f"cannot parse: {_python_syntax_error(source) or exc}") from None
 
@@ -73,7 +75,7 @@ def verify(result: str, original: str) -> None:
             # No Python runs this file, whatever its version: refused as CPython refuses it.
             raise CodemodError(f"cannot parse: {_python_syntax_error(original) or type(exc).__name__}") from None
         try:
-            cst.parse_module(result)
+            native_parse.parse_module(result)
         except cst.ParserSyntaxError as exc:
             raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
         return

@@ -586,3 +586,31 @@ def test_a_parser_as_deep_as_cpython_allows_still_gets_its_flags(tmp_path: Path,
     path.write_text(_nested(98))
     assert _run(capsys, "add", str(path))[0] == 0
     compile(path.read_text(), str(path), "exec")
+
+
+_UNDER_A_MEMORY_LIMIT = """
+import resource, sys
+from instrument.cli import main
+main(['add', '--diff', '-q', sys.argv[1]])  # every module loaded before the limit
+size = [int(line.split()[1]) * 1024 for line in open('/proc/self/status') if line.startswith('VmSize:')][0]
+resource.setrlimit(resource.RLIMIT_AS, (size + 150 * 1024 * 1024, resource.RLIM_INFINITY))
+sys.exit(main(['add', *sys.argv[2:]]))
+"""
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads the process's size from /proc")
+def test_a_parse_over_the_memory_limit_is_one_line(tmp_path: Path) -> None:
+    """LibCST's native parser aborts the process when an allocation fails; under ``ulimit -v`` that is one line."""
+    large = tmp_path / "large.py"
+    source = TRAIN + b"f(a)(b)\n" * 40_000  # a parse of about 900 MB
+    large.write_bytes(source)
+    small = tmp_path / "train.py"
+    small.write_bytes(TRAIN)
+    done = subprocess.run([sys.executable, "-c", _UNDER_A_MEMORY_LIMIT, str(small), str(large), str(small)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 123, done.stderr
+    assert done.stderr.splitlines()[0].startswith(
+        f"{large}: not enough memory to parse the file under the memory limit (ulimit -v: ")
+    assert "memory allocation" not in done.stderr and "Traceback" not in done.stderr
+    assert large.read_bytes() == source
+    assert small.read_bytes() != TRAIN  # the other files are still processed
