@@ -31,7 +31,11 @@ from tests.processes import Proc  # noqa: E402
 PYTHON = [sys.executable, "-Xfrozen_modules=off"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY"))}
 ENV["PYTHONUNBUFFERED"] = "1"
-WAIT = 20  # seconds: the bound on any single wait; a passing test takes 0.1-4 s
+# seconds: the bound on any single wait, a guard against a hang and never a claim of speed (a
+# passing test takes 0.1-4 s on an idle machine, several times that on a loaded one)
+WAIT = 60
+# seconds: a connection timeout no passing test waits out (the test attaches, or nothing listens)
+NEVER = 86400
 
 
 
@@ -101,7 +105,7 @@ def test_dap_client_keeps_messages_that_arrive_early(tmp_path):
         started = time.monotonic()
         with pytest.raises(DapError, match="timed out"):
             client.wait_event("never", timeout=0.3)
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < WAIT  # not forever
         theirs.close()
         with pytest.raises(DapClosed):
             client.wait_event("never", timeout=5)
@@ -115,7 +119,7 @@ def test_listen_attach_break_and_read_a_local(tmp_path, start, body):
     script, line = build_script(tmp_path, body)
     port = free_port()
     proc = start(script, "--remote_debug", "--remote_debug_port", port,
-                 "--remote_debug_connection_timeout", 60)
+                 "--remote_debug_connection_timeout", NEVER)
     assert proc.wait_for_line("Remote debugging: listening on").endswith(f" 127.0.0.1:{port}")
     assert "Debugger attached = True" not in proc.out  # really waiting for us
 
@@ -152,7 +156,7 @@ def test_reverse_connection_to_a_listening_adapter(tmp_path, start):
         assert waiting["port"] == debuggee_port, waiting
         procs.append(start(script, "--remote_debug", "--remote_debug_client_ip", "127.0.0.1",
                            "--remote_debug_port", debuggee_port,
-                           "--remote_debug_connection_timeout", 60))
+                           "--remote_debug_connection_timeout", NEVER))
 
     try:
         local = attach_and_stop(
@@ -177,7 +181,7 @@ def test_nobody_attaches_within_the_timeout(tmp_path, start):
                  "--remote_debug_connection_timeout", 2)
     assert_ran_to_the_end(proc, attached=False)
     elapsed = time.monotonic() - proc.started
-    assert 2 <= elapsed < 20, elapsed
+    assert 2 <= elapsed < WAIT, elapsed  # not the add-time 300 s
     assert "Timeout for debug connection: 2" in proc.out
     assert any(line.startswith("Remote debugging: listening on") for line in proc.out)
     assert proc.err == [], proc.report()
@@ -190,7 +194,7 @@ def test_port_in_use_is_one_line_not_a_traceback(tmp_path, start):
         busy.listen()
         port = busy.getsockname()[1]
         proc = start(script, "--remote_debug", "--remote_debug_port", port,
-                     "--remote_debug_connection_timeout", 60)
+                     "--remote_debug_connection_timeout", NEVER)
         assert_ran_to_the_end(proc, attached=False)
     assert len(proc.err) == 1, proc.report()
     assert f"cannot listen on 127.0.0.1:{port}" in proc.err[0], proc.report()
@@ -211,7 +215,7 @@ def test_without_site_packages(tmp_path, start):
     assert off.out == ["argv []", FINAL], off.report()
     assert off.err == [], off.report()
 
-    on = start(script, "--remote_debug", "--remote_debug_connection_timeout", 60,
+    on = start(script, "--remote_debug", "--remote_debug_connection_timeout", NEVER,
                python=[*PYTHON, "-S"])
     assert_ran_to_the_end(on, attached=False)
     assert len(on.err) == 1 and "debugpy is not installed" in on.err[0], on.report()
@@ -222,9 +226,9 @@ def test_reverse_connection_refused_is_one_line(tmp_path, start):
     script, _ = build_script(tmp_path)
     port = free_port()  # nobody listens here
     proc = start(script, "--remote_debug", "--remote_debug_client_ip", "127.0.0.1",
-                 "--remote_debug_port", port, "--remote_debug_connection_timeout", 60)
+                 "--remote_debug_port", port, "--remote_debug_connection_timeout", NEVER)
     assert_ran_to_the_end(proc, attached=False)
-    assert time.monotonic() - proc.started < 20
+    assert time.monotonic() - proc.started < WAIT  # not the connection timeout
     assert len(proc.err) == 1, proc.report()
     assert f"cannot connect to 127.0.0.1:{port}" in proc.err[0], proc.report()
 
@@ -280,7 +284,7 @@ def test_the_log_is_quiet_without_frozen_modules_off(tmp_path, start):
 def test_all_interfaces_log_the_address_a_client_reaches(tmp_path, start):
     script, line = build_script(tmp_path, host="0.0.0.0")
     port = free_port()
-    proc = start(script, "--remote_debug", "--remote_debug_port", port, "--remote_debug_connection_timeout", 60)
+    proc = start(script, "--remote_debug", "--remote_debug_port", port, "--remote_debug_connection_timeout", NEVER)
     listening = proc.wait_for_line("Remote debugging: listening on")
     address = routing_address()
     assert listening == f"Remote debugging: listening on {address}:{port}", proc.report()
@@ -293,7 +297,7 @@ def test_the_host_flag_makes_a_script_listen_on_loopback_only(tmp_path, start):
     script, line = build_script(tmp_path, host="0.0.0.0")
     port = free_port()
     proc = start(script, "--remote_debug", "--remote_debug_host", "127.0.0.1", "--remote_debug_port", port,
-                 "--remote_debug_connection_timeout", 60)
+                 "--remote_debug_connection_timeout", NEVER)
     assert proc.wait_for_line("Remote debugging: listening on") == f"Remote debugging: listening on 127.0.0.1:{port}"
     assert "ip_address: 127.0.0.1" in proc.out
     proc.wait_for_line("is this node's loopback address")

@@ -316,7 +316,7 @@ def test_usage_errors(args, tmp_path, monkeypatch):
 # -- end to end: the written configuration, a DAP client and a real debugpy ---------
 
 SCRIPT = WITH_PARSER  # an argparse script: the flags join its parser
-WAIT = 30
+WAIT = 60  # seconds: the bound on any single wait, a guard against a hang, not a claim of speed
 
 
 def free_port() -> int:

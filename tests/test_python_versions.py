@@ -231,7 +231,7 @@ def test_nobody_attaches_and_the_timeout_is_honoured(debugpy_pythons, version, t
                  "--remote_debug_port", free_port())
     assert proc.finish() == 0, proc.report()
     elapsed = time.monotonic() - proc.started
-    assert 2 <= elapsed < 30, elapsed
+    assert 2 <= elapsed < WAIT, elapsed  # not the add-time 300 s
     assert proc.out[0] == "Timeout for debug connection: 2", proc.report()
     assert any(line.startswith("Remote debugging: listening on 127.0.0.1:") for line in proc.out), proc.report()
     assert proc.out[-2:] == ["argv []", FINAL] and "Debugger attached = False" in proc.out, proc.report()
