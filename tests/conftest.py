@@ -83,3 +83,30 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         if item.get_closest_marker(marker) is not None and not _find_spec_safely(check):
             pytest.fail(f"needs {what}: install it, or deselect these tests with -m 'not {marker}'",
                         pytrace=False)
+
+
+# pytest-xdist (addopts: -n auto) hands tests to its workers one at a time, and each worker
+# sets up module- and session-scoped fixtures for itself. The tests of these modules share
+# an expensive one, so they go to one worker together and it is built once per run:
+# module -> why. (Not with xdist_group marks and --dist loadgroup: pytest-xdist 3.8 groups
+# nothing on pytest 9.2, pytest-dev/pytest-xdist#1386.)
+SHARED_SETUP = {
+    "tests/test_v2_python.py": "azure-ai-ml builds the jobs of every case (fixture `built`, a minute on 2 CPUs)",
+    "tests/test_precommit.py": "one pre-commit store and hook repository, so the hook environment is built once",
+}
+
+
+@pytest.hookimpl(optionalhook=True, tryfirst=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    """With xdist's default --dist load: one test per unit of work, except one unit per module
+    of SHARED_SETUP (given out first: the largest units go first)."""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class SharedSetupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            module = nodeid.split("::", 1)[0]
+            return module if module in SHARED_SETUP else nodeid
+
+    return SharedSetupScheduling(config, log)

@@ -9,6 +9,7 @@ one is an error naming where it was looked for, never a silent skip.
 
 from __future__ import annotations
 
+import fcntl
 import glob
 import hashlib
 import os
@@ -71,9 +72,10 @@ def cache_dir() -> Path:
 def debugpy_venv(python: Path) -> Path:
     """A venv of ``python`` with debugpy from PyPI; its interpreter's path.
 
-    Cached by the interpreter's full version and path. Built in a temporary
-    folder and renamed into place, so a run killed half way leaves no broken
-    venv behind and two runs at once do not trip over each other.
+    Cached by the interpreter's full version and path. Built under a lock
+    (pytest-xdist's workers, or two runs at once, build it once and never
+    replace it under one another) in a temporary folder renamed into place,
+    so a run killed half way leaves no broken venv behind.
     """
     version = full_version(python)
     key = f"{version}-{hashlib.sha256(str(python.resolve()).encode()).hexdigest()[:8]}"
@@ -82,15 +84,19 @@ def debugpy_venv(python: Path) -> Path:
     if interpreter.exists() and _imports_debugpy(interpreter):
         return interpreter
     cache_dir().mkdir(parents=True, exist_ok=True)
-    building = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir()))
-    try:
-        _run([str(python), "-m", "venv", str(building)])
-        _run([str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "debugpy"])
-        if target.exists():
-            shutil.rmtree(target)
-        os.rename(building, target)
-    finally:
-        shutil.rmtree(building, ignore_errors=True)
+    with open(cache_dir() / f"{key}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file is closed, or the process dies
+        if interpreter.exists() and _imports_debugpy(interpreter):  # built while we waited
+            return interpreter
+        building = Path(tempfile.mkdtemp(prefix=f"{key}.", dir=cache_dir()))
+        try:
+            _run([str(python), "-m", "venv", str(building)])
+            _run([str(building / "bin" / "python"), "-m", "pip", "install", "--quiet", "debugpy"])
+            if target.exists():
+                shutil.rmtree(target)
+            os.rename(building, target)
+        finally:
+            shutil.rmtree(building, ignore_errors=True)
     return interpreter
 
 
