@@ -261,6 +261,8 @@ def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analys
             raise InstrumentError("internal error: hand-written debug arguments left after taking them over")
         source = module.visit(_Replacer(edits.taken)).code
         again = plan(source, parse_module(source), options, taken_over=True)
+        if not again.insertions:  # nothing to instrument without them: the file stays as it is, said truly
+            return again
         taken_notes = [note for note in edits.notes if "--take-over" in note.message]
         return dataclasses.replace(again, source=source, notes=list(again.notes) + taken_notes)
     _environments(edits)

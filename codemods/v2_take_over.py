@@ -228,6 +228,8 @@ def planner(walk: Callable[[Any, Any], Any]) -> Callable[[str, Any, Options], Pl
         if again.taken:
             raise InstrumentError("internal error: hand-written debug arguments left after taking them over")
         result = outcome if isinstance(outcome, Plan) else again.plan(outcome)
+        if not result.insertions:  # nothing to instrument without them: the file stays as it is, said truly
+            return result
         taken_notes = [n for n in builder.notes if "--take-over" in n.message]
         return dataclasses.replace(result, source=clean, notes=list(result.notes) + taken_notes)
 

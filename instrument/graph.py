@@ -152,6 +152,9 @@ class Graph:
             if brought.entry and (member.outcome.error or member.outcome.skipped):
                 found.setdefault(member.parent, {})[brought.path] = f"{member.path} cannot be instrumented: " \
                     f"{_why(member.outcome)}"
+            elif brought.entry and self.job.action == ADD and not member.outcome.changed and member.outcome.reason:
+                # Planned nothing (an empty file): there is nothing to debug in it.
+                found.setdefault(member.parent, {})[brought.path] = f"{member.path}: {member.outcome.reason}"
             elif brought.kind in DEFINITION_KINDS and self.job.action == ADD and not self._runs_debug(key):
                 why = _why(member.outcome) if member.outcome.error else "it runs no Python entry script " \
                     "that can take the flags"

@@ -138,7 +138,7 @@ def test_an_optional_group_that_mixes_debug_flags_with_other_arguments_is_refuse
     assert outcome.output is None and "line 2" in outcome.error and "optional group" in outcome.error
 
 
-YAML_HEAD = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\nenvironment: azureml:e@1\n"
+YAML_HEAD = "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\nenvironment: azureml:e@1\ncode: .\n"
 
 
 @pytest.mark.parametrize(
@@ -171,8 +171,8 @@ def add_yaml(text: str) -> bytes:
 
 def test_an_anchored_command_is_cut_once_for_every_node_that_uses_it():
     text = ("$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json\ntype: pipeline\njobs:\n"
-            "  a:\n    command: &cmd python train.py --remote_debug --lr 1\n    environment: azureml:e@1\n"
-            "  b:\n    command: *cmd\n    environment: azureml:e@1\n")
+            "  a:\n    code: .\n    command: &cmd python train.py --remote_debug --lr 1\n    environment: azureml:e@1\n"
+            "  b:\n    code: .\n    command: *cmd\n    environment: azureml:e@1\n")
     after = transformed(Job(ADD, options=add_options(take_over=True)), text.encode(), "job.yml")
     stripped = transformed(Job(STRIP), after, "job.yml").decode()
     assert stripped == text.replace(" --remote_debug --lr 1", " --lr 1")
@@ -183,7 +183,7 @@ def test_a_command_it_cannot_cut_safely_is_refused_with_its_line():
     # a more-indented line keeps its line break in a folded block: cutting it would join two commands
     data = (YAML_HEAD + "command: >-\n  python t.py\n    --remote_debug\n  --lr 1\n").encode()
     outcome = process_bytes(Job(ADD, options=add_options(take_over=True)), data, "job.yml")
-    assert outcome.output is None and "job.yml: line 3: cannot take" in outcome.error
+    assert outcome.output is None and "job.yml: line 4: cannot take" in outcome.error
 
 
 TAKEN_COMMANDS = [
