@@ -148,6 +148,8 @@ def edit_command(
                               "add the --remote_debug flags by hand")
     edits: list[tuple[int, int, str]] = []  # (offset, characters deleted, text inserted)
     at = v2_commands.flag_insertion(value)
+    if at is None:  # pragma: no cover  (add_flags found the entry above)
+        return None
     before_flags = _count_non_blank(value[:at]) - 1
     # Right after the last character before the flags' place (blanks between words may be line
     # breaks of a folded scalar); a redirect that touched that word keeps a blank from the flags.
