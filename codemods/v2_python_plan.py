@@ -246,9 +246,14 @@ def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analys
                     warnings=[f"--step {names}: no such job or pipeline node here"])
     done: set = set()
     instrumented = []
+    reassigned = _reassigned_commands(clean) if any(job.variable for job in selected) else {}
     for job in selected:
         if job.is_loaded:
             _loaded_component(edits, job)
+            continue
+        if job.variable in reassigned:
+            edits.note(job.call, f"{job.variable}.command is set again at line {reassigned[job.variable]}, which "
+                                 "replaces this command: no debug flags here; put them in that string by hand")
             continue
         if instrument_command(edits, job, done):
             instrumented.append(job)
@@ -270,6 +275,24 @@ def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analys
     if _needs_import(edits):
         pure.append(_import_insertion(edits, module))
     return assembler(edits, module, pure, LABEL_JOB)
+
+
+def _reassigned_commands(clean: str) -> dict:
+    """{variable: line} of ``variable.command = ...`` assignments (the job's command replaced after it was built)."""
+    import ast
+
+    try:
+        tree = ast.parse(clean)
+    except (SyntaxError, ValueError):
+        return {}
+    found: dict = {}
+    for node in ast.walk(tree):
+        targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
+            node, (ast.AnnAssign, ast.AugAssign)) else []
+        for target in targets:
+            if isinstance(target, ast.Attribute) and target.attr == "command" and isinstance(target.value, ast.Name):
+                found.setdefault(target.value.id, node.lineno)
+    return found
 
 
 class _Replacer(cst.CSTTransformer):

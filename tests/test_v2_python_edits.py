@@ -138,3 +138,12 @@ def test_take_over_of_flags_spread_over_expressions_is_refused_with_a_note():
     source = SCRIPT + "port = '5679'\njob = command(code='.', command='python t.py --remote_debug_port ' + port, environment='e')\n"
     outcome = process_bytes(Job(ADD, options=add_options(take_over=True)), source.encode(), "submit.py")
     assert not outcome.changed and any("spread over expressions" in note for note in outcome.notes)
+
+
+def test_a_command_set_again_after_the_job_is_built_gets_no_flags_and_a_note():
+    source = (SCRIPT + "job = command(code='.', command='python t.py', environment='azureml:e@1')\n"
+              "job.command = 'python other.py --x 1'\n")
+    outcome = process_bytes(Job(ADD), source.encode(), "submit.py")
+    assert not outcome.changed
+    assert any("job.command is set again at line" in note and "replaces this command" in note
+               for note in outcome.notes)
