@@ -145,6 +145,9 @@ class Options:
     #: Replace hand-written debugging (the guide's recipe, ptvsd/debugpy blocks,
     #: debug arguments in steps and commands) instead of refusing the file.
     take_over: bool = False
+    #: Job commands that run several Python entries: the one the flags go on (its script or
+    #: module as written, or its file name); None: the training one by name, else the last.
+    entry: Optional[str] = None
     #: Entry scripts and definition files the runner found cannot be instrumented, as
     #: (path relative to the definition's folder, why): their commands get no flags.
     unavailable: tuple = ()
@@ -164,6 +167,9 @@ class Options:
         object.__setattr__(self, "steps", tuple(validate_step(s) for s in self.steps))
         if self.ranks is not None:
             object.__setattr__(self, "ranks", validate_ranks(self.ranks))
+        if self.entry is not None and (not isinstance(self.entry, str) or not self.entry.strip()
+                                       or not self.entry.isprintable()):
+            raise InstrumentError(f"--entry takes a script or module name, not {self.entry!r}")
         if self.service is not None and self.service not in SERVICES:
             raise InstrumentError(f"service must be one of {', '.join(SERVICES)}, not {self.service!r}")
         if self.ssh_public_key is not None:
@@ -188,7 +194,7 @@ class Options:
 FLAGS = {
     "port": "--port", "timeout": "--timeout", "host": "--host", "client_ip": "--client-ip", "steps": "--step",
     "ranks": "--ranks", "install_debugpy": "--install-debugpy", "service": "--service",
-    "ssh_public_key": "--ssh-public-key", "take_over": "--take-over",
+    "ssh_public_key": "--ssh-public-key", "take_over": "--take-over", "entry": "--entry",
 }
 
 

@@ -274,14 +274,17 @@ def _folder_after_cd(folder: Optional[str], words: list[str]) -> Optional[str]:
     return posixpath.normpath(posixpath.join(folder, words[1])) if folder else posixpath.normpath(words[1])
 
 
-def _preferred(entries: list[Entry]) -> Entry:
-    """Of several entries, the training one: the only one whose name says ``train``, else the last."""
+def _preferred(entries: list[Entry], wanted: Optional[str] = None) -> Entry:
+    """Of several entries, the one ``--entry`` names (its script or module, or their file name), else the
+    training one: the only one whose name says ``train``, else the last."""
+    named = [entry for entry in entries if wanted is not None and wanted in (
+        entry.name, posixpath.basename(entry.name), entry.name.rsplit(".", 1)[-1])]
     training = [entry for entry in entries if "train" in posixpath.basename(entry.name).lower()]
-    chosen = training[0] if len(training) == 1 else entries[-1]
+    chosen = named[0] if named else training[0] if len(training) == 1 else entries[-1]
     return dataclasses.replace(chosen, count=len(entries))
 
 
-def entry(command: str) -> Optional[Entry]:
+def entry(command: str, wanted: Optional[str] = None) -> Optional[Entry]:
     """The Python entry the flags go on (of several, :func:`_preferred`), or None."""
     found: list[Entry] = []
     folder: Optional[str] = ""
@@ -303,7 +306,7 @@ def entry(command: str) -> Optional[Entry]:
             at = next((words[k].start for k in range(index + 1 if index is not None else 0, len(words))
                        if command[words[k].start : words[k].end] == "--"), words[-1].end)
         found.append(Entry(simple, script, module, folder, at, unresolved=_unresolved(script, module)))
-    return _preferred(found) if found else None
+    return _preferred(found, wanted) if found else None
 
 
 #: ``code:`` values that name no local folder (an asset, a datastore, a repository).
@@ -338,16 +341,16 @@ def entries(command: str) -> int:
     return len(entry_commands(command))
 
 
-def flag_insertion(command: str) -> Optional[int]:
+def flag_insertion(command: str, wanted: Optional[str] = None) -> Optional[int]:
     """Where the flags go: see :func:`entry`; None: no entry."""
-    found = entry(command)
+    found = entry(command, wanted)
     return None if found is None else found.flags_at
 
 
 def flag_text(command: str, options: Options) -> Optional[tuple[int, str]]:
     """(offset, text) of the flags in ``command``, blanks around them as the place needs (never
     touching a redirect: ``5678>log`` would redirect descriptor 5678); None: no entry."""
-    found = entry(command)
+    found = entry(command, options.entry)
     if found is None:
         return None
     at = found.flags_at
@@ -356,9 +359,9 @@ def flag_text(command: str, options: Options) -> Optional[tuple[int, str]]:
     return at, before + debug_flags(options) + after
 
 
-def install_insertion(command: str) -> Optional[int]:
+def install_insertion(command: str, wanted: Optional[str] = None) -> Optional[int]:
     """Where ``pip install debugpy && `` goes: the start of the entry's and-or list; None: no entry."""
-    found = entry(command)
+    found = entry(command, wanted)
     return found.simple.list_start.start if found is not None else None
 
 
@@ -410,6 +413,6 @@ def add_flags(command: str, options: Options, install_debugpy: bool = False) -> 
     at, text = placed
     result = command[:at] + text + command[at:]
     if install_debugpy:
-        start = install_insertion(command)
+        start = install_insertion(command, options.entry)
         result = result[:start] + "pip install debugpy && " + result[start:]
     return result

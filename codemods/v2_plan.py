@@ -202,7 +202,7 @@ def plan_command(builder: Builder, holder: CommentedMap, path: tuple) -> bool:
         handwritten = v2_take_over.hand_written(command)
     except InstrumentError as exc:
         raise InstrumentError(f"line {found[0].start_mark.line + 1}: {exc}") from None
-    entry = v2_commands.entry(v2_take_over.blanked(command, handwritten))
+    entry = v2_commands.entry(v2_take_over.blanked(command, handwritten), builder.options.entry)
     if entry is None:
         builder.note(found[0], "the command runs no Python entry script; no debug flags added")
         return False
@@ -233,7 +233,7 @@ def plan_entry(builder: Builder, holder: CommentedMap, entry: v2_commands.Entry,
     saying why and what to do, when its command must not get the flags (the script could not take them)."""
     if entry.count > 1:
         builder.note(key, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
-                          "(the one named for training, else the last)")
+                          "(--entry, else the one named for training, else the last)")
     paths, why = v2_commands.entry_files(holder.get("code"), entry)
     why = why or unavailable(builder, paths[0])
     if why:

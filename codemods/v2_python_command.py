@@ -98,7 +98,7 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
     done.add(expression)
     changes = [v2_strings.Edit(at, flags, after=True)]
     if install:
-        changes.append(v2_strings.Edit(v2_commands.install_insertion(command), INSTALL, after=False))
+        changes.append(v2_strings.Edit(v2_commands.install_insertion(command, edits.options.entry), INSTALL, after=False))
     replaced = v2_strings.replacements(found, changes, lambda: edits.quote)
     if not edits.touch(expression, edits.label_job):
         return False
@@ -110,7 +110,7 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
 def _entry(edits, job: JobDef, expression, command: str) -> bool:
     """The job's entry script as a companion (``code=`` joined with the command's script); False,
     with a note, when the command must not get the flags (the script could not take them)."""
-    entry = v2_commands.entry(command)
+    entry = v2_commands.entry(command, edits.options.entry)
     if entry is None:
         return False
     code = keyword(job.call, "code")
@@ -122,7 +122,7 @@ def _entry(edits, job: JobDef, expression, command: str) -> bool:
     why = why or dict(edits.options.unavailable).get(paths[0])
     if entry.count > 1:
         edits.note(expression, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
-                               "(the one named for training, else the last)")
+                               "(--entry, else the one named for training, else the last)")
     if why:
         edits.note(expression, f"entry {entry.name}: {why}; no debug flags on this command (the script could not "
                                "take them)")

@@ -147,7 +147,7 @@ def edit_command(
         raise InstrumentError(f"line {key_node.start_mark.line + 1}: cannot follow this command's quoting; "
                               "add the --remote_debug flags by hand")
     edits: list[tuple[int, int, str]] = []  # (offset, characters deleted, text inserted)
-    at = v2_commands.flag_insertion(value)
+    at = v2_commands.flag_insertion(value, options.entry)
     if at is None:  # pragma: no cover  (add_flags found the entry above)
         return None
     before_flags = _count_non_blank(value[:at]) - 1
@@ -156,7 +156,7 @@ def edit_command(
     after = " " if value[at : at + 1] in ("<", ">") else ""
     edits.append((characters[before_flags][2] + 1, 0, " " + v2_commands.debug_flags(options) + after))
     if install_debugpy:
-        entry_start = _count_non_blank(value[: v2_commands.install_insertion(value)])
+        entry_start = _count_non_blank(value[: v2_commands.install_insertion(value, options.entry)])
         edits.append((characters[entry_start][1], 0, "pip install debugpy && "))
     first = key_node.start_mark.line
     last = lines.line_of(last_content(text, value_node))

@@ -179,11 +179,14 @@ def cli() -> None:
               "Azure ML's tunnel, no virtual network needed.")
 @click.option("--ssh-public-key", type=click.File("r", encoding="utf-8"), default=None, metavar="FILE",
               help="With --service ssh: the public key file (id_ed25519.pub) of the key you connect with.")
+@click.option("--entry", default=None, metavar="SCRIPT",
+              help="v2 jobs whose command runs several Python scripts: the one to debug (train.py, pkg.train). "
+              "[default: the one named for training, else the last]")
 @click.option("--take-over", is_flag=True,
               help="Remove hand-written remote debugging (the guide's recipe, ptvsd/debugpy blocks, debug "
               "arguments) for good and instrument, instead of refusing the file; strip leaves it out.")
 def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks,
-        install_debugpy, service, ssh_public_key, take_over) -> None:
+        install_debugpy, service, ssh_public_key, entry, take_over) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
     from instrument.codemods.errors import InstrumentError
     from instrument.codemods.options import Options
@@ -199,6 +202,7 @@ def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, cli
         port=port, timeout=timeout, host=host, client_ip=client_ip, steps=tuple(steps), ranks=ranks,
         install_debugpy=install_debugpy, service=service,
         ssh_public_key=ssh_public_key.read() if ssh_public_key is not None else None, take_over=take_over,
+        entry=entry,
     )
     try:  # every value checked once, up front, before any file is touched
         options = Options(**settings, given=given)

@@ -61,3 +61,16 @@ def test_the_command_of_each_shape_runs_and_listens(tmp_path, shape):
         log.unlink()
     assert main(["strip", "-q", str(folder / "job.yml")]) == 0
     assert _tree(folder) == originals
+
+
+def test_entry_chooses_among_several_entries(tmp_path, capsys):
+    folder = tmp_path / "two"
+    shutil.copytree(FIXTURES / "job" / "shape_two_entries", folder)
+    shutil.copy(folder / "src" / "train.py", folder / "src" / "prep.py")
+    job = folder / "before.yml"
+    assert main(["add", "--entry", "prep.py", str(job)]) == 0
+    err = capsys.readouterr().err
+    assert "the flags go on prep.py (--entry" in err
+    assert "python prep.py --out data --remote_debug " in job.read_text()
+    assert f"instrumented {folder / 'src' / 'prep.py'} (entry of before.yml)" in err
+    assert b"remote_debug" not in (folder / "src" / "train.py").read_bytes()

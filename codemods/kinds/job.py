@@ -15,7 +15,8 @@ from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind
 
 #: The options a v2 job definition takes (``--host`` is decided by ``--service``).
-V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over"}
+V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over",
+                                              "entry"}
 
 
 def detect(text: str, data) -> bool:

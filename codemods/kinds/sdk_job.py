@@ -42,7 +42,8 @@ KIND = Kind(
     verify=verify,
     default_timeout=300,
     # No --host: the job's script listens where its own flags say (loopback with --service).
-    options=frozenset({"port", "timeout", "ranks", "client_ip", "steps", "install_debugpy", "service", "ssh_public_key", "take_over"}),
+    options=frozenset({"port", "timeout", "ranks", "client_ip", "steps", "install_debugpy", "service", "ssh_public_key", "take_over",
+                       "entry"}),
     suffixes=(".py",),
     priority=15,
 )
