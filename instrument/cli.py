@@ -283,8 +283,11 @@ def check(paths, allow, jobs) -> None:
         files_with_findings += bool(lines)
     from instrument.report import plural
 
-    total = f"{plural(found, 'finding')} in {plural(files_with_findings)}" if found else "no findings"
-    click.echo(total + (f", {plural(failed)} failed." if failed else "."), err=True)
+    if found:
+        total = f"{plural(found, 'finding')} in {plural(files_with_findings)}"
+    else:  # a file that could not be read was not found clean
+        total = "no findings in the files read" if failed else "no findings"
+    click.echo(total + (f", {plural(failed)} failed (not checked)." if failed else "."), err=True)
     raise SystemExit(EXIT_FAILED if failed else EXIT_WOULD_CHANGE if found else EXIT_OK)
 
 

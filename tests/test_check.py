@@ -282,8 +282,8 @@ def test_command_unparsable_and_missing_files_fail(tmp_path: Path, capsys: pytes
     out, err = capsys.readouterr()
     assert out == f"{hit}:2:1: debugpy.listen() opens a debug listener\n"
     missing, unparsable, total = err.splitlines()
-    assert total == "1 finding in 1 file, 2 files failed."
-    assert missing == f"{tmp_path / 'missing.py'}: no such file"
+    assert total == "1 finding in 1 file, 2 files failed (not checked)."
+    assert missing == f"{tmp_path / 'missing.py'}: no such file or folder"
     assert unparsable.startswith(f"{bad}: cannot parse: ")
     assert bad.read_bytes() == before  # check never writes
 

@@ -215,3 +215,10 @@ def test_a_library_module_named_is_instrumented_with_a_note_the_walk_skips_it(tm
     assert main(["add", str(path)]) == 0
     err = capsys.readouterr().err
     assert f"{path}:1:1: note: not an entry script (it only defines, and runs nothing), which a walk skips" in err
+
+
+def test_check_of_a_file_it_cannot_read_does_not_call_it_clean(tmp_path, capsys):
+    assert main(["check", str(tmp_path / "missing.py")]) == 123
+    err = capsys.readouterr().err.splitlines()
+    assert err == [f"{tmp_path / 'missing.py'}: no such file or folder",
+                   "no findings in the files read, 1 file failed (not checked)."]
