@@ -87,7 +87,8 @@ class Transformed:
 
 
 #: Kinds whose files name other files that change with them (definitions, build contexts).
-BRINGING_KINDS = frozenset({"pipeline", "sdk_job", "job", "component", "pipeline_job", "environment", "dockerfile"})
+BRINGING_KINDS = frozenset({"pipeline", "sdk_job", "job", "component", "pipeline_job", "environment", "dockerfile",
+                            "deployment"})
 
 
 def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:

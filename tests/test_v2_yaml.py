@@ -21,10 +21,10 @@ from instrument.codemods.options import Options
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import FIXTURES, load_cases, transformed
 
-V2_KINDS = ("job", "component", "pipeline_job", "environment")
+V2_KINDS = ("job", "component", "pipeline_job", "environment", "deployment")
 CASES = [(kind, param) for kind in V2_KINDS for param in load_cases(kind)]
 PARAMS = [pytest.param(kind, param.values[0], id=f"{kind}-{param.id}") for kind, param in CASES]
-LOADABLE = [p for p in PARAMS if p.values[0] != "environment"]
+LOADABLE = [p for p in PARAMS if p.values[0] not in ("environment", "deployment")]  # deployments: test_deployment.py
 
 
 def job_for(case, action: str = ADD, kind=None) -> Job:

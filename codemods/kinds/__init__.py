@@ -27,7 +27,7 @@ TEXT = "text"
 
 #: Kind modules, in the order of the README's table.
 MODULES = ("train", "score", "pipeline", "sdk_job", "env", "job", "component", "pipeline_job", "environment",
-           "dockerfile", "requirements")
+           "deployment", "dockerfile", "requirements")
 
 
 @lru_cache(maxsize=None)
