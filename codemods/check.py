@@ -12,18 +12,17 @@ Two kinds of finding, each a :class:`Finding` at a 1-based line and column:
   ``getattr`` with a literal name and plain assignments), so
   ``from debugpy import listen as l; l()`` counts and ``socket.listen()`` or a
   string mentioning ``debugpy.listen`` does not;
-* a debugger started another way: ``runpy.run_module("debugpy")``,
-  ``python -m debugpy`` run by ``subprocess``/``os.system``/``os.popen``
-  (:mod:`instrument.codemods.check_commands`), ``'--remote_debug'`` among a
-  ``PythonScriptStep``'s arguments; in YAML, a job's ``command:`` or
-  ``AZUREML_DEBUG_PORT`` (see :func:`check_yaml`).
+* a debugger reached another way (:mod:`check_sinks`): a debugger function passed on as a
+  value, code given to ``exec``/``eval``/``compile``, a command line given to ``subprocess``,
+  ``os.system`` and friends (:mod:`check_commands`), azure-ai-ml's and SDK v1's job values, a
+  debug variable set in code, with strings and lists followed through names
+  (:mod:`check_values`); in YAML, what Azure ML runs or exports (:mod:`check_yaml`); in
+  ``.pth`` files, notebooks, shell scripts and Dockerfiles (:mod:`check_formats`).
 
 What is looked at is the source as Python runs it: decoded by its coding line
 (``# coding: utf-7`` included) and with identifiers NFKC-normalised, as the
-parser does (``ｄｅｂｕｇｐｙ`` is ``debugpy``). Names computed at run time
-(``__import__("de" + "bugpy")``, ``exec`` of a string) are beyond a reading of
-the source, and a file whose decoded text spells none of the module names is
-not parsed (:func:`could_have_findings`).
+parser does (``ｄｅｂｕｇｐｙ`` is ``debugpy``). A file that holds nothing a
+finding needs is not parsed (:mod:`check_prefilter`).
 
 Check reads code, it never rewrites it, so it parses with Python's own
 :mod:`ast` (about a tenth of LibCST's parse, and no LibCST import at all):

@@ -40,6 +40,8 @@ _SHELLS = frozenset({"sh", "bash", "zsh", "dash", "ksh", "ash", "busybox"})
 #: Programs that run the command given after their own options.
 _WRAPPERS = frozenset({"env", "exec", "nohup", "sudo", "time", "nice", "command", "builtin", "stdbuf", "timeout",
                        "setsid", "ionice", "taskset", "xargs", "eval", "then", "do", "else", "!", "{", "("})
+#: Programs that only print or search their arguments.
+_PRINTERS = frozenset({"echo", "printf", "grep", "egrep", "fgrep", "logger", ":", "true", "test", "["})
 _PYTHON_RE = re.compile(r"(?:python|pypy|pythonw)[\d.]*(?:\.exe)?$|py$")
 _ASSIGNMENT_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*=")
 _MAX_DEPTH = 8
@@ -125,10 +127,15 @@ def argv_findings(words: Sequence[str], depth: int = 0) -> list[str]:
         message = variable_message(name, value) if equals and _ASSIGNMENT_RE.match(word) else None
         if message:
             found.append(message)
+    for word in words:  # $(...) and `...` inside a word run commands too
+        for inner in re.findall(r"\$\((.*)\)|`([^`]*)`", word, re.DOTALL):
+            found += shell_findings(inner[0] or inner[1], depth + 1)
+    program = _program(words)
+    if program < len(words) and posixpath.basename(words[program]) in _PRINTERS:
+        return found  # ``echo python -m debugpy``: a mention
     started = debugger_command(words)
     if started is not None:
         found.append(f"`{started}` starts a debugger")
-    program = _program(words)
     for index, word in enumerate(words if started is None else ()):
         if posixpath.basename(word) in DEBUGGER_SCRIPTS and (
             index == program or (index + 1 < len(words) and words[index + 1].split("=", 1)[0] in _DEBUGGER_FLAGS)
@@ -139,9 +146,6 @@ def argv_findings(words: Sequence[str], depth: int = 0) -> list[str]:
         found.append(f"`{REMOTE_DEBUG_FLAG}` in a job command starts the script in debug mode")
     if depth < _MAX_DEPTH and program < len(words):
         found += _code_findings(words, program, depth)
-    for word in words:  # $(...) and `...` inside a word run commands too
-        for inner in re.findall(r"\$\((.*)\)|`([^`]*)`", word, re.DOTALL):
-            found += shell_findings(inner[0] or inner[1], depth + 1)
     return found
 
 

@@ -81,29 +81,30 @@ def debug_message(name: str) -> Optional[str]:
 class Names:
     """The module's imports and aliases, and what an expression stands for."""
 
-    def __init__(self, tree: ast.AST, bindings: Bindings) -> None:
+    def __init__(self, nodes: dict[type, list], bindings: Bindings) -> None:
         self.table: dict[str, set[str]] = {}
         self.attributes: dict[str, set[str]] = {}  # attribute name -> what some assignment binds it to
         self.bindings = bindings
-        assignments: list[tuple[list[ast.expr], ast.expr]] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                for alias in node.names:
-                    if alias.asname:
-                        self.table.setdefault(alias.asname, set()).add(alias.name)
-                    else:
-                        top = alias.name.split(".", 1)[0]
-                        self.table.setdefault(top, set()).add(top)
-            elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
-                for alias in node.names:
-                    if alias.name != "*":
-                        self.table.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
-                    else:
-                        self._star(node.module)
-            elif isinstance(node, ast.Assign):
-                assignments.append((node.targets, node.value))
-            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
-                assignments.append(([node.target], node.value))
+        self._memo: dict[int, set[str]] = {}
+        self._final = False  # while the aliases are collected, a reading may still change
+        for node in nodes.get(ast.Import, ()):
+            for alias in node.names:
+                if alias.asname:
+                    self.table.setdefault(alias.asname, set()).add(alias.name)
+                else:
+                    top = alias.name.split(".", 1)[0]
+                    self.table.setdefault(top, set()).add(top)
+        for node in nodes.get(ast.ImportFrom, ()):
+            if node.level or not node.module:
+                continue
+            for alias in node.names:
+                if alias.name != "*":
+                    self.table.setdefault(alias.asname or alias.name, set()).add(f"{node.module}.{alias.name}")
+                else:
+                    self._star(node.module)
+        assignments: list[tuple[list[ast.expr], ast.expr]] = [(n.targets, n.value) for n in nodes.get(ast.Assign, ())]
+        assignments += [([n.target], n.value) for n in [*nodes.get(ast.AnnAssign, ()), *nodes.get(ast.NamedExpr, ())]
+                        if n.value is not None]
         for _ in range(2):  # an alias of an alias
             for targets, value in assignments:
                 meanings = {m for m in self.resolve(value) if m.split(".", 1)[0] in ALIASED_ROOTS}
@@ -118,6 +119,7 @@ class Names:
                     for target in targets:
                         if isinstance(target, ast.Name):
                             self.attributes.setdefault(target.id, set()).update(meanings)
+        self._final = True
 
     def _star(self, module: str) -> None:
         prefix = f"{module}."
@@ -132,13 +134,22 @@ class Names:
         return self.bindings.strings(node)
 
     def resolve(self, node: Optional[ast.AST], depth: int = 0) -> set[str]:
-        """The qualified names an expression may stand for (empty: none known)."""
+        """The qualified names an expression may stand for (empty: none known); read once per
+        expression once the aliases are known."""
         if node is None or depth > _MAX_DEPTH:
             return set()
-        depth += 1
+        if not self._final:
+            return self._resolve(node, depth + 1)
+        key = id(node)
+        if key not in self._memo:
+            self._memo[key] = set()  # reached again while being read: adds nothing
+            self._memo[key] = self._resolve(node, depth + 1)
+        return self._memo[key]
+
+    def _resolve(self, node: ast.AST, depth: int) -> set[str]:
         if isinstance(node, ast.Name):
             found = self.table.get(node.id) or {node.id}
-            for value in self.bindings.values.get(node.id, ())[:8]:
+            for value in self.bindings.values.get(node.id, ())[:8] if self._final else ():
                 if isinstance(value, (ast.Dict, ast.List, ast.Tuple, ast.Lambda)):
                     found = found | self.resolve(value, depth)
             return found

@@ -24,7 +24,7 @@ from typing import Iterator, Optional
 
 from instrument.codemods import check_commands
 from instrument.codemods.check_names import DEBUG_ATTRIBUTES, MODULE_NAMES, Names, debug_message
-from instrument.codemods.check_values import Bindings
+from instrument.codemods.check_values import Bindings, nodes_by_type
 
 RawFinding = tuple[ast.AST, str, str]
 
@@ -59,9 +59,9 @@ def _name_of(message: str, fallback: str) -> str:
 
 class Finder:
     def __init__(self, tree: ast.Module, source: str) -> None:
-        self.bindings = Bindings(tree)
-        self.names = Names(tree, self.bindings)
-        self.tree = tree
+        self.nodes = nodes_by_type(tree)  # one walk, shared by every reading
+        self.bindings = Bindings(self.nodes)
+        self.names = Names(self.nodes, self.bindings)
         # A variable's name built from pieces is read only where the file names a way to export
         # it (``env``): the byte pre-test keeps such a file (check_prefilter.SINK_WORDS).
         self.exports = any(word in source for word in ("env", *_VARIABLES))
@@ -71,26 +71,24 @@ class Finder:
         inner: set[int] = set()  # the value of an Attribute or Subscript: part of a longer reference
         loaded: set[str] = set()
         aliases: dict[int, str] = {}  # value of ``name = ...`` -> name
-        nodes = list(ast.walk(self.tree))
-        for node in nodes:
-            if isinstance(node, ast.Call):
-                called.add(id(node.func))
-            elif isinstance(node, (ast.Attribute, ast.Subscript)):
-                inner.add(id(node.value))
-            elif isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
-                loaded.add(node.id)
-            elif isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-                aliases[id(node.value)] = node.targets[0].id
+        nodes = self.nodes
+        calls = nodes.get(ast.Call, [])
+        called = {id(node.func) for node in calls}
+        inner = {id(node.value) for kind in (ast.Attribute, ast.Subscript) for node in nodes.get(kind, ())}
+        loaded = {node.id for node in nodes.get(ast.Name, ()) if isinstance(node.ctx, ast.Load)}
+        aliases = {id(node.value): node.targets[0].id for node in nodes.get(ast.Assign, ())
+                   if len(node.targets) == 1 and isinstance(node.targets[0], ast.Name)}
         debuggers_imported = any(
             meaning.split(".", 1)[0] in MODULE_NAMES for meanings in self.names.table.values() for meaning in meanings
         )
-        for node in nodes:
-            if isinstance(node, ast.Call):
-                yield from self._call(node, debuggers_imported)
-            elif isinstance(node, (ast.Dict, ast.Assign)):
-                yield from self._variables(node)
-            if isinstance(node, _REFERENCES) and id(node) not in called and id(node) not in inner \
-                    and not isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+        for node in calls:
+            yield from self._call(node, debuggers_imported)
+        for node in [*nodes.get(ast.Dict, ()), *nodes.get(ast.Assign, ())]:
+            yield from self._variables(node)
+        for reference in _REFERENCES:
+            for node in nodes.get(reference, ()):
+                if id(node) in called or id(node) in inner or isinstance(getattr(node, "ctx", None), (ast.Store, ast.Del)):
+                    continue
                 if aliases.get(id(node)) in loaded:
                     continue  # ``l = debugpy.listen``: what uses ``l`` is reported
                 for name in sorted(self.names.resolve(node)):
@@ -144,8 +142,12 @@ class Finder:
             for words in self.bindings.word_lists(argument):
                 messages += check_commands.argv_findings(words)
         singles = [self.names.strings(argument) for argument in node.args]
-        if len(singles) > 1 and all(singles):  # os.execl(path, "python", "-m", "debugpy")
+        if len(singles) > 1 and all(singles):  # os.execl(path, "python", "-m", "debugpy"): the path, then argv
             messages += check_commands.argv_findings([texts[0] for texts in singles])
+            messages += check_commands.argv_findings([texts[0] for texts in singles[1:]])
+        for argument in node.args[1:2]:  # os.execv(path, argv): argv names its program again
+            for words in self.bindings.word_lists(argument):
+                messages += check_commands.argv_findings(words[1:])
         return list(dict.fromkeys(messages))
 
     def _job(self, node: ast.Call, callee: set[str]) -> Iterator[RawFinding]:

@@ -29,6 +29,28 @@ Words = tuple[str, ...]
 Value = Union[str, Words]
 
 
+_SKIPPED_FIELDS = frozenset({"ctx", "op", "type_comment"})
+
+
+def nodes_by_type(tree: ast.AST) -> dict[type, list]:
+    """Every node of a tree, by its class: one walk shared by every reading of a file (a
+    tenth of :func:`ast.walk`'s cost, which also visits each ``Load()`` and operator)."""
+    found: dict[type, list] = {}
+    stack = [tree]
+    while stack:
+        node = stack.pop()
+        found.setdefault(type(node), []).append(node)
+        for field in node._fields:
+            if field in _SKIPPED_FIELDS:
+                continue
+            value = getattr(node, field, None)
+            if isinstance(value, list):
+                stack.extend(item for item in value if isinstance(item, ast.AST))
+            elif isinstance(value, ast.AST):
+                stack.append(value)
+    return found
+
+
 def _first_string(node: Optional[ast.AST]) -> Optional[str]:
     return node.value if isinstance(node, ast.Constant) and isinstance(node.value, str) else None
 
@@ -36,31 +58,34 @@ def _first_string(node: Optional[ast.AST]) -> Optional[str]:
 class Bindings:
     """Every value each name of a module is bound to, and what grows its lists."""
 
-    def __init__(self, tree: ast.AST) -> None:
+    def __init__(self, nodes: dict[type, list]) -> None:
         self.values: dict[str, list[ast.expr]] = {}
         self.grown: dict[str, list[tuple[str, ast.expr]]] = {}  # name -> (how, expr): append/extend/prepend
+        self._memo: dict[int, list[Value]] = {}
         functions: dict[str, list[ast.arguments]] = {}
-        calls: list[ast.Call] = []
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Assign):
-                for target in node.targets:
-                    self._bind(target, node.value)
-            elif isinstance(node, (ast.AnnAssign, ast.NamedExpr)) and node.value is not None:
+        calls: list[ast.Call] = nodes.get(ast.Call, [])
+        for node in nodes.get(ast.Assign, ()):
+            for target in node.targets:
+                self._bind(target, node.value)
+        for node in [*nodes.get(ast.AnnAssign, ()), *nodes.get(ast.NamedExpr, ())]:
+            if node.value is not None:
                 self._bind(node.target, node.value)
-            elif isinstance(node, ast.AugAssign) and isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
+        for node in nodes.get(ast.AugAssign, ()):
+            if isinstance(node.op, ast.Add) and isinstance(node.target, ast.Name):
                 self.grown.setdefault(node.target.id, []).append(("extend", node.value))
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.Lambda)):
-                if not isinstance(node, ast.Lambda):
-                    functions.setdefault(node.name, []).append(node.args)
-                positional = [*node.args.posonlyargs, *node.args.args]
-                for arg, default in zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults):
-                    self.values.setdefault(arg.arg, []).append(default)
-                for arg, given in zip(node.args.kwonlyargs, node.args.kw_defaults):
-                    if given is not None:
-                        self.values.setdefault(arg.arg, []).append(given)
-            elif isinstance(node, ast.Call):
-                calls.append(node)
-                self._grow(node)
+        for node in [*nodes.get(ast.FunctionDef, ()), *nodes.get(ast.AsyncFunctionDef, ()), *nodes.get(ast.Lambda, ())]:
+            if not isinstance(node, ast.Lambda):
+                functions.setdefault(node.name, []).append(node.args)
+            positional = [*node.args.posonlyargs, *node.args.args]
+            for arg, default in zip(positional[len(positional) - len(node.args.defaults):], node.args.defaults):
+                self.values.setdefault(arg.arg, []).append(default)
+            for arg, given in zip(node.args.kwonlyargs, node.args.kw_defaults):
+                if given is not None:
+                    self.values.setdefault(arg.arg, []).append(given)
+        for call in calls:
+            self._grow(call)
+        for steps in self.grown.values():  # in the order the source makes them
+            steps.sort(key=lambda step: (step[1].lineno, step[1].col_offset))
         for call in calls:  # a call of the module's own function binds its parameters
             if isinstance(call.func, ast.Name) and call.func.id in functions:
                 for arguments in functions[call.func.id]:
@@ -70,7 +95,7 @@ class Bindings:
                             self.values.setdefault(arg.arg, []).append(value)
                     names = {a.arg for a in [*positional, *arguments.kwonlyargs]}
                     for keyword in call.keywords:
-                        if keyword.arg in names:
+                        if keyword.arg is not None and keyword.arg in names:
                             self.values.setdefault(keyword.arg, []).append(keyword.value)
 
     def _bind(self, target: ast.AST, value: ast.expr) -> None:
@@ -101,14 +126,21 @@ class Bindings:
         return [value for value in self._values(node, depth) if isinstance(value, tuple)][:_MAX_VALUES]
 
     def _values(self, node: Optional[ast.AST], depth: int) -> list[Value]:
+        """Each expression is read once (a name bound many times, read in many places, stays
+        linear); one being read already, reached again through a name, adds nothing."""
         if node is None or depth > _MAX_DEPTH:
             return []
+        key = id(node)
+        if key in self._memo:
+            return self._memo[key]
+        self._memo[key] = []
         found: list[Value] = []
         for value in self._each(node, depth + 1):
             if value not in found:
                 found.append(value)
                 if len(found) >= _MAX_VALUES:
                     break
+        self._memo[key] = found
         return found
 
     def _each(self, node: ast.AST, depth: int) -> Iterator[Value]:

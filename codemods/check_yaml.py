@@ -91,9 +91,9 @@ def yaml_findings(text: str) -> list[YamlFinding]:
             elif key == "environment_variables" and isinstance(value, yaml.MappingNode):
                 for name, (name_node, setting) in _pairs(loader, value).items():
                     given: Optional[str] = setting.value if isinstance(setting, yaml.ScalarNode) else None
-                    message = check_commands.variable_message(str(name), given)
-                    if message is not None:
-                        found.append((name_node.start_mark.line, name_node.start_mark.column, message))
+                    why = check_commands.variable_message(str(name), given)
+                    if why is not None:
+                        found.append((name_node.start_mark.line, name_node.start_mark.column, why))
             stack.append(value)
     return sorted(set(found))
 
