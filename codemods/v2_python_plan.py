@@ -270,7 +270,8 @@ def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analys
             return again
         taken_notes = [note for note in edits.notes if "--take-over" in note.message]
         return dataclasses.replace(again, source=source, notes=list(again.notes) + taken_notes)
-    _environments(edits)
+    if instrumented or edits.companions:  # debugpy only where some job here runs a debugged script
+        _environments(edits)
     pure = _reuse(edits, instrumented)
     if _needs_import(edits):
         pure.append(_import_insertion(edits, module))

@@ -18,6 +18,7 @@ from tests.test_v2_yaml import PARAMS, job_for
 
 JOB = """\
 $schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json
+code: src
 command: python train.py --epochs 3
 environment:
   image: python:3.10-slim
