@@ -26,11 +26,10 @@ from pathlib import Path
 from typing import Callable, Iterator, Optional
 
 from instrument import files
+from instrument.codemods import kinds
 from instrument.codemods.kinds.base import Companion
 from instrument.process import ADD, Job, Outcome, companion_job, process_bytes
 
-#: Kinds a companion may be that plan commands of their own (their entries are followed in turn).
-DEFINITION_KINDS = frozenset({"job", "component", "pipeline_job"})
 #: Rounds of planning again without unavailable entries: one per level of nesting is enough.
 MAX_ROUNDS = 8
 
@@ -134,14 +133,14 @@ class Graph:
             return True
         return any(
             self._runs_debug(child, seen | {key}) for child in member.children
-            if child not in seen and _kind_of(self.members[child]) in DEFINITION_KINDS
+            if child not in seen and kinds.runs_commands(_kind_of(self.members[child]))
         )
 
     def newly_unavailable(self) -> dict[str, dict[str, str]]:
         """Entries and component files found unusable in this round, by the definition naming them."""
         found: dict[str, dict[str, str]] = {}
         for parent_key, companion, place in self.missing:
-            if companion.entry or companion.kind in DEFINITION_KINDS:
+            if companion.entry or kinds.runs_commands(companion.kind):
                 tried = " or ".join(str(Path(place.parent) / name) for name in
                                     [Path(companion.path).name] + [Path(a).name for a in companion.alternatives])
                 found.setdefault(parent_key, {})[companion.path] = f"there is no such file ({tried})"
@@ -155,7 +154,7 @@ class Graph:
             elif brought.entry and self.job.action == ADD and not member.outcome.changed and member.outcome.reason:
                 # Planned nothing (an empty file): there is nothing to debug in it.
                 found.setdefault(member.parent, {})[brought.path] = f"{member.path}: {member.outcome.reason}"
-            elif brought.kind in DEFINITION_KINDS and self.job.action == ADD and not self._runs_debug(key):
+            elif kinds.runs_commands(brought.kind) and self.job.action == ADD and not self._runs_debug(key):
                 why = _why(member.outcome) if member.outcome.error else "it runs no Python entry script " \
                     "that can take the flags"
                 found.setdefault(member.parent, {})[brought.path] = f"{member.path}: {why}"
@@ -197,7 +196,7 @@ class Graph:
             if member.outcome.error and key not in skip:
                 failed.append(member.outcome)
         for parent_key, companion, place in self.missing:
-            if self.job.action == ADD and not companion.entry and companion.kind not in DEFINITION_KINDS:
+            if self.job.action == ADD and not companion.entry and not kinds.runs_commands(companion.kind):
                 name = files.printable(str(Path(os.path.normpath(place))))
                 failed.append(Outcome(str(place), error=f"{name}: named by {self.members[parent_key].path}, "
                                                         "but there is no such file"))

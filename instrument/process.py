@@ -86,24 +86,19 @@ class Transformed:
     applied: frozenset = frozenset()  # the given options that mean something for the file's kind
 
 
-#: Kinds whose files name other files that change with them (definitions, build contexts).
-BRINGING_KINDS = frozenset({"pipeline", "sdk_job", "job", "component", "pipeline_job", "environment", "dockerfile",
-                            "deployment"})
-
-
 def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:
     """The other files add would have changed with this one (a job's conda file and entry
     script): strip restores them too. Best effort: a file no kind recognises has none."""
     from instrument.codemods.errors import InstrumentError
 
-    if kind_name is not None and kind_name not in BRINGING_KINDS:
+    if kind_name is not None and not kinds.bringing(kind_name):
         return ()
     if language == kinds.PYTHON and "azure" not in clean:  # a definition imports an Azure ML SDK
         return ()
     try:
         tree = kinds.get_language_parser(language)(clean)
         kind = kinds.get(kind_name) if kind_name else kinds.detect(clean, tree, language)
-        if kind is None or kind.name not in BRINGING_KINDS:
+        if kind is None or not kind.brings:
             return ()
         plan = kind.plan(clean, tree, DEFAULT_OPTIONS.for_kind(kind.default_timeout or 0))
     except InstrumentError:
@@ -139,7 +134,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
             raise base.InstrumentError(f"not {kind.summary} (--kind {kind.name}): {exc}") from None
         if not job.entry and not kind.detect(clean, tree):
             found = kinds.detect(clean, tree, kind.language)
-            if found is not None or kind.name != "train":  # any Python file may be forced to be an entry script
+            if found is not None or not kind.any_script:  # any Python file may be forced to be an entry script
                 looks = f"; it looks like {found.summary}" if found else ""
                 raise base.InstrumentError(f"not {kind.summary}{looks} (--kind {kind.name})")
     else:
@@ -154,7 +149,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
             if language == kinds.PYTHON:
                 if not explicit:
                     return Transformed(text, None, reason="not an entry script")
-                kind = kinds.get("train")  # named: instrumented, but said to be what the walk skips
+                kind = kinds.script_kind()  # named: instrumented, but said to be what the walk skips
                 library = True
             elif explicit:
                 raise base.InstrumentError(f"not a file of any known kind ({kinds.described(language)})")

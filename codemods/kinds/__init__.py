@@ -73,6 +73,21 @@ def language_of(name: str) -> Optional[str]:
     return None
 
 
+def script_kind() -> Kind:
+    """The kind a Python file is taken as when named although no kind detects it (an entry script)."""
+    return next(kind for kind in all_kinds() if kind.any_script)
+
+
+def bringing(name: Optional[str]) -> bool:
+    """Whether files of the kind ``name`` name other files that change with them."""
+    return name is not None and get(name).brings
+
+
+def runs_commands(name: Optional[str]) -> bool:
+    """Whether the kind ``name`` is a definition whose commands run entry scripts."""
+    return name is not None and get(name).runs_commands
+
+
 def block_names() -> tuple[str, ...]:
     """Name patterns of files that add writes blocks into only when a job names them
     (``requirements*.txt``): strip and check look at them while walking, add does not."""

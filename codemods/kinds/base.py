@@ -136,6 +136,14 @@ class Kind:
     #: ``take_over(text, tree, options)``: the text without debugging written
     #: by hand (``add --take-over``); None when the kind has nothing to take over.
     take_over: Optional[Callable[[str, Any, Options], str]] = None
+    #: Its files name other files that change with them (``Plan.companions``): strip and
+    #: check follow them from a file that holds no block itself.
+    brings: bool = False
+    #: A definition whose commands run entry scripts: brought by another definition (a
+    #: pipeline's component file), it is dropped with a note when it runs nothing to debug.
+    runs_commands: bool = False
+    #: The kind any Python file may be taken as when named (or run by a job's command).
+    any_script: bool = False
 
     def parse(self, text: str) -> Any:
         return {PYTHON: _parse_python, YAML: _parse_yaml, TEXT: _parse_text}[self.language](text)

@@ -37,4 +37,6 @@ KIND = Kind(
     options=frozenset(V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=71,
+    brings=True,
+    runs_commands=True,
 )

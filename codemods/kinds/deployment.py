@@ -96,4 +96,5 @@ KIND = Kind(
     options=frozenset(LISTENER_OPTIONS - {"ranks"}),
     suffixes=(".yml", ".yaml"),
     priority=74,
+    brings=True,
 )

@@ -40,4 +40,5 @@ KIND = Kind(
     options=frozenset(),
     names=("Dockerfile", "Dockerfile.*", "*.Dockerfile"),
     priority=80,
+    brings=True,
 )

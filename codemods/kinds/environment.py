@@ -33,4 +33,5 @@ KIND = Kind(
     options=frozenset(),
     suffixes=(".yml", ".yaml"),
     priority=72,
+    brings=True,
 )

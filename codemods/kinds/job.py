@@ -55,4 +55,6 @@ KIND = Kind(
     options=frozenset(V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=70,
+    brings=True,
+    runs_commands=True,
 )

@@ -47,4 +47,5 @@ KIND = Kind(
     take_over=take_over,
     suffixes=(".py",),
     priority=20,
+    brings=True,
 )

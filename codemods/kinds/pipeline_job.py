@@ -84,4 +84,6 @@ KIND = Kind(
     options=frozenset(V2_OPTIONS | {"steps"}),
     suffixes=(".yml", ".yaml"),
     priority=73,
+    brings=True,
+    runs_commands=True,
 )

@@ -46,4 +46,5 @@ KIND = Kind(
                        "entry"}),
     suffixes=(".py",),
     priority=15,
+    brings=True,
 )

@@ -46,4 +46,5 @@ KIND = Kind(
     take_over=take_over,
     suffixes=(".py",),
     priority=90,
+    any_script=True,
 )
