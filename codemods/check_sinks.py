@@ -23,7 +23,7 @@ import ast
 from typing import Iterator, Optional
 
 from instrument.codemods import check_commands
-from instrument.codemods.check_names import DEBUG_ATTRIBUTES, MODULE_NAMES, Names, debug_message
+from instrument.codemods.check_names import DEBUG_ATTRIBUTES, MODULE_NAMES, NETWORK_DEBUGGERS, Names, debug_message
 from instrument.codemods.check_values import Bindings, nodes_by_type
 
 RawFinding = tuple[ast.AST, str, str]
@@ -39,6 +39,7 @@ _SPAWN_CALLS = frozenset(
     | {"asyncio.create_subprocess_exec", "asyncio.create_subprocess_shell", "pty.spawn", "commands.getoutput"}
 )
 _ENV_SETTERS = frozenset({"putenv", "setdefault", "__setitem__", "update", "dict"})
+_NETWORK_ROOTS = frozenset(name.split('.', 1)[0] for name in NETWORK_DEBUGGERS)
 _REFERENCES = (ast.Name, ast.Attribute, ast.Subscript, ast.Call)
 _VARIABLES = (check_commands.DEBUG_PORT_VARIABLE, check_commands.BREAKPOINT_VARIABLE)
 
@@ -91,11 +92,27 @@ class Finder:
                     continue
                 if aliases.get(id(node)) in loaded:
                     continue  # ``l = debugpy.listen``: what uses ``l`` is reported
+                if not self._may_name_something(node):
+                    continue
                 for name in sorted(self.names.resolve(node)):
                     why = debug_message(name)
                     if why is not None:
                         yield node, name, f"{name} {why} (passed on as a value: {spelling(node)})"
                         break
+
+    def _may_name_something(self, node: ast.AST) -> bool:
+        """Cheap test before a reference is resolved: a chain of attributes whose root is a name
+        nothing binds, none of whose attributes an assignment binds, means what it spells, and
+        no debugger function is spelled with a root that is not a debugger's module."""
+        attributes = self.names.attributes
+        while isinstance(node, ast.Attribute):
+            if node.attr in attributes:
+                return True
+            node = node.value
+        if isinstance(node, ast.Name):
+            return node.id in self.names.table or node.id in self.bindings.values or node.id in MODULE_NAMES \
+                or node.id in _NETWORK_ROOTS
+        return True
 
     def _call(self, node: ast.Call, debuggers_imported: bool) -> Iterator[RawFinding]:
         callee = self.names.resolve(node.func)
