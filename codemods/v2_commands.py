@@ -25,6 +25,7 @@ import shlex
 from dataclasses import dataclass
 from typing import Any, Optional
 
+from instrument.codemods.kinds.base import Companion
 from instrument.codemods.options import Options, validate_host, validate_port, validate_ranks, validate_timeout
 # Re-exported: callers read commands through this module.
 from instrument.codemods.shell_tokens import COMMENT, OPERATOR, REDIRECT, WORD, Token, tokenize  # noqa: F401
@@ -334,6 +335,21 @@ def entry_files(code: Any, entry: Entry) -> tuple[tuple[str, ...], Optional[str]
             return (), f"code: {code} uploads that one file, not {entry.name}"
         return (posixpath.normpath(code),), None
     return tuple(posixpath.normpath(posixpath.join(code, path)) for path in entry.candidates()), None
+
+
+def entry_companion(entry: Entry, code: Any, unavailable: tuple, code_unreadable: bool = False):
+    """(the entry's script as a ``train`` companion, or None; the notes to give) for one command:
+    ``code`` joined with its script, unless that cannot be named or the runner found it unavailable."""
+    notes = []
+    if entry.count > 1:
+        notes.append(f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
+                     "(--entry, else the one named for training, else the last)")
+    paths, why = ((), "code= is not a path written in this file") if code_unreadable else entry_files(code, entry)
+    why = why or dict(unavailable).get(paths[0])
+    if why:
+        notes.append(f"entry {entry.name}: {why}; no debug flags on this command (the script could not take them)")
+        return None, notes
+    return Companion(paths[0], "train", entry=True, alternatives=paths[1:]), notes
 
 
 def entries(command: str) -> int:

@@ -230,18 +230,13 @@ def unavailable(builder: Builder, path: str) -> Optional[str]:
 
 def plan_entry(builder: Builder, holder: CommentedMap, entry: v2_commands.Entry, key: Any) -> bool:
     """The entry's script as a companion (instrumented with the definition); False, with a note
-    saying why and what to do, when its command must not get the flags (the script could not take them)."""
-    if entry.count > 1:
-        builder.note(key, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
-                          "(--entry, else the one named for training, else the last)")
-    paths, why = v2_commands.entry_files(holder.get("code"), entry)
-    why = why or unavailable(builder, paths[0])
-    if why:
-        builder.note(key, f"entry {entry.name}: {why}; no debug flags on this command (the script could not "
-                          "take them)")
-        return False
-    builder.companions.append(Companion(paths[0], "train", entry=True, alternatives=paths[1:]))
-    return True
+    saying why, when its command must not get the flags (the script could not take them)."""
+    companion, notes = v2_commands.entry_companion(entry, holder.get("code"), builder.options.unavailable)
+    for message in notes:
+        builder.note(key, message)
+    if companion is not None:
+        builder.companions.append(companion)
+    return companion is not None
 
 
 def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:

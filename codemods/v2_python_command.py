@@ -16,7 +16,6 @@ import libcst as cst
 
 from instrument.codemods import v2_commands, v2_strings, v2_take_over
 from instrument.codemods.errors import InstrumentError
-from instrument.codemods.kinds.base import Companion
 from instrument.codemods.v2_python import ENVIRONMENT, JobDef, keyword, string_value
 
 INSTALL = "pip install debugpy && "
@@ -115,20 +114,13 @@ def _entry(edits, job: JobDef, expression, command: str) -> bool:
         return False
     code = keyword(job.call, "code")
     where = edits.analysis.text_of(code.value, job.function) if code is not None else None
-    if code is not None and where is None:
-        paths, why = (), "code= is not a path written in this file"
-    else:
-        paths, why = v2_commands.entry_files(where, entry)
-    why = why or dict(edits.options.unavailable).get(paths[0])
-    if entry.count > 1:
-        edits.note(expression, f"the command runs {entry.count} Python entry scripts; the flags go on {entry.name} "
-                               "(--entry, else the one named for training, else the last)")
-    if why:
-        edits.note(expression, f"entry {entry.name}: {why}; no debug flags on this command (the script could not "
-                               "take them)")
-        return False
-    edits.companions.append(Companion(paths[0], "train", entry=True, alternatives=paths[1:]))
-    return True
+    companion, notes = v2_commands.entry_companion(entry, where, edits.options.unavailable,
+                                                   code_unreadable=code is not None and where is None)
+    for message in notes:
+        edits.note(expression, message)
+    if companion is not None:
+        edits.companions.append(companion)
+    return companion is not None
 
 
 def _take_over(edits, expression, found, command: str, removed: list) -> bool:
