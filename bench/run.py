@@ -21,6 +21,14 @@ joined, comments dropped, then ``break_args_options``) and
 pip does minus the option parser it builds per line. No Dockerfile parser is
 installed (``dockerfile``, ``dockerfile-parse`` would be), so the Dockerfile
 rows give the time per file with no target. Each row names its floor.
+
+Beside the generated inputs, each kind gets rows over real public files
+(``real_files.json`` lists the repositories, commits and paths;
+``real_files.py`` takes them from ``--real-from DIR`` or
+``$INSTRUMENT_BENCH_REPOS``, else clones them into ~/.cache/instrument-bench):
+in process as above (``--only kinds``), and as a user runs it
+(``--only real``): ``instrument add -q -j 1`` on a folder of them against the
+floor over the same folder, each in a process of its own. See README.md here.
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from typing import Callable, Optional
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import corpus  # noqa: E402  (bench/ is not a package)
+import real_files  # noqa: E402
 
 PYTHON = sys.executable
 BIN = Path(sys.executable).parent
@@ -50,6 +59,32 @@ import sys, pathlib, libcst
 for path in sorted(pathlib.Path(sys.argv[1]).rglob("*.py")):
     libcst.parse_module(path.read_text(encoding="utf-8")).code
 """
+#: The floor of each language over every file of a folder (the real-file rows run as console
+#: scripts): what ``_floor_for`` does in process, in a process of its own.
+FOLDER_FLOOR = """\
+import io, sys, pathlib
+root, language = pathlib.Path(sys.argv[1]), sys.argv[2]
+paths = sorted(path for path in root.rglob("*") if path.is_file())
+if language == "python":
+    import libcst
+    for path in paths:
+        libcst.parse_module(path.read_text(encoding="utf-8")).code
+elif language == "yaml":
+    from ruamel.yaml import YAML
+    for path in paths:
+        yaml = YAML(typ="rt")
+        yaml.dump(yaml.load(path.read_text(encoding="utf-8")), io.StringIO())
+elif language == "requirements":
+    from packaging.requirements import Requirement
+    from pip._internal.req.req_file import break_args_options, preprocess
+    for path in paths:
+        for _, line in preprocess(path.read_text(encoding="utf-8")):
+            requirement, _ = break_args_options(line)
+            if requirement:
+                Requirement(requirement)
+"""
+#: Real files per kind in the real-file rows: the distinct files of the list, over and over.
+REAL_COUNT = 150
 #: Runs two scripts in one process, alternately, and prints median and min ms of each.
 IN_PROCESS = """\
 import io, runpy, statistics, sys, time
@@ -287,7 +322,8 @@ def _floor_for(kind) -> tuple[Optional[Callable[[str], None]], str]:
     return (lambda text: libcst.parse_module(text).code), "`libcst.parse_module(text).code`"
 
 
-def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int) -> tuple[Samples, Samples, str]:
+def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int,
+                 strict: bool = True) -> tuple[Samples, Samples, str]:
     """CPU time of the floor and of ``add -j 1``'s per-file path over ``inputs``, in this process.
 
     Each file goes through both, one right after the other (the order
@@ -327,7 +363,7 @@ def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int) -> tuple[Sa
                 state = "error" if outcome.error else "changed" if outcome.changed else \
                     "skipped" if outcome.skipped else "unchanged"
                 outcomes[state] = outcomes.get(state, 0) + 1
-                if outcome.error and kind.name in corpus.GENERATED_KINDS:
+                if outcome.error and strict and kind.name in corpus.GENERATED_KINDS:
                     sys.exit(f"bench: {name}: {outcome.error}")
         if round_:
             ours.seconds.append(spent_ours)
@@ -336,7 +372,21 @@ def measure_kind(kind, inputs: list[tuple[str, bytes]], repeat: int) -> tuple[Sa
     return ours, base, described
 
 
-def bench_kinds(repeat: int, rows: list[Row], only_kinds: Optional[set] = None) -> None:
+def real_inputs(real: dict[str, list[tuple[str, bytes]]], kind: str, count: int = REAL_COUNT) -> list[tuple[str, bytes]]:
+    """``count`` (file name, bytes) of the kind's real files, the distinct ones over and over."""
+    found = real.get(kind) or []
+    return [(found[index % len(found)][0].rsplit("/", 1)[-1], found[index % len(found)][1])
+            for index in range(max(count, len(found)))] if found else []
+
+
+def _real_label(real: dict[str, list[tuple[str, bytes]]], kind: str) -> str:
+    found = real.get(kind) or []
+    repositories = {"/".join(path.split("/")[:2]) for path, _ in found}
+    return f"real, {len(found)} distinct from {len(repositories)} repositories, repeated"
+
+
+def bench_kinds(repeat: int, rows: list[Row], only_kinds: Optional[set] = None,
+                real: Optional[dict[str, list[tuple[str, bytes]]]] = None) -> None:
     """One row per kind and size: ``add -j 1`` per file against the floor, both in one process.
 
     Kinds come from the registry, so a new kind gets its rows without a change
@@ -366,6 +416,61 @@ def bench_kinds(repeat: int, rows: list[Row], only_kinds: Optional[set] = None) 
                 rows.append(Row(figure, f"{_times(ours)}; {per_file}", floor, "—", "info", None))
                 continue
             rows.append(timed_row(figure, ours, base, floor, 1.3))
+        inputs = real_inputs(real or {}, kind.name)
+        if not inputs:
+            continue
+        lines = statistics.mean(data.count(b"\n") + 1 for _, data in inputs)
+        source = _real_label(real or {}, kind.name)
+        print(f"  {kind.name}: {len(inputs)} real files", file=sys.stderr)
+        ours, base, outcomes = measure_kind(kind, inputs, repeat, strict=False)
+        tool, floor = _floor_for(kind)
+        figure = (f"`add -j 1` per file, {kind.name}: {len(inputs)} real files (~{lines:.0f} lines, {source}; "
+                  f"{outcomes}), CPU time in one process")
+        if tool is None:
+            per_file = f"{ours.min / len(inputs) * 1000:.3f} / {ours.median / len(inputs) * 1000:.3f} ms per file"
+            rows.append(Row(figure, f"{_times(ours)}; {per_file}", floor, "—", "info", None))
+            continue
+        rows.append(timed_row(figure, ours, base, floor, 1.3))
+
+
+def _folder_language(kind) -> Optional[str]:
+    """The language FOLDER_FLOOR takes for the kind's files; None: no floor here."""
+    if kind.language in ("python", "yaml"):
+        return kind.language
+    return "requirements" if kind.name == "requirements" else None
+
+
+def bench_real_console(root: Path, repeat: int, rows: list[Row], real: dict[str, list[tuple[str, bytes]]],
+                       only_kinds: Optional[set] = None) -> None:
+    """One row per kind: ``instrument add -q -j 1`` on a folder of its real files, as a user runs it,
+    against the floor over the same folder in a process of its own (both wall time, start-up included)."""
+    from instrument.codemods.kinds import all_kinds
+
+    for kind in all_kinds():
+        if only_kinds and kind.name not in only_kinds:
+            continue
+        inputs = real_inputs(real, kind.name)
+        if not inputs:
+            continue
+        pristine, work = root / "real" / kind.name, root / "real-work" / kind.name
+        for index, (name, data) in enumerate(inputs):  # a folder per file: names are kept (Dockerfile, requirements)
+            folder = pristine / f"{index:04}"
+            folder.mkdir(parents=True)
+            (folder / name).write_bytes(data)
+        language = _folder_language(kind)
+        commands = {"add": console("instrument") + ["add", "-q", "-j", "1", str(work)]}
+        if language:
+            commands["floor"] = [PYTHON, "-c", FOLDER_FLOOR, str(work), language]
+        print(f"  {kind.name}: add -q -j 1 on a folder of {len(inputs)} real files", file=sys.stderr)
+        samples = compare(commands, repeat, before=lambda name, pristine=pristine, work=work: _restore(pristine, work),
+                          expect=(0, 1))
+        figure = (f"`instrument add -q -j 1 DIR`, {kind.name}: {len(inputs)} real files "
+                  f"({_real_label(real, kind.name)}), console script, wall time")
+        if not language:
+            rows.append(Row(figure, _times(samples["add"]), _floor_for(kind)[1], "—", "info", None))
+            continue
+        floor = _floor_for(kind)[1] + ", one process"
+        rows.append(timed_row(figure, samples["add"], samples["floor"], floor, 1.3))
 
 
 def bench_startup(repeat: int, rows: list[Row]) -> None:
@@ -404,8 +509,13 @@ def main(argv: Optional[list[str]] = None) -> int:
     parser.add_argument("--files", type=int, default=300, help="training scripts for add and strip")
     parser.add_argument("--tree", type=int, default=1500, help="files in the tree for check")
     parser.add_argument("--keep", action="store_true", help="keep the generated inputs and print where")
-    parser.add_argument("--only", default="kinds,check,add,startup,runtime", help="comma-separated subset to run")
+    parser.add_argument("--only", default="kinds,real,check,add,startup,runtime", help="comma-separated subset to run")
     parser.add_argument("--kinds", default="", help="comma-separated kinds for the per-kind rows (default: all)")
+    parser.add_argument("--real-from", action="append", default=[], metavar="DIR",
+                        help="git directories holding the repositories of real_files.json, or folders of them "
+                             f"(also ${real_files.ENVIRONMENT}); else blob-less clones in ~/.cache/instrument-bench")
+    parser.add_argument("--no-real", action="store_true", help="generated inputs only: no real-file rows")
+    parser.add_argument("--no-clone", action="store_true", help="never clone the real files' repositories")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     from instrument.parallel import default_jobs
@@ -416,8 +526,17 @@ def main(argv: Optional[list[str]] = None) -> int:
     rows: list[Row] = []
     try:
         only = set(args.only.split(","))
+        only_kinds = set(filter(None, args.kinds.split(",")))
+        real: dict[str, list[tuple[str, bytes]]] = {}
+        if not args.no_real and only & {"kinds", "real"}:
+            real = real_files.extract(args.real_from, clone=not args.no_clone)
+            if not any(real.values()):
+                print("  real files: none could be had (no --real-from, no network): real-file rows skipped",
+                      file=sys.stderr)
         if "kinds" in only:
-            bench_kinds(args.repeat * 2 + 1, rows, set(filter(None, args.kinds.split(","))))
+            bench_kinds(args.repeat * 2 + 1, rows, only_kinds, real)
+        if "real" in only and real:
+            bench_real_console(root, args.repeat, rows, real, only_kinds)
         if "check" in only:
             bench_check(root, args.tree, args.repeat, rows)
         if "add" in only:
