@@ -23,7 +23,7 @@ from instrument.cli import main
 from instrument.codemods import markers
 from instrument.codemods.options import Options
 from instrument.codemods.v2_commands import debug_flags
-from instrument.process import ADD, STRIP, Job, add_options, process_bytes
+from instrument.process import ADD, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed
 
 CASES = load_cases("sdk_job")
@@ -50,26 +50,8 @@ def test_there_are_enough_cases():
     assert len(CASES) >= 9
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_add_gives_the_after_file(case):
-    assert run(job_for(case), case.before) == case.after
 
 
-@pytest.mark.parametrize("case", CASES)
-def test_kind_is_detected_without_kind_option(case):
-    outcome = process_bytes(job_for(case, kind=None), case.before, "submit.py")
-    assert outcome.kind == "sdk_job"
-    assert outcome.output == case.after
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_strip_gives_the_before_file_back(case):
-    assert run(job_for(case, STRIP), case.after) == case.restored
-
-
-@pytest.mark.parametrize("case", CASES)
-def test_add_is_idempotent(case):
-    assert run(job_for(case), case.after) == case.after
 
 
 @pytest.mark.parametrize("case", CASES)

@@ -45,26 +45,8 @@ def test_there_are_enough_cases():
     assert len(PARAMS) >= 18
 
 
-@pytest.mark.parametrize(("kind", "case"), PARAMS)
-def test_add_gives_the_after_file(kind, case):
-    assert transformed(job_for(case, kind=kind), case.before, "job.yml") == case.after
 
 
-@pytest.mark.parametrize(("kind", "case"), PARAMS)
-def test_kind_is_detected(kind, case):
-    outcome = process_bytes(job_for(case), case.before, "job.yml", explicit=False)
-    assert outcome.kind == kind
-    assert outcome.output == case.after
-
-
-@pytest.mark.parametrize(("kind", "case"), PARAMS)
-def test_strip_gives_the_before_file_back(kind, case):
-    assert transformed(job_for(case, STRIP), case.after, "job.yml") == case.restored
-
-
-@pytest.mark.parametrize(("kind", "case"), PARAMS)
-def test_add_is_idempotent(kind, case):
-    assert transformed(job_for(case, kind=kind), case.after, "job.yml") == case.after
 
 
 def azure_load(path):
