@@ -146,12 +146,6 @@ def plan(clean: str, data: Any, options: object = None) -> Plan:
     return Plan(insertions=[insertion], expected=conda_region.edited(data, dependencies, index, items, lines))
 
 
-def add(source: str, options: object = None) -> str:
-    """``source`` with debugpy in its pip list; adding twice gives the same text."""
-    from instrument.codemods.kinds import base, env
-
-    return base.apply(env.KIND, source, base.Options()).text
-
 
 def _into_pip_list(entry: CommentedMap, pip: Any, lines: list[str]) -> markers.Insertion:
     key_line, key_column = entry.lc.key("pip")

@@ -318,13 +318,6 @@ def plan_with_metadata(clean: str, module: cst.Module, options: DebugOptions) ->
     return Plan(insertions=insertions, expected=new_module.code)
 
 
-def add(source: str, options: DebugOptions = DebugOptions()) -> str:
-    """Instrument a pipeline definition; instrumenting twice gives the same text."""
-    from instrument.codemods.kinds import base
-    from instrument.codemods.kinds import pipeline as kind
-
-    return base.apply(kind.KIND, source, options).text
-
 
 def _rewritten_lines(result: str, trusted: bool = False, blocks: Optional[list] = None) -> list[str]:
     """The lines Python runs, less fences, saved originals and purely added blocks.

@@ -127,10 +127,3 @@ def verify(result: str, clean: str, plan: Plan) -> None:
     (:func:`parsing.verify_with_stand_ins`), and as it is when that fails.
     """
     verify_with_stand_ins(result, clean, plan.insertions, base.newline_of(result))
-
-
-def add(source: str, options: DebugOptions = DebugOptions()) -> str:
-    """Instrument a scoring script; instrumenting twice gives the same text."""
-    from instrument.codemods.kinds import base, score
-
-    return base.apply(score.KIND, source, options).text

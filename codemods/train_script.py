@@ -417,10 +417,3 @@ def verify(result: str, clean: str, plan: Plan) -> None:
     times longer than a small script, and the same in every file.
     """
     verify_with_stand_ins(result, clean, plan.insertions, plan.expected)
-
-
-def add(source: str, options: DebugOptions = DebugOptions(), module: Optional[cst.Module] = None) -> str:
-    """Instrument a training script; instrumenting twice gives the same text."""
-    from instrument.codemods.kinds import base, train
-
-    return base.apply(train.KIND, source, options, module).text

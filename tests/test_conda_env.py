@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from ruamel.yaml import YAML
 
+from instrument.codemods.kinds import env as env_kind
 from instrument.codemods import conda_env, markers
 from instrument.cli import main
 from instrument.process import ADD, Job, process_bytes
@@ -149,7 +150,7 @@ def test_a_named_yaml_that_is_not_an_environment_is_an_error(tmp_path, capsys):
 
 
 def test_add_writes_only_fenced_lines():
-    result = conda_env.add(SEED.before.decode())
+    result = env_kind.add(SEED.before.decode())
     blocks = markers.find_blocks(result)
     assert len(blocks) == 1
     lines = markers.split_lines(result)
@@ -166,4 +167,4 @@ def test_add_writes_only_fenced_lines():
     ids=["conda_package", "conda_package_from_a_channel", "pip_package_with_comment"],
 )
 def test_noop_when_debugpy_is_already_a_dependency(source):
-    assert conda_env.add(source) == source
+    assert env_kind.add(source) == source

@@ -23,7 +23,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from instrument.codemods.templates import DebugOptions  # noqa: E402
-from instrument.codemods.train_script import add  # noqa: E402
+from instrument.codemods.kinds.train import add  # noqa: E402
 from tests.dap import DapClient, DapClosed, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
 from tests.processes import Proc  # noqa: E402

@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from instrument.codemods.templates import DebugOptions  # noqa: E402
-from instrument.codemods.train_script import add  # noqa: E402
+from instrument.codemods.kinds.train import add  # noqa: E402
 from instrument import jsonc, launch  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from instrument.driver_log import LogError, Node, read_nodes  # noqa: E402

@@ -16,6 +16,7 @@ import pytest
 
 from instrument.codemods.errors import CodemodError
 from instrument.codemods import markers, pipeline
+from instrument.codemods.kinds import pipeline as pipeline_kind
 from instrument.codemods.templates import DebugOptions, TemplateError
 from instrument import files
 from instrument.cli import main
@@ -116,10 +117,10 @@ LAYOUTS = [
 @pytest.mark.parametrize("body", LAYOUTS)
 def test_unusual_layouts_round_trip(body):
     source = HEADER + body
-    result = pipeline.add(source)
+    result = pipeline_kind.add(source)
     compile(result, "pipeline.py", "exec")
     assert markers.remove_blocks(result) == source
-    assert pipeline.add(result) == result
+    assert pipeline_kind.add(result) == result
     active = [line for line in result.splitlines() if not line.lstrip().startswith("#")]
     assert sum(line.count("allow_reuse=False") + line.count("allow_reuse = False") for line in active) == body.count("S(")
     if "(a if b else c) + [" not in result:
@@ -158,7 +159,7 @@ NOOP = [
 
 @pytest.mark.parametrize(("source", "options"), NOOP)
 def test_noop(source, options):
-    assert pipeline.add(source, options) == source
+    assert pipeline_kind.add(source, options) == source
 
 
 def test_step_filter_leaves_other_steps_alone():
@@ -167,7 +168,7 @@ def test_step_filter_leaves_other_steps_alone():
         "a = PythonScriptStep(script_name='a.py', name='a')\n"
         "b = PythonScriptStep(script_name='b.py', name='b')\n"
     )
-    result = pipeline.add(source, DebugOptions(steps=("b",)))
+    result = pipeline_kind.add(source, DebugOptions(steps=("b",)))
     lines = result.splitlines()
     assert lines[1] == source.splitlines()[1]
     assert "allow_reuse=False" in lines[4] and lines[3].startswith("#:b = ")
@@ -223,7 +224,7 @@ ERRORS = [
 @pytest.mark.parametrize(("source", "message"), ERRORS)
 def test_errors_are_one_line_reasons(source, message):
     with pytest.raises(CodemodError) as info:
-        pipeline.add(source)
+        pipeline_kind.add(source)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
 
@@ -394,7 +395,7 @@ def test_a_step_in_a_compound_statements_header_is_left_to_the_metadata_plan():
 
     source = "from azureml.pipeline.steps import PythonScriptStep\nfor s in [PythonScriptStep('a.py')]:\n    s.run()\n"
     assert pipeline_statements.plan_by_statement(source, libcst.parse_module(source), Options().for_kind(300)) is None
-    assert "allow_reuse=False" in pipeline.add(source)
+    assert "allow_reuse=False" in pipeline_kind.add(source)
 
 
 # -- the text-edit plan agrees with the metadata one -----------------------------

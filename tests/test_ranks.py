@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from instrument.codemods.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
-from instrument.codemods.train_script import add  # noqa: E402
+from instrument.codemods.kinds.train import add  # noqa: E402
 from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402

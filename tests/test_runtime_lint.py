@@ -81,7 +81,7 @@ def test_an_instrumented_script_runs_on_the_oldest_python_at_hand(tmp_path):
     pythons = _old_pythons()
     if not pythons:
         pytest.skip("no Python 3.6 or 3.7 interpreter on this machine")
-    from instrument.codemods.train_script import add
+    from instrument.codemods.kinds.train import add
 
     script = tmp_path / "train.py"
     script.write_text(add(SCRIPT, Options(timeout=1)), encoding="utf-8")

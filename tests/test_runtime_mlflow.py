@@ -24,7 +24,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from instrument.codemods.runtime import remote_debug
-from instrument.codemods.train_script import add
+from instrument.codemods.kinds.train import add
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 from tests.debuggees import FINAL, STANDALONE
 from tests.processes import Proc

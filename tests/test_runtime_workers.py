@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from instrument.codemods.options import Options
-from instrument.codemods.train_script import add
+from instrument.codemods.kinds.train import add
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 from tests.processes import Proc
 

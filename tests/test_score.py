@@ -19,8 +19,9 @@ from pathlib import Path
 
 import pytest
 
+from instrument.codemods.kinds import score as score_kind
 from instrument.codemods.errors import CodemodError
-from instrument.codemods import kinds, markers, score_script, templates
+from instrument.codemods import kinds, markers, templates
 from instrument.codemods.templates import DebugOptions
 from instrument import files
 from instrument.cli import main
@@ -225,7 +226,7 @@ RUN = "\n\ndef run(data):\n    return data\n"
 )
 def test_block_position(src, block_line):
     """0-based line of the opening fence; always indented like init's body."""
-    out = score_script.add(src)
+    out = score_kind.add(src)
     lines = out.splitlines()
     assert lines[block_line] == f"    {markers.BEGIN}: {templates.LABEL_SCORE}"
     assert lines.count(f"    {markers.BEGIN}: {templates.LABEL_SCORE}") == 1
@@ -235,7 +236,7 @@ def test_block_position(src, block_line):
 
 def test_free_helper_name():
     src = "_instrument_remote_debug = 1\n\ndef init():\n    pass\n" + RUN
-    out = score_script.add(src)
+    out = score_kind.add(src)
     assert "def _instrument_remote_debug_2():" in out
     assert "    _instrument_remote_debug_2()\n" in out
 
@@ -250,7 +251,7 @@ def test_free_helper_name():
     ],
 )
 def test_options_become_literals(options, expected):
-    assert expected in score_script.add("def init():\n    pass\n" + RUN, options)
+    assert expected in score_kind.add("def init():\n    pass\n" + RUN, options)
 
 
 # -- errors: one line, nothing written ------------------------------------------------
@@ -274,7 +275,7 @@ def test_options_become_literals(options, expected):
 )
 def test_refused_with_a_one_line_reason(tmp_path, capsys, src, reason):
     with pytest.raises(CodemodError, match="^" + reason.replace("(", r"\(").replace(")", r"\)")):
-        score_script.add(src)
+        score_kind.add(src)
     path = tmp_path / "score.py"
     path.write_text(src, encoding="utf-8")
     assert main(["add", "--kind", "score", str(path)]) == 123

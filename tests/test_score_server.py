@@ -25,7 +25,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument.codemods.score_script import add
+from instrument.codemods.kinds.score import add
 from instrument.codemods.templates import DebugOptions
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 

@@ -7,7 +7,8 @@ import keyword
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from instrument.codemods import kinds, templates, train_script
+from instrument.codemods.kinds import train as train_kind
+from instrument.codemods import kinds, templates
 
 identifiers = st.text(
     alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzéçπ_"), min_size=1, max_size=8
@@ -73,10 +74,10 @@ def scripts(draw):
 @given(source=scripts(), port=st.integers(1, 65535), timeout=st.integers(0, 10_000))
 def test_add_strip_round_trip(source, port, timeout):
     options = templates.DebugOptions(port=port, timeout=timeout)
-    added = train_script.add(source, options)
+    added = train_kind.add(source, options)
     kinds.parse(added)
     assert kinds.strip(added, "train") == source
-    assert train_script.add(added, options) == added
+    assert train_kind.add(added, options) == added
     assert f"default={port}" in added
     # the parser was followed: flags join it and the call gets its namespace
     assert templates.LABEL_FLAGS in added

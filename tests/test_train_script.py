@@ -10,6 +10,7 @@ import sys
 
 import pytest
 
+from instrument.codemods.kinds import train as train_kind
 from instrument.codemods import kinds, markers, train_script
 from instrument.codemods.templates import DebugOptions, TemplateError
 from instrument import files
@@ -181,7 +182,7 @@ SIMPLE = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.par
     ],
 )
 def test_options_become_literals(options, expected):
-    assert expected in train_script.add(SIMPLE, options)
+    assert expected in train_kind.add(SIMPLE, options)
 
 
 @pytest.mark.parametrize(
@@ -250,20 +251,20 @@ def test_encoding_errors_name_the_file(data, message):
 
 def test_helper_name_does_not_clash():
     source = "import argparse\n_instrument_remote_debug = 1\np = argparse.ArgumentParser()\na = p.parse_args()\n"
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert "def _instrument_remote_debug_2(args=None, run=None):" in result
     assert "_instrument_remote_debug_2(a)" in result
     assert kinds.strip(result, "train") == source
 
 
 def test_empty_module_is_left_alone():
-    assert train_script.add("") == ""
-    assert train_script.add("# only a comment\n") == "# only a comment\n"
+    assert train_kind.add("") == ""
+    assert train_kind.add("# only a comment\n") == "# only a comment\n"
 
 
 def test_parse_in_a_one_line_block_falls_back_to_standalone():
     source = "import argparse\np = argparse.ArgumentParser()\nif True: a = p.parse_args()\n"
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert "\n_instrument_remote_debug()\n" in result
     assert templates_label("flags") not in result
 
@@ -275,7 +276,7 @@ def test_every_parse_site_gets_the_call():
         "def a():\n    x = p.parse_args()\n    return x\n"
         "def b():\n    y, _ = p.parse_known_args()\n    return y\n"
     )
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert "    _instrument_remote_debug(x)\n" in result
     assert "    _instrument_remote_debug(y)\n" in result
     assert result.count(templates_label("flags")) == 1
@@ -292,7 +293,7 @@ def test_every_parse_site_gets_the_call():
     ids=["decorated", "header-comments-then-decorated-class", "no-imports"],
 )
 def test_helper_goes_above_the_first_statement_and_its_decorators(source, above):
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert f"{markers.END}\n{above}" in result
     assert kinds.strip(result, "train") == source
 
@@ -320,7 +321,7 @@ HEAD = "import argparse\nparser = argparse.ArgumentParser()\n"
          "vars-of-self", "parse-and-more-on-one-line", "star-import"],
 )
 def test_mode_on_real_world_patterns(source, mode):
-    result = train_script.add(source)
+    result = train_kind.add(source)
     standalone = "\n_instrument_remote_debug()\n" in result
     assert ("standalone" if standalone else "parser") == mode
     assert kinds.strip(result, "train") == source
@@ -339,7 +340,7 @@ def test_mode_on_real_world_patterns(source, mode):
     ids=["comment-parse", "string-parse", "comment-vars", "string-dict", "code-parse", "code-vars"],
 )
 def test_mode_is_decided_by_code_not_by_comments_or_strings(source, mode):
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert ("standalone" if "\n_instrument_remote_debug()\n" in result else "parser") == mode
     assert kinds.strip(result, "train") == source
 
@@ -353,14 +354,14 @@ def test_mode_is_decided_by_code_not_by_comments_or_strings(source, mode):
     ids=["comment", "inside-a-longer-string"],
 )
 def test_a_flag_mentioned_in_a_comment_or_string_is_not_hand_written_debugging(source):
-    assert templates_label("flags") in train_script.add(source)
+    assert templates_label("flags") in train_kind.add(source)
 
 
 def test_a_long_word_is_read_in_linear_time():
     # A 200 KB hex constant once took a regex over the source minutes (its
     # time grew with the square of the word's length); the tree has no such case.
     source = HEAD + "KEY = '" + "0123456789abcdef" * 12_800 + "'\nargs = parser.parse_args()\n"
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert "    _instrument_remote_debug(args)\n" not in result and "\n_instrument_remote_debug(args)\n" in result
     assert kinds.strip(result, "train") == source
 
@@ -391,14 +392,14 @@ RUN_AFTER = "from azureml.core import Run\n" + HEAD
          "defined-after-the-function", "local"],
 )
 def test_run_context_is_passed_only_where_it_is_bound(source, call):
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert f"\n{call}\n" in result
     assert kinds.strip(result, "train") == source
 
 
 def test_form_feed_before_the_parse_stays_out_of_the_block():
     source = "import argparse\ndef main():\n    p = argparse.ArgumentParser()\n\f    a = p.parse_args()\n"
-    result = train_script.add(source)
+    result = train_kind.add(source)
     assert "\n    _instrument_remote_debug(a)\n" in result
     assert kinds.strip(result, "train") == source
 
@@ -434,7 +435,7 @@ def test_without_a_route_the_logged_ip_address_is_the_names(addresses, expected,
         "socket.getaddrinfo = fake\n"
     )
     parse = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_args()\n"  # the call follows the patch
-    script.write_text(train_script.add(patch + parse))
+    script.write_text(train_kind.add(patch + parse))
     port = _free_port()
     result = _run(script, ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)])
     assert result.returncode == 0, result.stderr
@@ -447,7 +448,7 @@ def test_a_formatter_run_after_add_leaves_nothing_behind(case):
     # but must find no reason to add blank lines outside them.
     import black
     formatted = black.format_str(files.decode(case.before).text, mode=black.Mode())
-    instrumented = train_script.add(formatted)
+    instrumented = train_kind.add(formatted)
     assert kinds.strip(black.format_str(instrumented, mode=black.Mode()), "train") == formatted
 
 

@@ -12,18 +12,10 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
 from instrument.codemods.errors import InstrumentError
+from instrument.codemods.languages import PYTHON, TEXT, YAML  # noqa: F401  (kinds.TEXT: the registry's names)
 
 if TYPE_CHECKING:
     from instrument.codemods.kinds.base import Kind
-
-# The languages a kind's files are in. Defined here, not in ``base``, so that
-# the CLI reads the names of the kinds without importing any kind
-# (``instrument --help`` loads click and little else).
-PYTHON = "python"
-YAML = "yaml"
-#: Line-based files with ``#`` comments (pip requirements, Dockerfiles): every
-#: whole-line ``#`` is a comment, and their kinds are found by file name.
-TEXT = "text"
 
 #: Kind modules, in the order of the README's table.
 MODULES = ("train", "score", "pipeline", "sdk_job", "env", "job", "component", "pipeline_job", "environment",
@@ -132,9 +124,9 @@ def strip(source: str, kind: str) -> str:
 
 def get_language_parser(language: str):
     """The parse function of a language (one parse per file, shared by detection and plan)."""
-    from instrument.codemods.kinds.base import _parse_python, _parse_text, _parse_yaml
+    from instrument.codemods.languages import parser
 
-    return {PYTHON: _parse_python, YAML: _parse_yaml, TEXT: _parse_text}[language]
+    return parser(language)
 
 
 def described(language: str) -> str:

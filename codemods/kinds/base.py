@@ -18,7 +18,7 @@ from instrument.codemods import markers
 from instrument.codemods.errors import InstrumentError
 from instrument.codemods.options import Options
 
-from instrument.codemods.kinds import PYTHON, TEXT, YAML  # noqa: F401  (the languages, named in the registry)
+from instrument.codemods.languages import PYTHON, TEXT, YAML, parser
 
 #: Option names (fields of :class:`Options`) that every kind that injects a
 #: listener uses; kinds list any others they take in ``Kind.options``.
@@ -87,25 +87,9 @@ def _verify_yaml(result: str, clean: str, plan: Plan) -> None:
     verify(result, clean)
 
 
-def _parse_python(text: str) -> Any:
-    from instrument.codemods.parsing import parse_module
-
-    return parse_module(text)
-
-
-def _parse_text(text: str) -> Any:
-    return text
-
-
 def _verify_text(result: str, clean: str, plan: Plan) -> None:
     if remove_blocks(result, TEXT) != clean:
         raise InstrumentError("internal error: the result does not strip back to the original")
-
-
-def _parse_yaml(text: str) -> Any:
-    from instrument.codemods.yaml_text import load
-
-    return load(text)
 
 
 @dataclass(frozen=True)
@@ -146,7 +130,7 @@ class Kind:
     any_script: bool = False
 
     def parse(self, text: str) -> Any:
-        return {PYTHON: _parse_python, YAML: _parse_yaml, TEXT: _parse_text}[self.language](text)
+        return parser(self.language)(text)
 
     def check(self, result: str, clean: str, plan: Plan) -> None:
         if self.verify is not None:
@@ -234,5 +218,5 @@ def strip(kind_language: str, source: str) -> str:
         try:
             compile(result, "<stripped>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
         except (SyntaxError, ValueError):
-            _parse_python(result)  # LibCST knows more grammars; it raises if the result is broken
+            parser(PYTHON)(result)  # LibCST knows more grammars; it raises if the result is broken
     return result

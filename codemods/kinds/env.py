@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import YAML, Kind
+from instrument.codemods.options import Options
 
 
 def detect(text: str, data: Any) -> bool:
@@ -40,3 +42,8 @@ KIND = Kind(
     suffixes=(".yml", ".yaml"),
     priority=90,
 )
+
+
+def add(source: str, options: object = None) -> str:
+    """``source`` with debugpy in its pip list; adding twice gives the same text."""
+    return base.apply(KIND, source, Options()).text

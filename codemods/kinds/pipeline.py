@@ -7,9 +7,13 @@ see :mod:`instrument.codemods.pipeline`.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
+from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
+from instrument.codemods.options import Options
 from instrument.codemods.syntax_kinds import uses_v1_pipeline_sdk
 
 
@@ -49,3 +53,8 @@ KIND = Kind(
     priority=20,
     brings=True,
 )
+
+
+def add(source: str, options: Optional[Options] = None) -> str:
+    """Instrument a pipeline definition; instrumenting twice gives the same text."""
+    return base.apply(KIND, source, options or Options()).text

@@ -6,9 +6,13 @@ with ``INSTRUMENT_DEBUG=1``; see :mod:`instrument.codemods.score_script`.
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
+from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import PYTHON, Kind
+from instrument.codemods.options import Options
 from instrument.codemods.syntax_kinds import top_level_functions
 
 
@@ -40,3 +44,8 @@ KIND = Kind(
     suffixes=(".py",),
     priority=10,
 )
+
+
+def add(source: str, options: Optional[Options] = None) -> str:
+    """Instrument a scoring script; instrumenting twice gives the same text."""
+    return base.apply(KIND, source, options or Options()).text

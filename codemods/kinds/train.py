@@ -6,9 +6,13 @@ them), and the helper waits for VS Code; see :mod:`instrument.codemods.train_scr
 
 from __future__ import annotations
 
+from typing import Optional
+
 import libcst as cst
 
+from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
+from instrument.codemods.options import Options
 from instrument.codemods.syntax_kinds import is_entry_script
 
 
@@ -48,3 +52,8 @@ KIND = Kind(
     priority=90,
     any_script=True,
 )
+
+
+def add(source: str, options: Optional[Options] = None, module: Optional[cst.Module] = None) -> str:
+    """Instrument a training script; instrumenting twice gives the same text."""
+    return base.apply(KIND, source, options or Options(), module).text
