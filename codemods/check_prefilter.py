@@ -154,12 +154,13 @@ def could_have_findings(data: bytes, yaml: bool = False) -> bool:
 def could_have_findings_text(text: str, shell: bool = False) -> bool:
     """The pre-test for a decoded text: Python (a notebook's cells, code given to ``-c``), or a
     shell script or Dockerfile (``shell``: every command runs, no sink word is needed)."""
-    if mentions(text) or markers.BEGIN in text:
+    if markers.BEGIN in text or any(needle in text for needle in NEEDLES):  # strings are not normalised
         return True
-    if not shell:
-        names = text if text.isascii() else unicodedata.normalize("NFKC", text)
-        if not any(word in names for word in SINK_WORDS):
-            return False
+    names = _identifiers(text)
+    if names is not text and any(needle in names for needle in NEEDLES):
+        return True
+    if not shell and not any(word in names for word in SINK_WORDS):
+        return False
     return could_spell(text)
 
 
@@ -183,8 +184,17 @@ def _decode_python(data: bytes) -> str:
     return files.decode(data).text
 
 
+def _identifiers(text: str) -> str:
+    """``text`` as Python reads identifiers: NFKC-normalised, once (ASCII is its own normal
+    form). String values are not normalised: the raw text is searched as well."""
+    return text if text.isascii() else unicodedata.normalize("NFKC", text)
+
+
 def mentions(text: str) -> bool:
     """Whether ``text``, read as Python reads identifiers (NFKC), holds a needle."""
     if any(needle in text for needle in NEEDLES):
         return True
-    return not text.isascii() and any(needle in unicodedata.normalize("NFKC", text) for needle in NEEDLES)
+    if text.isascii():
+        return False
+    names = _identifiers(text)
+    return any(needle in names for needle in NEEDLES)

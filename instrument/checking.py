@@ -8,11 +8,11 @@ so that they run in worker processes and are tested without a terminal.
 from __future__ import annotations
 
 import fnmatch
+import os
 from pathlib import Path, PurePath
 from typing import Iterator, Optional, Sequence
 
 from instrument import files
-from instrument.codemods import kinds
 
 
 #: What a file is, for check: how it runs code.
@@ -21,6 +21,10 @@ _SUFFIXES = {".py": PYTHON, ".pyw": PYTHON, ".pth": PTH, ".ipynb": NOTEBOOK, ".s
              ".yml": YAML, ".yaml": YAML}
 _DOCKERFILES = ("Dockerfile", "Dockerfile.*", "*.Dockerfile", "Containerfile", "Containerfile.*")
 _SHEBANG_SHELLS = (b"sh", b"bash", b"zsh", b"dash", b"ksh")
+#: ``kinds.block_names()`` (the requirements kind's names), written out: reading it from the
+#: registry imports every kind, LibCST and ruamel.yaml with them, a tenth of a second that a
+#: clean check never needs (tests/test_check_speed.py keeps the two equal).
+BLOCK_NAMES = ("requirements*.txt",)
 
 
 def _matches(name: str, patterns: Sequence[str]) -> bool:
@@ -35,7 +39,7 @@ def file_type(path: Path, head: bytes = b"") -> Optional[str]:
             return kind
     if _matches(name, _DOCKERFILES):
         return DOCKERFILE
-    if _matches(name, kinds.block_names()):
+    if _matches(name, BLOCK_NAMES):
         return TEXT
     if head.startswith(b"#!"):
         words = head[2:].split(b"\n", 1)[0].split()
@@ -78,7 +82,7 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
     searched for the bytes every finding needs, so most files of a tree are
     never decoded, let alone parsed.
     """
-    names = (*kinds.block_names(), *_DOCKERFILES)
+    names = (*BLOCK_NAMES, *_DOCKERFILES)
     for path, explicit in _with_brought_files(files.iter_files(paths, tuple(_SUFFIXES), names, extensionless=True)):
         if any(PurePath(path).match(pattern) for pattern in allow):
             continue
@@ -97,22 +101,43 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
 def _with_brought_files(found: Iterator[tuple[Path, bool]]) -> Iterator[tuple[Path, bool]]:
     """The files to check, and after each definition named on the command line the files it brings
     (its entry scripts, conda and component files: what ``add DEFINITION`` changed), each once."""
-    from instrument import graph
-    from instrument.process import STRIP, Job, Outcome
-
     seen: set = set()
     for path, explicit in found:
-        key = graph.key_of(path)
+        key = os.path.normpath(str(path))  # graph.key_of
         if key in seen:
             continue
         seen.add(key)
         yield path, explicit
-        if not explicit or file_type(path) not in (PYTHON, YAML):
+        if not explicit or not _may_bring(path):
             continue
+        from instrument import graph
+        from instrument.process import STRIP, Job, Outcome
+
         for brought in graph.files_of(Job(STRIP), Outcome(str(path))):
             if graph.key_of(brought) not in seen:
                 seen.add(graph.key_of(brought))
                 yield brought, True
+
+
+def _may_bring(path: Path) -> bool:
+    """Whether a file named on the command line may be a definition that brings other files.
+
+    YAML: any (the kinds decide). Python: only one that imports an Azure ML SDK, so its
+    text says ``azure`` (what ``process`` asks before planning a Python file's companions);
+    a file that cannot be read or decoded is left to the graph, which reports nothing for it.
+    """
+    kind = file_type(path)
+    if kind == YAML:
+        return True
+    if kind != PYTHON:
+        return False
+    try:
+        data = files.read_bytes(path)
+        if data.isascii():
+            return b"azure" in data
+        return "azure" in files.decode(data, str(path)).text
+    except (files.FileError, UnicodeDecodeError, ValueError, LookupError):
+        return True
 
 
 def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optional[str]]:

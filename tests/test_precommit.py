@@ -182,3 +182,14 @@ def test_readme_config_hooks_run_on_commit(project: Path, hook_repo: HookRepo, p
     assert "train.py:" in commit.stdout + commit.stderr
     with pytest.raises(subprocess.CalledProcessError):
         _git(project, "rev-parse", "--verify", "HEAD")  # nothing was committed
+
+
+def test_try_repo_check_reads_a_shell_script(project: Path, hook_repo: HookRepo, pre_commit_home: Path) -> None:
+    """Shell scripts reach the hook (identify's ``shell`` tag), so a listener started there is found."""
+    _instrument(project, "strip", "train.py")
+    (project / "launch.sh").write_text("#!/bin/bash\npython -m debugpy --listen 0.0.0.0:5678 train.py\n")
+    _git(project, "add", "train.py", "launch.sh")
+    blocked = _pre_commit(project, pre_commit_home, "try-repo", str(hook_repo.path), "instrument-check", "--all-files")
+    assert blocked.returncode == 1, blocked.stdout + blocked.stderr
+    assert re.search(r"^launch\.sh:2:1: .*debugpy", blocked.stdout, re.M), blocked.stdout
+    assert "train.py:" not in blocked.stdout
