@@ -30,7 +30,7 @@ from instrument.codemods.call_arguments import preferred_quote, quoted
 from instrument.codemods.conda_env import DEBUGPY
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import ImportTable
-from instrument.codemods.positions import ast_tree, paired, statement_code, statement_of
+from instrument.codemods.positions import _NEWLINE, _MarkingState, ast_tree, paired, statement_code, statement_of
 from instrument.codemods.syntax_kinds import import_statements
 
 _WANTED_TAILS = ("PythonScriptStep", "CondaDependencies", "create", "add_pip_package", "add_conda_package")
@@ -147,9 +147,9 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         first, last = nodes[0].lineno, nodes[-1].end_lineno
         calls = calls_of[id(statement)] = _cst_calls(statement)
         lasts = [call.args[-1] for call in calls if call.args]
-        code, offsets = statement_code(module, statement, calls + lasts)
         original = "".join(lines[first - 1 : last])
         indent = original[: len(original) - len(original.lstrip(" \t\f"))]
+        code, offsets = _indented_code(module, statement, indent, calls + lasts)
         if indent + code.rstrip("\r\n") != original.rstrip("\r\n"):
             return None  # does not regenerate to its own lines: let the metadata way decide
         places[id(statement)] = (first, last, indent)
@@ -158,7 +158,8 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         statement.visit(analysis)
     if options.steps and not analysis.steps:
         return pipeline.no_step_named(options)
-    quote = functools.lru_cache(maxsize=None)(lambda: preferred_quote(module, "'"))  # a full visit: only when asked
+    # The module's quote style: from CPython's tree where it can tell, else a full visit; only when asked.
+    quote = functools.lru_cache(maxsize=None)(lambda: _module_quote(clean, tree) or preferred_quote(module, "'"))
     rewriter = pipeline._Rewriter(analysis, lines, analysis.line, quote)
     rewritten: dict[int, list[str]] = {}
     steps = set(analysis.steps)
@@ -168,7 +169,7 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         if not any(call in rewriter.changed for call in calls_of[id(statement)]):
             continue
         first, last, indent = places[id(statement)]
-        code, _ = statement_code(module, new)
+        code, _ = _indented_code(module, new, indent)
         rewritten[first] = [line.rstrip("\r\n") for line in markers.split_lines(indent + code)]
         has_step[first] = any(call in steps for call in calls_of[id(statement)])
     insertions: list[markers.Insertion] = []
@@ -191,6 +192,88 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     if not insertions:
         return Plan(reason="no PythonScriptStep or step environment to instrument")
     return Plan(insertions=insertions, expected="\n".join(expected) + "\n")
+
+
+def _string_end(text: str, start: int) -> int:
+    """Where the string token whose prefix starts at ``start`` ends (CPython's tokenizer's rule:
+    a backslash always takes the next character, raw string or not); -1: not a string."""
+    at = start
+    while at < len(text) and text[at] in "rRbBuU":
+        at += 1
+    for quote in ('"""', "'''", '"', "'"):
+        if text.startswith(quote, at):
+            break
+    else:
+        return -1
+    at += len(quote)
+    while at < len(text):
+        if text[at] == "\\":
+            at += 2
+        elif text.startswith(quote, at):
+            return at + len(quote)
+        else:
+            at += 1
+    return -1
+
+
+def _module_quote(clean: str, tree: ast.Module) -> Optional[str]:
+    """:func:`call_arguments.preferred_quote` of the whole module (``'`` where it has no
+    string), from CPython's tree and the text: each str or bytes constant one string
+    token, its quote read at its position. None (ask LibCST) where the tree cannot tell:
+    an f-string (LibCST counts the strings inside it), implicitly concatenated strings,
+    a tree lowered from newer grammar."""
+    from instrument.codemods.positions import parsed_natively
+
+    if not parsed_natively(clean):
+        return None
+    lines: Optional[list[str]] = None
+    encoded: dict[int, bytes] = {}
+    strings = double = 0
+    for node in ast.walk(tree):
+        if isinstance(node, ast.JoinedStr):
+            return None
+        if not isinstance(node, ast.Constant) or not isinstance(node.value, (str, bytes)):
+            continue
+        if lines is None:
+            lines = markers.split_lines(clean)
+        first, last = node.lineno, node.end_lineno
+        if first is None or last is None or node.end_col_offset is None:
+            return None
+        for number in range(first, last + 1):
+            if number not in encoded:
+                encoded[number] = lines[number - 1].encode("utf-8")
+        if first == last:
+            segment = encoded[first][node.col_offset : node.end_col_offset]
+        else:
+            segment = encoded[first][node.col_offset :] + b"".join(
+                encoded[n] for n in range(first + 1, last)) + encoded[last][: node.end_col_offset]
+        text = segment.decode("utf-8")
+        if _string_end(text, 0) != len(text):
+            return None  # not one token: concatenated strings
+        strings += 1
+        double += text.endswith('"')
+    if not strings:
+        return "'"
+    return '"' if double > strings - double else "'"
+
+
+def _indented_code(module: cst.Module, statement: cst.CSTNode, indent: str, nodes=()):
+    """:func:`positions.statement_code` of a statement whose block is indented by ``indent``:
+    its continuation lines that carry the block's indentation (LibCST's ``indent=True``)
+    get it, as they do when the whole module is generated, where alone they would not."""
+    if not indent:
+        return statement_code(module, statement, nodes)
+    state = _MarkingState(module, [statement, *nodes])
+    state.stop_when_found = False
+    state.increase_indent(indent)
+    statement._codegen(state)
+    begin = state.marks[id(statement)][0]
+    offsets = {}
+    for node in nodes:
+        start = state.marks.get(id(node), (None,))[0]
+        if start is not None:
+            offsets[id(node)] = sum(len(_NEWLINE.findall(token)) for token in state.tokens[begin:start])
+    return "".join(state.tokens[begin:]), offsets
 
 
 class _CallCollector(cst.CSTVisitor):
