@@ -18,9 +18,12 @@ from ruamel.yaml.comments import CommentedMap
 
 from instrument.codemods import v2_anchors, v2_commands, v2_take_over, v2_verify, v2_yaml
 from instrument.codemods.errors import InstrumentError
-from instrument.codemods.kinds.base import Companion, Note, Plan
+from instrument.codemods.kinds.base import LISTENER_OPTIONS, Companion, Note, Plan
 from instrument.codemods.options import Options
 
+#: The options a v2 job definition takes (``--host`` is decided by ``--service``).
+V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over",
+                                              "entry"}
 SERVICE_LABEL = "interactive service for debugging (remove with `instrument strip`)"
 REUSE_LABEL = "no reuse of earlier results while debugging (remove with `instrument strip`)"
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from instrument.codemods import v2_plan, v2_take_over, v2_verify
 from instrument.codemods.kinds.base import YAML, Kind
-from instrument.codemods.kinds.job import V2_OPTIONS
 
 
 def detect(text: str, data) -> bool:
@@ -34,7 +33,7 @@ KIND = Kind(
     detect=detect,
     plan=plan,
     verify=v2_verify.verify,
-    options=frozenset(V2_OPTIONS),
+    options=frozenset(v2_plan.V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=71,
     brings=True,

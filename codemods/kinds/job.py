@@ -12,11 +12,7 @@ from __future__ import annotations
 from ruamel.yaml.comments import CommentedMap
 
 from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
-from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind
-
-#: The options a v2 job definition takes (``--host`` is decided by ``--service``).
-V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over",
-                                              "entry"}
+from instrument.codemods.kinds.base import YAML, Companion, Kind
 
 
 def detect(text: str, data) -> bool:
@@ -52,7 +48,7 @@ KIND = Kind(
     detect=detect,
     plan=plan,
     verify=v2_verify.verify,
-    options=frozenset(V2_OPTIONS),
+    options=frozenset(v2_plan.V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=70,
     brings=True,

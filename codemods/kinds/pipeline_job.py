@@ -16,7 +16,6 @@ from ruamel.yaml.comments import CommentedMap
 
 from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
-from instrument.codemods.kinds.job import V2_OPTIONS
 
 
 def detect(text: str, data) -> bool:
@@ -81,7 +80,7 @@ KIND = Kind(
     detect=detect,
     plan=plan,
     verify=v2_verify.verify,
-    options=frozenset(V2_OPTIONS | {"steps"}),
+    options=frozenset(v2_plan.V2_OPTIONS | {"steps"}),
     suffixes=(".yml", ".yaml"),
     priority=73,
     brings=True,
