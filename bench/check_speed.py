@@ -95,7 +95,7 @@ def measure(tree: Path, repeat: int) -> None:
 
 def equivalence(trees: list[Path]) -> int:
     sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-    from check_equivalence import differences  # type: ignore[import-not-found]
+    from test_check_fast_path import differences  # type: ignore[import-not-found]
 
     paths = [p for tree in trees for p in sorted(tree.rglob("*")) if p.is_file()]
     start = time.perf_counter()
