@@ -308,3 +308,7 @@ def set_flag(builder: Builder, mapping_path: tuple, section: Optional[str], key:
             builder.insertions.append(v2_yaml.replacing(builder.lines, first, last, new, REUSE_LABEL))
     builder.expected.append((expected_path, value))
 
+
+def planner(walk: Any) -> Any:
+    """A v2 kind's ``plan`` from its ``walk(builder, data)``: see :func:`v2_take_over.planner`."""
+    return v2_take_over.planner(walk, Builder)

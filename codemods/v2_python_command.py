@@ -127,7 +127,7 @@ def _take_over(edits, expression, found, command: str, removed: list) -> bool:
     """Hand-written debug arguments: a note, or (``--take-over``) their removal for good.
 
     The removal goes into ``edits.taken``; the plan is then made again on the
-    script without them (see :func:`instrument.codemods.v2_python_plan.plan`).
+    script without them (see :func:`instrument.codemods.v2_python_plan.plan_from`).
     """
     if not edits.options.take_over:
         edits.note(expression, "the command already has hand-written debug arguments (--remote_debug flags or "

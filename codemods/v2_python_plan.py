@@ -209,20 +209,6 @@ def _loaded_component(edits: _Edits, job: JobDef) -> None:
                          f"run instrument add on {where or 'that file'} too")
 
 
-def plan(clean: str, module: cst.Module, options: Options, taken_over: bool = False) -> Plan:
-    """The plan; with ``--take-over`` and hand-written debug arguments, the plan for the
-    script without them (``Plan.source``), which is what strip then gives back.
-
-    The usual layouts are planned from CPython's tree and edited statement by
-    statement (:mod:`v2_python_fast`); the rest from LibCST's metadata."""
-    from instrument.codemods.v2_python_fast import plan_by_statement
-
-    found = None if taken_over else plan_by_statement(clean, module, options)
-    if found is not None:
-        return found
-    return plan_with_metadata(clean, module, options, taken_over)
-
-
 def plan_with_metadata(clean: str, module: cst.Module, options: Options, taken_over: bool = False) -> Plan:
     """The plan from a LibCST metadata pass over the whole module, rewritten whole."""
     found = plan_from(clean, module, options, analyse(module), assemble, taken_over)
@@ -265,7 +251,7 @@ def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analys
         if taken_over:
             raise InstrumentError("internal error: hand-written debug arguments left after taking them over")
         source = module.visit(_Replacer(edits.taken)).code
-        again = plan(source, parse_module(source), options, taken_over=True)
+        again = plan_with_metadata(source, parse_module(source), options, taken_over=True)
         if not again.insertions:  # nothing to instrument without them: the file stays as it is, said truly
             return again
         taken_notes = [note for note in edits.notes if "--take-over" in note.message]

@@ -208,22 +208,20 @@ def take_over(builder, found: tuple, written: Any, path: tuple, command: str, sp
     return True
 
 
-def planner(walk: Callable[[Any, Any], Any]) -> Callable[[str, Any, Options], Plan]:
+def planner(walk: Callable[[Any, Any], Any], builder_class: Any) -> Callable[[str, Any, Options], Plan]:
     """A kind's ``plan`` from its ``walk(builder, data)`` (which returns a Plan, or why nothing changes).
 
     With ``--take-over``, hand-written debug arguments found by a first walk
     are cut out of the text, and the plan is made again on that text.
     """
     def plan(text: str, data: Any, options: Options) -> Plan:
-        from instrument.codemods.v2_plan import Builder
-
-        builder = Builder(text, options)
+        builder = builder_class(text, options)
         outcome = walk(builder, data)
         if not builder.taken:
             return outcome if isinstance(outcome, Plan) else builder.plan(outcome)
         clean = _cut_out(text, builder.taken)
         _check_taken_over(clean, builder.taken_commands)
-        again = Builder(clean, options)
+        again = builder_class(clean, options)
         outcome = walk(again, yaml_text.load(clean))
         if again.taken:
             raise InstrumentError("internal error: hand-written debug arguments left after taking them over")

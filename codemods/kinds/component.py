@@ -9,7 +9,7 @@ make the script listen on loopback only, for the node's service.
 
 from __future__ import annotations
 
-from instrument.codemods import v2_plan, v2_take_over, v2_verify
+from instrument.codemods import v2_plan, v2_verify
 from instrument.codemods.kinds.base import YAML, Kind
 
 
@@ -23,7 +23,7 @@ def _walk(builder: v2_plan.Builder, data) -> str:
     return "the command runs no Python entry script"
 
 
-plan = v2_take_over.planner(_walk)
+plan = v2_plan.planner(_walk)
 
 
 KIND = Kind(

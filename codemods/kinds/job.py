@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
+from instrument.codemods import v2_plan, v2_verify, v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind
 
 
@@ -38,7 +38,7 @@ def _walk(builder: v2_plan.Builder, data) -> str:
     return "the command runs no Python entry script"
 
 
-plan = v2_take_over.planner(_walk)
+plan = v2_plan.planner(_walk)
 
 
 KIND = Kind(

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_take_over, v2_verify, v2_yaml
+from instrument.codemods import v2_plan, v2_verify, v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
 
 
@@ -70,7 +70,7 @@ def _walk(builder: v2_plan.Builder, data):
     return "no node runs a Python entry script"
 
 
-plan = v2_take_over.planner(_walk)
+plan = v2_plan.planner(_walk)
 
 
 KIND = Kind(

@@ -22,9 +22,14 @@ def detect(text: str, module: cst.Module) -> bool:
 
 
 def plan(text, module, options):
-    from instrument.codemods import v2_python_plan
+    """The usual layouts are planned from CPython's tree and edited statement by statement
+    (:mod:`v2_python_fast`); the rest from LibCST's metadata (:mod:`v2_python_plan`). With
+    ``--take-over`` and hand-written debug arguments, the plan is for the script without them
+    (``Plan.source``), which is what strip then gives back."""
+    from instrument.codemods import v2_python_fast, v2_python_plan
 
-    return v2_python_plan.plan(text, module, options)
+    found = v2_python_fast.plan_by_statement(text, module, options)
+    return found if found is not None else v2_python_plan.plan_with_metadata(text, module, options)
 
 
 def verify(result, clean, plan):
