@@ -138,6 +138,14 @@ def counted_indent(indent: str) -> str:
     return indent.rpartition("\f")[2]
 
 
+def block_indent(body: Sequence[str]) -> str:
+    """The indent every non-blank line of a block's body starts with (its first line's), or ``""``."""
+    indent = body[0][: len(body[0]) - len(body[0].lstrip(" \t\f"))]
+    if all(line == "" or (line.startswith(indent) and line != indent) for line in body):
+        return indent
+    return ""
+
+
 def is_begin(text: str) -> bool:
     """Is this line (without its line end) a begin fence with a registered label?"""
     found = _BEGIN_RE.fullmatch(text)

@@ -118,7 +118,7 @@ class Analysis:
         return None
 
 
-class _Visitor(cst.CSTVisitor):
+class JobVisitor(cst.CSTVisitor):
     METADATA_DEPENDENCIES = (PositionProvider, ParentNodeProvider)
 
     def __init__(self, analysis: Analysis) -> None:
@@ -227,7 +227,7 @@ def analyse(module: cst.Module) -> Analysis:
     analysis = Analysis(imports(module))
     analysis.positions = wrapper.resolve(PositionProvider)
     analysis.parents = wrapper.resolve(ParentNodeProvider)
-    wrapper.visit(_Visitor(analysis))
+    wrapper.visit(JobVisitor(analysis))
     return named(analysis)
 
 

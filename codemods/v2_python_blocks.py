@@ -24,13 +24,13 @@ from instrument.codemods.v2_python_places import Parents, Positions, Unusual
 
 def assemble_by_statement(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     """:func:`v2_python_rewrite.assemble`, each changed statement rewritten and generated alone."""
-    from instrument.codemods.v2_python_rewrite import _Rewriter, _block_indent
+    from instrument.codemods.v2_python_rewrite import JobRewriter
 
     plan_extra = dict(notes=edits.notes, companions=edits.companions, entries=edits.entries)
     if not edits.statements and not pure:
         return Plan(reason="no job command to add debug flags to", **plan_extra)
     places: Positions = edits.analysis.positions
-    rewriter = _Rewriter(edits, edits.lines)
+    rewriter = JobRewriter(edits, edits.lines)
     spans, checks = [], []
     for statement, label in edits.statements.items():
         place = places[statement]
@@ -60,7 +60,7 @@ def assemble_by_statement(edits, module: cst.Module, pure: list, job_label: str)
     expected = [line.rstrip("\r\n") for line in edits.lines]
     for start, end, body, label in reversed(merged):
         expected[start - 1 : end] = body
-        indent = _block_indent(body)
+        indent = markers.block_indent(body)
         blocks.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
     return Plan(insertions=list(pure) + blocks[::-1], expected=Rewritten("\n".join(expected) + "\n", checks),
                 **plan_extra)

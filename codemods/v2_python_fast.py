@@ -7,7 +7,7 @@ the statements that matter: those calling ``command``, ``load_component``,
 ``dsl.pipeline``, ``Environment``, ``PipelineJob`` or ``create_or_update``
 (names resolved through the imports), and those holding a dict with string
 keys; every assignment gives its binding from CPython's tree too. Only
-those statements' LibCST nodes are read, and :class:`v2_python._Visitor`'s
+those statements' LibCST nodes are read, and :class:`v2_python.JobVisitor`'s
 own methods record them, so every decision is made by the same code on the
 same nodes as the metadata way. Positions come from
 :mod:`v2_python_places`, the blocks from :mod:`v2_python_blocks`.
@@ -36,7 +36,7 @@ from instrument.codemods.v2_python_blocks import assemble_by_statement
 from instrument.codemods.v2_python_places import Parents, Positions, Unusual
 from instrument.codemods.v2_python import (
     COMMAND_BUILDER, COMMAND_CLASSES, ENVIRONMENT, LOAD_COMPONENT, PIPELINE_DECORATORS, PIPELINE_JOB,
-    SUBMIT_METHODS, Analysis, _Visitor, named,
+    SUBMIT_METHODS, Analysis, JobVisitor, named,
 )
 
 _WANTED = frozenset({COMMAND_BUILDER, LOAD_COMPONENT, ENVIRONMENT, PIPELINE_JOB}) | COMMAND_CLASSES | PIPELINE_DECORATORS
@@ -69,7 +69,7 @@ def _full_name(node: ast.AST) -> Optional[str]:
     return None
 
 
-class _StatementVisitor(_Visitor):
+class _StatementVisitor(JobVisitor):
     """The metadata way's visitor, its ``visit_Call``/``visit_Dict`` called by :func:`_walk_fields`
     in a visit's order; bindings, settings and node calls come from CPython's tree
     (:meth:`_Analyser.assignment`), the parents from the walk."""
@@ -247,7 +247,7 @@ class _Analyser:
                 self.visit(expression, decorator, inner, function)
 
     def visit(self, tree: ast.AST, node: cst.CSTNode, functions: list, parent: cst.CSTNode) -> None:
-        """:class:`_Visitor`'s calls on ``node`` (the statement or decorator ``tree`` is), in its order."""
+        """:class:`JobVisitor`'s calls on ``node`` (the statement or decorator ``tree`` is), in its order."""
         _walk_fields(node, parent, self.parents, _StatementVisitor(self.analysis, functions))
 
     def simple(self, statement: Any, holder: Any, functions: list) -> None:
@@ -261,7 +261,7 @@ class _Analyser:
             self.visit(statement, small, functions, holder)
 
     def assignment(self, statement: Any, small: Any, holder: Any, function) -> None:
-        """What :class:`_Visitor`'s ``visit_Assign``/``AnnAssign``/``AugAssign`` record."""
+        """What :class:`JobVisitor`'s ``visit_Assign``/``AnnAssign``/``AugAssign`` record."""
         analysis = self.analysis
         if isinstance(statement, ast.Assign):
             single = len(statement.targets) == 1

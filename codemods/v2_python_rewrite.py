@@ -18,7 +18,7 @@ from instrument.codemods.call_arguments import with_keywords
 from instrument.codemods.kinds.base import Plan
 
 
-class _Rewriter(cst.CSTTransformer):
+class JobRewriter(cst.CSTTransformer):
     def __init__(self, edits, lines: list[str]) -> None:
         super().__init__()
         self.edits, self.lines = edits, lines
@@ -52,19 +52,12 @@ def _with_keywords(call: cst.Call, items: list, arg_indent: str) -> cst.Call:
     return with_keywords(call, new, arg_indent) if new else call
 
 
-def _block_indent(body: list[str]) -> str:
-    indent = body[0][: len(body[0]) - len(body[0].lstrip(" \t\f"))]
-    if all(line == "" or (line.startswith(indent) and line != indent) for line in body):
-        return indent
-    return ""
-
-
 def assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     """The plan: each run of changed statements becomes one block replacing its lines."""
     plan_extra = dict(notes=edits.notes, companions=edits.companions, entries=edits.entries)
     if not edits.statements and not pure:
         return Plan(reason="no job command to add debug flags to", **plan_extra)
-    rewriter = _Rewriter(edits, edits.lines)
+    rewriter = JobRewriter(edits, edits.lines)
     new_module = module.visit(rewriter)
     new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
     new_lines = markers.split_lines(new_module.code)
@@ -85,6 +78,6 @@ def assemble(edits, module: cst.Module, pure: list, job_label: str) -> Plan:
     insertions = list(pure)
     for start, end, new_start, new_end, label in merged:
         body = [line.rstrip("\r\n") for line in new_lines[new_start - 1 : new_end]]
-        indent = _block_indent(body)
+        indent = markers.block_indent(body)
         insertions.append(markers.Insertion(start - 1, indent, label, [line[len(indent):] for line in body], end - start + 1))
     return Plan(insertions=insertions, expected=new_module.code, **plan_extra)
