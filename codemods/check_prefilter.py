@@ -17,7 +17,9 @@ fraction of a parse.
 
 from __future__ import annotations
 
+import io
 import re
+import tokenize
 import unicodedata
 
 from instrument.codemods import markers
@@ -179,9 +181,12 @@ def _cookie_span(data: bytes) -> int:
 
 
 def _decode_python(data: bytes) -> str:
-    from instrument import files
-
-    return files.decode(data).text
+    """The text Python reads from ``data`` (PEP 263, a BOM): ValueError where Python could not."""
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+    except SyntaxError as exc:
+        raise ValueError(str(exc)) from None
+    return data.decode(encoding)
 
 
 def _identifiers(text: str) -> str:
