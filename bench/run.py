@@ -75,13 +75,16 @@ elif language == "yaml":
         yaml = YAML(typ="rt")
         yaml.dump(yaml.load(path.read_text(encoding="utf-8")), io.StringIO())
 elif language == "requirements":
-    from packaging.requirements import Requirement
+    from packaging.requirements import InvalidRequirement, Requirement
     from pip._internal.req.req_file import break_args_options, preprocess
     for path in paths:
         for _, line in preprocess(path.read_text(encoding="utf-8")):
             requirement, _ = break_args_options(line)
             if requirement:
-                Requirement(requirement)
+                try:
+                    Requirement(requirement)
+                except InvalidRequirement:
+                    pass
 """
 #: Real files per kind in the real-file rows: the distinct files of the list, over and over.
 REAL_COUNT = 150
@@ -300,7 +303,7 @@ def _floor_for(kind) -> tuple[Optional[Callable[[str], None]], str]:
 
         return yaml_floor, "`ruamel.yaml` round-trip load + dump"
     if kind.name == "requirements":
-        from packaging.requirements import Requirement
+        from packaging.requirements import InvalidRequirement, Requirement
         from pip._internal.req.req_file import break_args_options, preprocess
 
         def requirements_floor(text: str) -> None:
@@ -310,7 +313,10 @@ def _floor_for(kind) -> tuple[Optional[Callable[[str], None]], str]:
             for _, line in preprocess(text):
                 requirement, _ = break_args_options(line)
                 if requirement:
-                    Requirement(requirement)
+                    try:
+                        Requirement(requirement)
+                    except InvalidRequirement:  # a real file pip would refuse: read on, as add does
+                        pass
 
         return requirements_floor, "pip's `preprocess` + `packaging` `Requirement` per line"
     if kind.name == "dockerfile":
