@@ -67,7 +67,7 @@ def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
     return "[" + ", ".join(str(i) if isinstance(i, int) else quoted(i, quote) for i in items) + "]"
 
 
-class _Analysis(cst.CSTVisitor):
+class StepAnalysis(cst.CSTVisitor):
     """Finds the calls to change; decisions are made on the original nodes."""
 
     METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
@@ -130,10 +130,10 @@ def _own_line(line: int, target: str) -> str:
     return f"line {line}: put `{target} = CondaDependencies()` on a line of its own"
 
 
-class _Rewriter(cst.CSTTransformer):
+class StepRewriter(cst.CSTTransformer):
     """Applies the edits to the calls the analysis chose."""
 
-    def __init__(self, analysis: _Analysis, lines: list[str], line_of, quote: str) -> None:
+    def __init__(self, analysis: StepAnalysis, lines: list[str], line_of, quote: str) -> None:
         super().__init__()
         self.analysis, self.lines, self.line_of, self.quote = analysis, lines, line_of, quote
         self.steps, self.creates = set(analysis.steps), set(analysis.creates)
@@ -233,7 +233,7 @@ def _outermost(call: cst.Call, parents, changed) -> bool:
     return True
 
 
-def _merged(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
+def merged_ranges(ranges: list[tuple[int, int]]) -> list[tuple[int, int]]:
     merged: list[list[int]] = []
     for start, end in sorted(ranges):
         # Adjacent statements share one block: markers.insert_blocks drops an
@@ -274,19 +274,19 @@ def plan_with_metadata(clean: str, module: cst.Module, options: DebugOptions) ->
     """The plan from LibCST's metadata: for what :mod:`pipeline_statements` leaves
     (calls in a compound statement's header, grammar CPython does not know)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)
-    analysis = _Analysis(options)
+    analysis = StepAnalysis(options)
     wrapper.visit(analysis)
     if options.steps and not analysis.steps:
         return no_step_named(options)
     positions, parents = wrapper.resolve(PositionProvider), wrapper.resolve(ParentNodeProvider)
     lines = markers.split_lines(clean)
     quote = preferred_quote(module, "'")
-    rewriter = _Rewriter(analysis, lines, lambda node: positions[node].start.line, lambda: quote)
+    rewriter = StepRewriter(analysis, lines, lambda node: positions[node].start.line, lambda: quote)
     new_module = module.visit(rewriter)
     new_positions = MetadataWrapper(new_module, unsafe_skip_copy=True).resolve(PositionProvider)
     new_lines = markers.split_lines(new_module.code)
     insertions: list[markers.Insertion] = []
-    ranges = _merged([_statement_lines(call, parents, positions) for call in rewriter.changed])
+    ranges = merged_ranges([_statement_lines(call, parents, positions) for call in rewriter.changed])
     shift = 0
     for start, end in ranges:
         grown = 0
@@ -319,7 +319,7 @@ def plan_with_metadata(clean: str, module: cst.Module, options: DebugOptions) ->
 
 
 
-def _rewritten_lines(result: str, trusted: bool = False, blocks: Optional[list] = None) -> list[str]:
+def rewritten_lines(result: str, trusted: bool = False, blocks: Optional[list] = None) -> list[str]:
     """The lines Python runs, less fences, saved originals and purely added blocks.
 
     ``trusted``: every fence in ``result`` is one add wrote (the original had
@@ -338,7 +338,7 @@ def _rewritten_lines(result: str, trusted: bool = False, blocks: Optional[list] 
 
 def verify_rewritten(result: str, original: str, plan: Plan) -> None:
     """Refuse to hand back text that does not parse, run the rewritten calls or strip back."""
-    rewritten = _rewritten_lines(result, trusted=markers.END not in original and not markers.has_markers(original))
+    rewritten = rewritten_lines(result, trusted=markers.END not in original and not markers.has_markers(original))
     if rewritten != [line.rstrip("\r\n") for line in markers.split_lines(plan.expected)]:
         raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     verify(result, original)

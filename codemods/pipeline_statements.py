@@ -30,14 +30,14 @@ from instrument.codemods.call_arguments import preferred_quote, quoted
 from instrument.codemods.conda_env import DEBUGPY
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import ImportTable
-from instrument.codemods.positions import _NEWLINE, _MarkingState, ast_tree, paired, statement_code, statement_of
+from instrument.codemods.positions import ast_tree, paired, statement_code, statement_of
 from instrument.codemods.syntax_kinds import import_statements
 
-_WANTED_TAILS = ("PythonScriptStep", "CondaDependencies", "create", "add_pip_package", "add_conda_package")
+WANTED_TAILS = ("PythonScriptStep", "CondaDependencies", "create", "add_pip_package", "add_conda_package")
 _STATEMENT_LISTS = ("body", "orelse", "finalbody", "handlers", "cases")
 
 
-def _dotted(node: ast.AST) -> Optional[str]:
+def dotted_name(node: ast.AST) -> Optional[str]:
     parts = []
     while isinstance(node, ast.Attribute):
         parts.append(node.attr)
@@ -48,18 +48,18 @@ def _dotted(node: ast.AST) -> Optional[str]:
     return ".".join(reversed(parts))
 
 
-def _may_matter(func: ast.AST, table: ImportTable) -> bool:
+def may_matter(func: ast.AST, table: ImportTable) -> bool:
     """Could pipeline's analysis act on a call of ``func``? (It decides; this only narrows.)"""
     if isinstance(func, ast.Attribute) and func.attr in ("add_pip_package", "add_conda_package"):
         return True
-    dotted = _dotted(func)
+    dotted = dotted_name(func)
     if dotted is None:
         return False
     name = table.qualified_dotted(dotted) or dotted
-    return name.rsplit(".", 1)[-1] in _WANTED_TAILS
+    return name.rsplit(".", 1)[-1] in WANTED_TAILS
 
 
-def _calls(statement: ast.stmt):
+def statement_calls(statement: ast.stmt):
     """The calls in a statement's own expressions (not in the statements it holds)."""
     stack = [getattr(statement, name, None) for name in statement._fields if name not in _STATEMENT_LISTS]
     while stack:
@@ -72,25 +72,25 @@ def _calls(statement: ast.stmt):
             stack.extend([getattr(value, name, None) for name in value._fields])  # ast.iter_fields, without its generator
 
 
-def _statements(body: list):
+def statements_worth_reading(body: list):
     for statement in body:
         yield statement
         for name in _STATEMENT_LISTS:
             for item in getattr(statement, name, ()) or ():
                 if isinstance(item, ast.stmt):
-                    yield from _statements([item])
+                    yield from statements_worth_reading([item])
                 else:  # an except handler or a match case
-                    yield from _statements(item.body)
+                    yield from statements_worth_reading(item.body)
 
 
 class _LineAnalysis:
-    """pipeline._Analysis's decisions, for one statement line with known call lines."""
+    """pipeline.StepAnalysis's decisions, for one statement line with known call lines."""
 
     @staticmethod
     def make(options, table: ImportTable):
         from instrument.codemods import pipeline
 
-        class Analysis(pipeline._Analysis):
+        class Analysis(pipeline.StepAnalysis):
             METADATA_DEPENDENCIES = ()
 
             def __init__(self) -> None:
@@ -132,8 +132,8 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     for node in import_statements(module):
         table.add(node)
     chosen: dict[int, cst.SimpleStatementLine] = {}
-    for statement in _statements(tree.body):
-        if any(_may_matter(call.func, table) for call in _calls(statement)):
+    for statement in statements_worth_reading(tree.body):
+        if any(may_matter(call.func, table) for call in statement_calls(statement)):
             line = owner.get(id(statement))
             if not isinstance(line, cst.SimpleStatementLine):
                 return None  # a compound statement's header or a one-line suite
@@ -149,7 +149,7 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         lasts = [call.args[-1] for call in calls if call.args]
         original = "".join(lines[first - 1 : last])
         indent = original[: len(original) - len(original.lstrip(" \t\f"))]
-        code, offsets = _indented_code(module, statement, indent, calls + lasts)
+        code, offsets = statement_code(module, statement, calls + lasts, indent)
         if indent + code.rstrip("\r\n") != original.rstrip("\r\n"):
             return None  # does not regenerate to its own lines: let the metadata way decide
         places[id(statement)] = (first, last, indent)
@@ -160,7 +160,7 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         return pipeline.no_step_named(options)
     # The module's quote style: from CPython's tree where it can tell, else a full visit; only when asked.
     quote = functools.lru_cache(maxsize=None)(lambda: _module_quote(clean, tree) or preferred_quote(module, "'"))
-    rewriter = pipeline._Rewriter(analysis, lines, analysis.line, quote)
+    rewriter = pipeline.StepRewriter(analysis, lines, analysis.line, quote)
     rewritten: dict[int, list[str]] = {}
     steps = set(analysis.steps)
     has_step: dict[int, bool] = {}
@@ -169,11 +169,11 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         if not any(call in rewriter.changed for call in calls_of[id(statement)]):
             continue
         first, last, indent = places[id(statement)]
-        code, _ = _indented_code(module, new, indent)
+        code, _ = statement_code(module, new, indent=indent)
         rewritten[first] = [line.rstrip("\r\n") for line in markers.split_lines(indent + code)]
         has_step[first] = any(call in steps for call in calls_of[id(statement)])
     insertions: list[markers.Insertion] = []
-    ranges = pipeline._merged([places[id(s)][:2] for s in chosen.values() if places[id(s)][0] in rewritten])
+    ranges = pipeline.merged_ranges([places[id(s)][:2] for s in chosen.values() if places[id(s)][0] in rewritten])
     expected = [line.rstrip("\r\n") for line in lines]
     for start, end in reversed(ranges):
         body = [line for first in sorted(rewritten) if start <= first <= end for line in rewritten[first]]
@@ -255,25 +255,6 @@ def _module_quote(clean: str, tree: ast.Module) -> Optional[str]:
     if not strings:
         return "'"
     return '"' if double > strings - double else "'"
-
-
-def _indented_code(module: cst.Module, statement: cst.CSTNode, indent: str, nodes=()):
-    """:func:`positions.statement_code` of a statement whose block is indented by ``indent``:
-    its continuation lines that carry the block's indentation (LibCST's ``indent=True``)
-    get it, as they do when the whole module is generated, where alone they would not."""
-    if not indent:
-        return statement_code(module, statement, nodes)
-    state = _MarkingState(module, [statement, *nodes])
-    state.stop_when_found = False
-    state.increase_indent(indent)
-    statement._codegen(state)
-    begin = state.marks[id(statement)][0]
-    offsets = {}
-    for node in nodes:
-        start = state.marks.get(id(node), (None,))[0]
-        if start is not None:
-            offsets[id(node)] = sum(len(_NEWLINE.findall(token)) for token in state.tokens[begin:start])
-    return "".join(state.tokens[begin:]), offsets
 
 
 class _CallCollector(cst.CSTVisitor):

@@ -31,7 +31,7 @@ from instrument.codemods.call_arguments import quoted
 from instrument.codemods.conda_env import DEBUGPY, requirement_name
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.names import ImportTable
-from instrument.codemods.pipeline_statements import _WANTED_TAILS, _calls, _dotted, _may_matter, _statements
+from instrument.codemods.pipeline_statements import WANTED_TAILS, statement_calls, dotted_name, may_matter, statements_worth_reading
 from instrument.codemods.positions import ast_tree
 from instrument.codemods.syntax_kinds import import_statements
 from instrument.codemods.source_facts import nodes_of
@@ -227,14 +227,14 @@ def _plan(clean: str, module: cst.Module, options) -> Optional[Plan]:
     text = _Text(lines)
     blocks: list[tuple[int, int, list[str], bool]] = []  # (first, last, new lines, has a step)
     stepped = False
-    for statement in _statements(tree.body):
+    for statement in statements_worth_reading(tree.body):
         relevant = []
-        for call in _calls(statement):
-            if not _may_matter(call.func, table):
+        for call in statement_calls(statement):
+            if not may_matter(call.func, table):
                 continue
-            dotted = _dotted(call.func)
+            dotted = dotted_name(call.func)
             if dotted is None:
-                if isinstance(call.func, ast.Attribute) and call.func.attr in _WANTED_TAILS:
+                if isinstance(call.func, ast.Attribute) and call.func.attr in WANTED_TAILS:
                     raise _Unusual  # LibCST spells `a().create` as a.create
                 continue
             name = table.qualified_dotted(dotted) or dotted
@@ -289,7 +289,7 @@ def _plan_of(lines: list[str], blocks: list) -> Plan:
     from instrument.codemods import pipeline
 
     by_first = {first: (new, step) for first, _, new, step in blocks}
-    ranges = pipeline._merged([(first, last) for first, last, _, _ in blocks])
+    ranges = pipeline.merged_ranges([(first, last) for first, last, _, _ in blocks])
     expected = [line.rstrip("\r\n") for line in lines]
     insertions = []
     for start, end in reversed(ranges):

@@ -40,7 +40,7 @@ class _Mark:
 
     __slots__ = ("state", "node_id", "start")
 
-    def __init__(self, state: "_MarkingState", node_id: int) -> None:
+    def __init__(self, state: "MarkingState", node_id: int) -> None:
         self.state, self.node_id, self.start = state, node_id, 0
 
     def __enter__(self) -> None:
@@ -51,7 +51,7 @@ class _Mark:
             self.state.found(self.node_id, self.start)
 
 
-class _MarkingState(CodegenState):
+class MarkingState(CodegenState):
     stop_when_found = True
 
     def __init__(self, module: cst.Module, targets: Collection[cst.CSTNode]) -> None:
@@ -154,15 +154,20 @@ def first_line_above(
     return statement_lines(module, [top], source)[id(top)][0] - 1 - above
 
 
-def statement_code(module: cst.Module, statement: cst.CSTNode, nodes: Collection[cst.CSTNode] = ()):
+def statement_code(module: cst.Module, statement: cst.CSTNode, nodes: Collection[cst.CSTNode] = (), indent: str = ""):
     """(code of a statement from its first token to its end, {id(node): line offset}).
 
     The code leaves out the lines above the statement and its indentation;
     the offsets count lines from the statement's first line, for ``nodes``
-    inside it (their syntactic start).
+    inside it (their syntactic start). ``indent`` is the indentation of the
+    statement's block: its continuation lines that carry the block's
+    indentation (LibCST's ``indent=True``) get it, as they do when the whole
+    module is generated, where alone they would not.
     """
-    state = _MarkingState(module, [statement, *nodes])
+    state = MarkingState(module, [statement, *nodes])
     state.stop_when_found = False
+    if indent:
+        state.increase_indent(indent)
     statement._codegen(state)
     begin = state.marks[id(statement)][0]
     offsets = {}
@@ -270,7 +275,7 @@ def _from_ast(module: cst.Module, statements, source: str) -> Optional[dict]:
 # -- the code-generation way --------------------------------------------------------
 
 def _from_codegen(module: cst.Module, statements) -> dict[int, tuple[int, int]]:
-    state = _MarkingState(module, statements)
+    state = MarkingState(module, statements)
     try:
         module._codegen(state)
     except _AllFound:

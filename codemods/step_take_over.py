@@ -137,9 +137,9 @@ class _StepArguments(cst.CSTTransformer):
 
 def take_over(source: str, module: cst.Module, options: Options) -> str:
     """``source`` without hand-written debug flags in the steps add instruments."""
-    from instrument.codemods.pipeline import _Analysis
+    from instrument.codemods.pipeline import StepAnalysis
 
-    analysis = _Analysis(options)
+    analysis = StepAnalysis(options)
     MetadataWrapper(module, unsafe_skip_copy=True).visit(analysis)
     if not analysis.steps:
         return source

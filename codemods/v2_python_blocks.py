@@ -94,11 +94,11 @@ def verify_statements(result: str, clean: str, expected: Rewritten, whole: bool 
     """
     from instrument.codemods import parsing
     from instrument.codemods.errors import CodemodError
-    from instrument.codemods.pipeline import _rewritten_lines
+    from instrument.codemods.pipeline import rewritten_lines
 
     trusted = markers.END not in clean and not markers.has_markers(clean)
     blocks = markers.find_blocks(result, trusted=trusted)  # one search for both checks below
-    if _rewritten_lines(result, blocks=blocks) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
+    if rewritten_lines(result, blocks=blocks) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
         raise CodemodError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     lines = markers.split_lines(clean)
     if (whole or "__future__" in clean or ("\r" in clean and "\r" in clean.replace("\r\n", ""))

@@ -87,7 +87,7 @@ class Positions:
     def marked(self, holder: Any, node: cst.CSTNode) -> Optional[CodeRange]:
         """The position of one node, from generating its statement up to the node's end only
         (None for a node that has only a position including its whitespace)."""
-        state = positions._MarkingState(self.module, [node])
+        state = positions.MarkingState(self.module, [node])
         state.indent_tokens = [self.indent(holder)]
         try:
             holder._codegen(state)

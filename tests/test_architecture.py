@@ -20,15 +20,6 @@ KNOWN = {
     "instrument.codemods.check_yaml",
     "circle: instrument.codemods.pipeline -> instrument.codemods.pipeline_statements -> "
     "instrument.codemods.pipeline_text",
-    "private: instrument.codemods.pipeline_statements imports instrument.codemods.positions._MarkingState",
-    "private: instrument.codemods.pipeline_statements imports instrument.codemods.positions._NEWLINE",
-    "private: instrument.codemods.pipeline_text imports instrument.codemods.pipeline_statements._WANTED_TAILS",
-    "private: instrument.codemods.pipeline_text imports instrument.codemods.pipeline_statements._calls",
-    "private: instrument.codemods.pipeline_text imports instrument.codemods.pipeline_statements._dotted",
-    "private: instrument.codemods.pipeline_text imports instrument.codemods.pipeline_statements._may_matter",
-    "private: instrument.codemods.pipeline_text imports instrument.codemods.pipeline_statements._statements",
-    "private: instrument.codemods.step_take_over imports instrument.codemods.pipeline._Analysis",
-    "private: instrument.codemods.v2_python_blocks imports instrument.codemods.pipeline._rewritten_lines",
 }
 
 
