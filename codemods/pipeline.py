@@ -253,18 +253,6 @@ def _block_indent(body: list[str]) -> str:
     return ""
 
 
-def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
-    """Debug arguments and allow_reuse=False for each step, debugpy for each environment."""
-    from instrument.codemods.pipeline_statements import plan_by_statement
-    from instrument.codemods.pipeline_text import plan_by_text
-
-    for way in (plan_by_text, plan_by_statement):  # the cheapest way that takes the file
-        found = way(clean, module, options)
-        if found is not None:
-            return found
-    return plan_with_metadata(clean, module, options)
-
-
 def no_step_named(options: DebugOptions) -> Plan:
     names = ", ".join(options.steps)
     return Plan(reason=f"no step named {names} is defined here", warnings=[f"--step {names}: no such step here"])

@@ -18,8 +18,6 @@ KNOWN = {
     "circle: instrument.codemods.check -> instrument.codemods.check_commands -> instrument.codemods.check_names -> "
     "instrument.codemods.check_prefilter -> instrument.codemods.check_sinks -> instrument.codemods.check_values -> "
     "instrument.codemods.check_yaml",
-    "circle: instrument.codemods.pipeline -> instrument.codemods.pipeline_statements -> "
-    "instrument.codemods.pipeline_text",
 }
 
 

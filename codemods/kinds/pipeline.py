@@ -22,9 +22,21 @@ def detect(text: str, module: cst.Module) -> bool:
 
 
 def plan(text, module, options):
-    from instrument.codemods import pipeline, pipeline_entries
+    from instrument.codemods import pipeline_entries
 
-    return pipeline_entries.with_entries(pipeline.plan, text, module, options)
+    return pipeline_entries.with_entries(plan_steps, text, module, options)
+
+
+def plan_steps(clean, module, options):
+    """Debug arguments and allow_reuse=False for each step, debugpy for each environment: the
+    cheapest way that takes the file (the text, the statements, else LibCST's metadata)."""
+    from instrument.codemods import pipeline, pipeline_statements, pipeline_text
+
+    for way in (pipeline_text.plan_by_text, pipeline_statements.plan_by_statement):
+        found = way(clean, module, options)
+        if found is not None:
+            return found
+    return pipeline.plan_with_metadata(clean, module, options)
 
 
 def verify(result, clean, plan):
