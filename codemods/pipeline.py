@@ -17,7 +17,7 @@ the original lines behind ``#:`` so strip restores them byte for byte.
 
 from __future__ import annotations
 
-from typing import Optional
+from typing import ClassVar, Optional
 
 import libcst as cst
 import libcst.matchers as m
@@ -70,7 +70,7 @@ def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
 class StepAnalysis(cst.CSTVisitor):
     """Finds the calls to change; decisions are made on the original nodes."""
 
-    METADATA_DEPENDENCIES = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
+    METADATA_DEPENDENCIES: ClassVar[tuple] = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
 
     def __init__(self, options: DebugOptions) -> None:
         super().__init__()
