@@ -122,50 +122,6 @@ def _is_interpreter(value: str) -> bool:
     return len(value) < 200 and _INTERPRETER_RE.fullmatch(_basename(value)) is not None
 
 
-def _python_runs_entry(args: list[str]) -> bool:
-    """Do the interpreter's arguments run an entry script or module?"""
-    i = 0
-    while i < len(args):
-        arg = args[i]
-        if arg == "-c" or arg.startswith("-c") and not arg.startswith("--"):
-            return False
-        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2):
-            module = arg[2:] or (args[i + 1] if i + 1 < len(args) else "")
-            return bool(module) and module not in TOOL_MODULES and module.split(".")[0] not in {"pip"}
-        if arg in _PYTHON_OPTIONS_WITH_VALUE:
-            i += 2
-            continue
-        if arg.startswith("-") and arg != "-":
-            if arg in ("-V", "--version", "-h", "--help"):
-                return False
-            i += 1
-            continue
-        return arg != "-" and _basename(arg) not in NOT_ENTRY_SCRIPTS
-    return False
-
-
-def runs_python_entry(words: list[str]) -> bool:
-    """Does a simple command (its unquoted words) run a Python entry script?"""
-    i = 0
-    while i < len(words) and (_ASSIGNMENT_RE.match(words[i]) or _basename(words[i]) in PREFIX_COMMANDS):
-        i += 1
-    for j in range(i, len(words)):
-        if _is_interpreter(words[j]):
-            return _python_runs_entry(words[j + 1 :])
-    if i >= len(words):
-        return False
-    program = _basename(words[i])
-    rest = words[i + 1 :]
-    if program == "accelerate" and rest[:1] == ["launch"] or program in LAUNCHERS:
-        return any(word.endswith(".py") or word in ("-m", "--module") for word in rest)
-    return False
-
-
-def entry_commands(command: str) -> list[SimpleCommand]:
-    """The simple commands that run a Python entry, in order."""
-    return [simple for simple in simple_commands(command) if runs_python_entry([w.value for w in simple.words])]
-
-
 @dataclass(frozen=True)
 class Entry:
     """The Python entry of a command: the simple command, the file it runs and where its flags go."""
@@ -210,8 +166,13 @@ _APPENDERS = frozenset({"xargs", "parallel"})
 _COMPUTED = ("$", "`")
 
 
-def _entry_target(words: list[str]) -> tuple[Optional[int], Optional[str], Optional[str]]:
-    """(index of the entry's script or module word, the script, the module) of a simple command."""
+#: Where a simple command's entry is: (index of its script or module word, the script, the module);
+#: None for each that cannot be told (a launcher whose script comes later, say).
+Target = tuple[Optional[int], Optional[str], Optional[str]]
+
+
+def _entry_target(words: list[str]) -> Optional[Target]:
+    """Where the Python entry of a simple command (its unquoted words) is; None: it runs none."""
     start = 0
     while start < len(words) and (_ASSIGNMENT_RE.match(words[start]) or _basename(words[start]) in PREFIX_COMMANDS):
         start += 1
@@ -219,20 +180,28 @@ def _entry_target(words: list[str]) -> tuple[Optional[int], Optional[str], Optio
         if _is_interpreter(words[j]):
             return _interpreter_target(words, j + 1)
     if start >= len(words):
-        return None, None, None
+        return None
     program = _basename(words[start])
     first = start + 2 if program == "accelerate" and words[start + 1 : start + 2] == ["launch"] else start + 1
-    if program == "accelerate" and first == start + 2 or program in LAUNCHERS:
-        return _launched_target(words, first)
-    return None, None, None
+    if not (program == "accelerate" and first == start + 2 or program in LAUNCHERS):
+        return None
+    if not any(word.endswith(".py") or word in ("-m", "--module") for word in words[start + 1 :]):
+        return None
+    return _launched_target(words, first)
 
 
-def _interpreter_target(words: list[str], i: int) -> tuple[Optional[int], Optional[str], Optional[str]]:
+def _interpreter_target(words: list[str], i: int) -> Optional[Target]:
+    """The entry the interpreter's arguments (from ``words[i]``) run; None for ``-c``, ``--version``,
+    a tool module (``-m pip``) or a script that is no entry (``setup.py``)."""
     while i < len(words):
         arg = words[i]
-        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2 and not arg.startswith("--")):
+        if arg == "-c" or arg.startswith("-c") and not arg.startswith("--"):
+            return None
+        if arg == "-m" or (arg.startswith("-m") and len(arg) > 2):
             module_at = i + 1 if arg == "-m" else i
             module = arg[2:] or (words[i + 1] if i + 1 < len(words) else "")
+            if not module or module in TOOL_MODULES or module.split(".")[0] == "pip":
+                return None
             if module in LAUNCHER_MODULES:
                 return _launched_target(words, module_at + 1)
             return module_at, None, module
@@ -240,13 +209,17 @@ def _interpreter_target(words: list[str], i: int) -> tuple[Optional[int], Option
             i += 2
             continue
         if arg.startswith("-") and arg != "-":
+            if arg in ("-V", "--version", "-h", "--help"):
+                return None
             i += 1
             continue
+        if arg == "-" or _basename(arg) in NOT_ENTRY_SCRIPTS:
+            return None
         return i, arg, None
-    return None, None, None
+    return None
 
 
-def _launched_target(words: list[str], i: int) -> tuple[Optional[int], Optional[str], Optional[str]]:
+def _launched_target(words: list[str], i: int) -> Target:
     """A launcher's script: its first ``.py`` word, or the module after ``-m``/``--module``."""
     for j in range(i, len(words)):
         if words[j].endswith(".py"):
@@ -294,9 +267,10 @@ def entry(command: str, wanted: Optional[str] = None) -> Optional[Entry]:
         if values and values[0] == "cd":
             folder = _folder_after_cd(folder, values)
             continue
-        if not runs_python_entry(values):
+        target = _entry_target(values)
+        if target is None:
             continue
-        index, script, module = _entry_target(values)
+        index, script, module = target
         words = simple.words
         if not words:
             continue
@@ -350,11 +324,6 @@ def entry_companion(entry: Entry, code: Any, unavailable: tuple, code_unreadable
         notes.append(f"entry {entry.name}: {why}; no debug flags on this command (the script could not take them)")
         return None, notes
     return Companion(paths[0], "train", entry=True, alternatives=paths[1:]), notes
-
-
-def entries(command: str) -> int:
-    """How many commands of ``command`` run a Python entry."""
-    return len(entry_commands(command))
 
 
 def flag_insertion(command: str, wanted: Optional[str] = None) -> Optional[int]:
