@@ -88,6 +88,8 @@ class Graph:
         self.job = job
         self.root = root
         self.process = process
+        #: (key, job) -> what processing gave: a round plans again only the files whose job changed.
+        self._processed: dict[tuple[str, Job], tuple[Outcome, Optional[bytes]]] = {}
         self.members: dict[str, Member] = {}
         self.missing: list[tuple[str, Companion, Path]] = []  # (parent key, companion, place tried)
         #: (definition key) -> {path as the definition names it: why it cannot be instrumented}
@@ -97,7 +99,7 @@ class Graph:
         """Every member, processed in memory with the unavailable entries known so far."""
         root_key = key_of(Path(self.root.path))
         # The root again, here: the bytes a write is checked against are those read in this process.
-        root, original = self.process(self._with_unavailable(self.job, root_key), Path(self.root.path))
+        root, original = self._process(self._with_unavailable(self.job, root_key), Path(self.root.path), root_key)
         self.members = {root_key: Member(Path(self.root.path), root, original)}
         self.missing = []
         queue = [root_key]
@@ -114,9 +116,14 @@ class Graph:
                 if key in self.members:
                     continue
                 job = self._with_unavailable(companion_job(self.job, companion), key)
-                outcome, original = self.process(job, path)
+                outcome, original = self._process(job, path, key)
                 self.members[key] = Member(path, outcome, original, parent_key, companion)
                 queue.append(key)
+
+    def _process(self, job: Job, path: Path, key: str) -> tuple[Outcome, Optional[bytes]]:
+        if (key, job) not in self._processed:
+            self._processed[key, job] = self.process(job, path)
+        return self._processed[key, job]
 
     def _with_unavailable(self, job: Job, key: str) -> Job:
         found = self.unavailable.get(key)
@@ -139,10 +146,10 @@ class Graph:
     def newly_unavailable(self) -> dict[str, dict[str, str]]:
         """Entries and component files found unusable in this round, by the definition naming them."""
         found: dict[str, dict[str, str]] = {}
-        for parent_key, companion, place in self.missing:
+        for parent_key, companion, _ in self.missing:
             if companion.entry or kinds.runs_commands(companion.kind):
-                tried = " or ".join(str(Path(place.parent) / name) for name in
-                                    [Path(companion.path).name] + [Path(a).name for a in companion.alternatives])
+                folder = self.members[parent_key].path.parent
+                tried = " or ".join(os.path.normpath(folder / path) for path in (companion.path, *companion.alternatives))
                 found.setdefault(parent_key, {})[companion.path] = f"there is no such file ({tried})"
         for key, member in self.members.items():
             brought = member.companion

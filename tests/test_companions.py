@@ -195,3 +195,55 @@ def test_check_of_a_definition_names_every_file_add_changed(tmp_path, capsys):
         assert f"{folder / changed}:" in out
     assert main(["strip", "-q", str(folder / "job.yml")]) == 0
     assert main(["check", str(folder / "job.yml")]) == 0
+
+
+def test_a_missing_module_entry_names_both_places_it_was_looked_for(tmp_path, capsys):
+    folder = _job_folder(tmp_path)
+    job = folder / "job.yml"
+    job.write_text(job.read_text().replace("python train.py ", "python -m pkg.main"))
+    assert main(["add", str(job)]) == 0
+    err = capsys.readouterr().err
+    src = folder / "src"
+    assert f"there is no such file ({src / 'pkg' / 'main.py'} or {src / 'pkg' / 'main' / '__main__.py'})" in err
+
+
+PIPELINE_TWO_NODES = """\
+$schema: https://azuremlschemas.azureedge.net/latest/pipelineJob.schema.json
+type: pipeline
+jobs:
+  prep:
+    type: command
+    code: src
+    command: python prep.py
+    environment: azureml:e@1
+  train:
+    type: command
+    code: src
+    command: python train.py
+    environment: azureml:e@1
+"""
+
+
+def test_each_file_of_a_graph_is_processed_once_per_plan(tmp_path):
+    """The round that plans the pipeline again (prep.py cannot be instrumented) does not process
+    train.py again: its job did not change."""
+    from instrument import graph as graph_module
+    from instrument.process import ADD, Job, add_options, process_path
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "prep.py").write_text("def broken(:\n")
+    (tmp_path / "src" / "train.py").write_text("import sys\nprint(sys.argv)\n")
+    (tmp_path / "pipeline.yml").write_text(PIPELINE_TWO_NODES)
+    calls = []
+    real = graph_module.read_and_process
+
+    def counting(job, path):
+        calls.append(Path(path).name)
+        return real(job, path)
+
+    job = Job(ADD, options=add_options())
+    graph = graph_module.Graph(job, process_path(job, tmp_path / "pipeline.yml", True), process=counting)
+    graph.settle()
+    assert graph.unavailable  # prep.py: planned again without it
+    assert calls.count("train.py") == 1 and calls.count("prep.py") == 1
+    assert calls.count("pipeline.yml") == 2  # its job changed: planned again
