@@ -20,12 +20,7 @@ from typing import Callable, Optional
 from instrument.codemods.errors import InstrumentError
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.options import Options
-
-STEP_CLASS = "PythonScriptStep"
-#: Positional parameters, as in azureml-pipeline-steps.
-STEP_PARAMETERS = ("script_name", "name", "arguments", "compute_target", "runconfig", "runconfig_pipeline_params",
-                   "inputs", "outputs", "params", "source_directory")
-
+from instrument.codemods.pipeline import STEP_CLASS, STEP_PARAMETERS
 
 @dataclass(frozen=True)
 class StepEntry:
