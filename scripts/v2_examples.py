@@ -52,19 +52,24 @@ def export(git_dir: str, under: str, target: Path) -> None:
         path.write_bytes(shown.stdout)
 
 
-def commands(data) -> list:
-    """Every command string of a v2 document (job, trial, nodes, inline components)."""
-    found = []
+def command_holders(data) -> list:
+    """Every mapping of a v2 document that holds a command string (job, trial, nodes, inline components)."""
     if not isinstance(data, CommentedMap):
-        return found
+        return []
     jobs = data.get("jobs")
     nodes = list(jobs.values()) if isinstance(jobs, CommentedMap) else []
+    found = []
     for holder in [data, data.get("trial")] + nodes:
         if isinstance(holder, CommentedMap):
             for inner in (holder, holder.get("component"), holder.get("trial")):
                 if isinstance(inner, CommentedMap) and isinstance(inner.get("command"), str):
-                    found.append(str(inner["command"]))
+                    found.append(inner)
     return found
+
+
+def commands(data) -> list:
+    """Every command string of a v2 document."""
+    return [str(holder["command"]) for holder in command_holders(data)]
 
 
 def runs_python(command: str) -> bool:
@@ -221,18 +226,14 @@ def run(job: process.Job, path: Path) -> list:
 
 def flagged_entries(path: Path, flags: str) -> list:
     """The local entry script of each command of a definition that carries the flags (None: none named)."""
-    data = yaml_text.load(path.read_text(encoding="utf-8-sig"))
     found = []
-    jobs = data.get("jobs") if isinstance(data, CommentedMap) else None
-    holders = [data, data.get("trial")] + (list(jobs.values()) if isinstance(jobs, CommentedMap) else [])
-    for holder in holders:
-        for inner in (holder, holder.get("component"), holder.get("trial")) if isinstance(holder, CommentedMap) else ():
-            if not isinstance(inner, CommentedMap) or flags not in str(inner.get("command", "")):
-                continue
-            entry = v2_commands.entry(str(inner["command"]))
-            paths, _ = v2_commands.entry_files(inner.get("code"), entry) if entry else ((), None)
-            located = [path.parent / p for p in paths if (path.parent / p).is_file()]
-            found.append(Path(os.path.normpath(located[0])) if located else None)
+    for holder in command_holders(yaml_text.load(path.read_text(encoding="utf-8-sig"))):
+        if flags not in str(holder["command"]):
+            continue
+        entry = v2_commands.entry(str(holder["command"]))
+        paths, _ = v2_commands.entry_files(holder.get("code"), entry) if entry else ((), None)
+        located = [path.parent / p for p in paths if (path.parent / p).is_file()]
+        found.append(Path(os.path.normpath(located[0])) if located else None)
     return found
 
 
