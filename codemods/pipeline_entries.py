@@ -21,6 +21,8 @@ from instrument.codemods.errors import InstrumentError
 from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.options import Options
 from instrument.codemods.pipeline import STEP_CLASS, STEP_PARAMETERS
+from instrument.codemods.positions import ast_tree
+from instrument.codemods.source_facts import nodes_of
 
 @dataclass(frozen=True)
 class StepEntry:
@@ -58,7 +60,8 @@ def _is_step(func: ast.expr) -> bool:
 def step_entries(clean: str, options: Options) -> list[StepEntry]:
     """The selected steps' scripts, in source order."""
     found = []
-    for node in ast.walk(ast.parse(clean)):
+    tree = ast_tree(clean)  # the parse the text and statement planners read too (the last one is kept)
+    for node in nodes_of(tree) if tree is not None else ():
         if not (isinstance(node, ast.Call) and _is_step(node.func)):
             continue
         _, name = _literal(_argument(node, "name"))

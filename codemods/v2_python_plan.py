@@ -268,12 +268,14 @@ def _reassigned_commands(clean: str) -> dict:
     """{variable: line} of ``variable.command = ...`` assignments (the job's command replaced after it was built)."""
     import ast
 
-    try:
-        tree = ast.parse(clean)
-    except (SyntaxError, ValueError):
+    from instrument.codemods.positions import ast_tree
+    from instrument.codemods.source_facts import nodes_of
+
+    tree = ast_tree(clean)  # the parse the statement way reads too (the last one is kept)
+    if tree is None:
         return {}
     found: dict = {}
-    for node in ast.walk(tree):
+    for node in nodes_of(tree):
         targets = node.targets if isinstance(node, ast.Assign) else [node.target] if isinstance(
             node, (ast.AnnAssign, ast.AugAssign)) else []
         for target in targets:
