@@ -48,7 +48,7 @@ import tokenize
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from instrument.codemods import grammar, markers
+from instrument.codemods import grammar, helper_header, markers
 from instrument.codemods.check_names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (the public tables)
 from instrument.codemods.check_prefilter import could_have_findings, could_have_findings_text  # noqa: F401
 from instrument.codemods.errors import CodemodError
@@ -184,8 +184,16 @@ def _is_allowed(finding: Finding, allow: Sequence[str]) -> bool:
     return bool(finding.name) and any(fnmatch.fnmatchcase(finding.name, pattern) for pattern in allow)
 
 
+#: What ``check`` says of the helper module ``add`` writes beside scripts.
+HELPER_MESSAGE = "instrument's helper module (`instrument strip` removes it with the last script that loads it)"
+EDITED_HELPER_MESSAGE = "instrument's helper module, edited by hand (delete it when done debugging)"
+
+
 def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
-    """Every finding in a Python source, in line order."""
+    """Every finding in a Python source, in line order (the helper module: one)."""
+    if source.startswith(helper_header.FIRST_LINE):
+        found = helper_header.examine(source)
+        return [Finding(1, 1, EDITED_HELPER_MESSAGE if found.edited else HELPER_MESSAGE)]
     blocks, in_blocks = _block_lines(source)
     calls = []
     if could_have_findings_text(source):

@@ -88,6 +88,16 @@ def validate_ranks(spec: str) -> str:
     return ",".join(dict.fromkeys(str(int(part)) for part in parts))
 
 
+_HELPER_FILE_RE = re.compile(r"_instrument_debug(?:_[1-9][0-9]{0,3})?\.py")
+
+
+def validate_helper_file(name: str) -> str:
+    """A file name the helper module may have beside a script (``_instrument_debug.py``, ``_2``...)."""
+    if not isinstance(name, str) or not _HELPER_FILE_RE.fullmatch(name):
+        raise InstrumentError(f"not a helper module file name: {name!r}")
+    return name
+
+
 def validate_identifier(name: str) -> str:
     if not name.isidentifier():
         raise InstrumentError(f"not a Python identifier: {name!r}")
@@ -151,6 +161,9 @@ class Options:
     #: Entry scripts and definition files the runner found cannot be instrumented, as
     #: (path relative to the definition's folder, why): their commands get no flags.
     unavailable: tuple = ()
+    #: Training and scoring scripts: the helper module's file name beside the script (the few
+    #: lines in the script load it); None: the whole helper goes in the script (inline).
+    helper: Optional[str] = None
     #: Which options the user gave explicitly (names of the fields above), so
     #: that an option that does not apply to a file's kind is reported.
     given: frozenset = field(default=frozenset(), compare=False)
@@ -170,6 +183,8 @@ class Options:
         if self.entry is not None and (not isinstance(self.entry, str) or not self.entry.strip()
                                        or not self.entry.isprintable()):
             raise InstrumentError(f"--entry takes a script or module name, not {self.entry!r}")
+        if self.helper is not None:
+            validate_helper_file(self.helper)
         if self.service is not None and self.service not in SERVICES:
             raise InstrumentError(f"service must be one of {', '.join(SERVICES)}, not {self.service!r}")
         if self.ssh_public_key is not None:

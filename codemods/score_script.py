@@ -19,7 +19,7 @@ from typing import Optional
 import libcst as cst
 import libcst.matchers as m
 
-from instrument.codemods import fence_layout, markers, templates
+from instrument.codemods import fence_layout, helper_module, markers, templates
 from instrument.codemods.check import find_debug_calls
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.kinds.base import Plan
@@ -27,6 +27,7 @@ from instrument.codemods.names import free_name
 from instrument.codemods.kinds import base
 from instrument.codemods.parsing import verify_with_stand_ins
 from instrument.codemods.positions import ast_tree, first_line_above, statement_lines
+from instrument.codemods.runtime.render import reindent
 from instrument.codemods.templates import DebugOptions
 
 #: Calls that mean the script already has hand-written remote debugging.
@@ -55,14 +56,14 @@ def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> i
     return first_line_above(module, first, source)
 
 
-def _identifiers(module: cst.Module, source: str) -> set[str]:
+def _identifiers(module: cst.Module, source: str, base: str = templates.HELPER_NAME) -> set[str]:
     """Every identifier the module spells (names, attributes, parameters, keywords, imports)
     that could clash with the helper's name.
 
-    An ASCII source that never spells the helper's name has none: the tree
+    An ASCII source that never spells ``base`` (the name wanted) has none: the tree
     need not be walked (identifiers are NFKC-normalized, hence ASCII only).
     """
-    if source.isascii() and templates.HELPER_NAME not in source:
+    if source.isascii() and base not in source:
         return set()
     tree = ast_tree(source)
     if tree is None:
@@ -105,8 +106,17 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
             "put the body on lines of its own"
         )
     indent = markers.counted_indent(init.body.indent if init.body.indent is not None else module.default_indent)
-    taken = _identifiers(module, clean)
-    name = free_name(templates.HELPER_NAME, taken)
+    if options.helper is not None:
+        # The helper module beside the script: load it, call it (no definition, no blank lines).
+        loaded = free_name(helper_module.LOADED_NAME, _identifiers(module, clean, helper_module.LOADED_NAME))
+        lines = helper_module.loader_lines(loaded, options.helper) + helper_module.call_lines(
+            helper_module.function(loaded, helper_module.SCORE_FUNCTION), helper_module.score_arguments(options), indent
+        )
+        block = markers.Insertion(
+            _block_position(module, init, clean), indent, templates.LABEL_SCORE, reindent(lines, indent)
+        )
+        return Plan(insertions=[block], generated=((options.helper, helper_module.module_text()),))
+    name = free_name(templates.HELPER_NAME, _identifiers(module, clean))
     # The fence leads the nested helper only above a definition: elsewhere a
     # formatter would give the fence the definition's blank line, outside
     # the block (see fence_layout).

@@ -32,15 +32,17 @@ from typing import Optional
 
 import libcst as cst
 
-from instrument.codemods import fence_layout, markers, templates
+from instrument.codemods import fence_layout, helper_module, markers, templates
 from instrument.codemods.errors import CodemodError
 from instrument.codemods.flag_placement import flags_anchor
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.names import ImportTable, binds_locally, binds_locally_in, free_name
 from instrument.codemods.parsing import verify_with_stand_ins
 from instrument.codemods.positions import ast_tree, first_line_above, paired, parsed_natively, statement_lines
+from instrument.codemods.runtime.render import reindent
 from instrument.codemods.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.statements import Scope, runs_before, walk
+from instrument.codemods.options import validate_identifier
 from instrument.codemods.templates import DEBUG_FLAGS, DebugOptions
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
@@ -301,6 +303,19 @@ def _leading_statements(module: cst.Module) -> tuple[Optional[cst.CSTNode], Opti
     return last, None
 
 
+def _first_code(module: cst.Module) -> Optional[int]:
+    """Index in the module's body of its first statement that runs code when the script starts
+    (not an import, the docstring, a ``def`` or a ``class``); None: there is none."""
+    for index, statement in enumerate(module.body):
+        if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
+            continue
+        is_import_try = isinstance(statement, cst.Try) and all(_is_import_line(s) for s in statement.body.body)
+        if _is_import_line(statement) or is_import_try or (index == 0 and _is_docstring(statement)):
+            continue
+        return index
+    return None
+
+
 def _blank_lines_before(statement: Optional[cst.CSTNode]) -> int:
     """How many blank lines open the lines LibCST attaches above ``statement``."""
     count = 0
@@ -349,6 +364,8 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
             notes.append(Note(line, col, f"--remote_debug would make abbreviations of {option} (such as "
                               f"{option[:3]}) ambiguous: the debug flags are read on their own, not by the "
                               "script's parser"))
+    if options.helper is not None:
+        return _plan_beside(clean, module, options, analyzer, analysis, standalone, notes)
     last_head, first_body = _leading_statements(module)
     wanted = [last_head] if last_head is not None else []
     flag_anchors = {}
@@ -407,6 +424,64 @@ def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
                 )
     # ``expected``: the line ending add writes, for verify's stand-ins.
     return Plan(insertions=insertions, notes=notes, expected=module.default_newline)
+
+
+def _plan_beside(clean, module, options, analyzer, analysis, standalone, notes) -> Plan:
+    """The few lines that load the helper file beside the script and call it (``options.helper``).
+
+    The loading statement goes above the module's first statement that runs
+    code (the definitions above it run nothing when the script starts, and a
+    formatter wants no blank lines between it and that code); without a parser
+    to follow, the call to the helper comes right after it, as the inline helper's does.
+    """
+    body = module.body
+    first = _first_code(module)
+    parsers = list(analysis.parser_statements.values()) if not standalone else []
+    flag_anchors = {id(statement): flags_anchor(module, statement, name, clean) for statement, name in parsers}
+    wanted = [statement for statement, _ in parsers] + list(flag_anchors.values())
+    if not standalone:
+        wanted += [line for line, _, _ in analysis.anchors]
+    if first is not None and first > 0:
+        wanted.append(body[first - 1])
+    lines_of = statement_lines(module, wanted, clean)
+    lines = markers.split_lines(clean)
+    indent_unit = markers.counted_indent(module.default_indent) or "    "
+    loaded = free_name(helper_module.LOADED_NAME, analyzer.names | analyzer.imports.bound_names)
+    if first is None:
+        at = len(lines)
+    elif first == 0:
+        at = first_line_above(module, body[0], clean)
+    else:
+        at = lines_of[id(body[first - 1])][1] + _blank_lines_before(body[first])
+    block = helper_module.loader_lines(loaded, options.helper)
+    if standalone:
+        block += helper_module.call_lines(
+            helper_module.function(loaded, helper_module.TRAIN_FUNCTION), helper_module.train_arguments(options), ""
+        )
+    insertions = [markers.Insertion(at, "", templates.LABEL_HELPER, reindent(block, indent_unit))]
+    for statement, parser_name in parsers:
+        indent = _indent_of(lines, lines_of[id(statement)][0])
+        call = helper_module.call_lines(
+            helper_module.function(loaded, helper_module.FLAGS_FUNCTION),
+            [parser_name, *helper_module.train_arguments(options)],
+            indent,
+        )
+        last = lines_of[id(flag_anchors[id(statement)])][1]
+        insertions.append(markers.Insertion(last, indent, templates.LABEL_FLAGS, reindent(call, indent_unit)))
+    seen: set[int] = set()
+    for statement, namespace, run in ([] if standalone else analysis.anchors):
+        first_line, last = lines_of[id(statement)]
+        if first_line in seen:
+            continue
+        seen.add(first_line)
+        arguments = [validate_identifier(namespace)] + ([f"run={validate_identifier(run)}"] if run else [])
+        indent = _indent_of(lines, first_line)
+        call = helper_module.call_lines(
+            helper_module.function(loaded, helper_module.TRAIN_FUNCTION), arguments, indent
+        )
+        insertions.append(markers.Insertion(last, indent, templates.LABEL_CALL, reindent(call, indent_unit)))
+    generated = ((options.helper, helper_module.module_text()),)
+    return Plan(insertions=insertions, notes=notes, expected=module.default_newline, generated=generated)
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:

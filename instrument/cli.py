@@ -71,15 +71,37 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
     from instrument import graph
 
     entries = process.select_files(job, paths)
+    folders: set = set()
+    if job.action == process.STRIP:  # strip removes the helper modules after the scripts that load them
+        from instrument import helpers
+
+        ours = [path for path, _ in entries if helpers.is_ours(path)]
+        folders.update(path.parent for path in ours)
+        entries = [(path, explicit) for path, explicit in entries if path not in ours]
     progress = Progress(len(entries))
     reported = {graph.key_of(path) for path, _ in entries}
+
+    shown_helpers: set = set()
 
     def show(outcome) -> None:
         if outcome.diff:
             progress.clear()
             click.echo(outcome.diff, nl=False)
+        for path, diff in outcome.generated_diffs:
+            if path not in shown_helpers:
+                shown_helpers.add(path)
+                progress.clear()
+                click.echo(diff, nl=False)
         progress.clear()
         report.outcome(outcome)
+        for path, status in outcome.wrote:
+            report.helper_written(path, status)
+        if job.action == process.STRIP and not outcome.error and Path(outcome.path).suffix == ".py":
+            folders.add(Path(outcome.path).parent)
+            if outcome.changed:
+                stripped.add(graph.key_of(Path(outcome.path)))
+
+    stripped: set = set()
 
     held = []
     for outcome in process.process_paths(job, entries, jobs):
@@ -92,6 +114,11 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
         for member in graph.settle(job, outcome, reported):
             reported.add(graph.key_of(Path(member.path)))
             show(member)
+    if job.action == process.STRIP:
+        for swept in helpers.sweep(folders, stripped, job.write, job.diff):
+            if swept.diff:
+                click.echo(swept.diff, nl=False)
+            report.helper_removed(swept.path, swept.error)
     progress.clear()
     return report.finish()
 
@@ -185,8 +212,11 @@ def cli() -> None:
 @click.option("--take-over", is_flag=True,
               help="Remove hand-written remote debugging (the guide's recipe, ptvsd/debugpy blocks, debug "
               "arguments) for good and instrument, instead of refusing the file; strip leaves it out.")
+@click.option("--inline", is_flag=True,
+              help="Training and scoring scripts: put the whole helper in each script instead of a "
+              "_instrument_debug.py module beside it that a few lines in the script load.")
 def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks,
-        install_debugpy, service, ssh_public_key, entry, take_over) -> None:
+        install_debugpy, service, ssh_public_key, entry, take_over, inline) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
     from instrument.codemods.errors import InstrumentError
     from instrument.codemods.options import Options
@@ -208,7 +238,7 @@ def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, cli
         options = Options(**settings, given=given)
     except InstrumentError as exc:
         raise click.UsageError(str(exc)) from None
-    job = Job(ADD, kind=kind, write=not (diff or check), diff=diff, options=options)
+    job = Job(ADD, kind=kind, write=not (diff or check), diff=diff, options=options, inline=inline)
     raise SystemExit(_run(job, paths, check, quiet, verbose, jobs))
 
 

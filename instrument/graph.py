@@ -28,7 +28,7 @@ from typing import Callable, Iterator, Optional
 from instrument import files
 from instrument.codemods import kinds
 from instrument.codemods.kinds.base import Companion
-from instrument.process import ADD, Job, Outcome, companion_job, process_bytes
+from instrument.process import ADD, Job, Outcome, companion_job, process_prepared, write_outcome
 
 #: Rounds of planning again without unavailable entries: one per level of nesting is enough.
 MAX_ROUNDS = 8
@@ -70,7 +70,7 @@ def read_and_process(job: Job, path: Path) -> tuple[Outcome, Optional[bytes]]:
         data = files.read_bytes(path)
     except files.FileError as exc:
         return Outcome(str(path), error=str(exc)), None
-    return process_bytes(job, data, str(path), True), data
+    return process_prepared(job, path, data, True), data
 
 
 def _why(outcome: Outcome) -> str:
@@ -236,7 +236,7 @@ def settle(job: Job, root: Outcome, already: set) -> Iterator[Outcome]:
             if not member.outcome.changed or member.outcome.output is None or (key in already and key != root_key):
                 continue
             try:
-                files.write_atomic(member.path, member.outcome.output)
+                member.outcome = write_outcome(member.path, member.outcome)
             except files.FileError as exc:
                 _put_back(written)
                 yield Outcome(str(member.path), error=str(exc))

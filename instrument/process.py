@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import difflib
 import functools
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from instrument import files
-from instrument.codemods import kinds
+from instrument.codemods import helper_header, kinds
 from instrument.codemods.options import Options
 
 ADD = "add"
@@ -44,6 +45,8 @@ class Job:
     #: The file is the entry script of a command: instrumented as a training script whatever
     #: else it looks like (the command passes it the flags).
     entry: bool = False
+    #: ``add --inline``: the whole helper in each script, no helper module beside it.
+    inline: bool = False
 
 
 @dataclass(frozen=True)
@@ -64,6 +67,12 @@ class Outcome:
     held: bool = False  # not written yet: it brings other files, written with them (instrument.graph)
     #: The given options that mean something for this file's kind (a run reports those no file took).
     applied: frozenset = frozenset()
+    #: Files the new text needs beside it: (file name, text) (the helper module).
+    generated: tuple = ()
+    #: ``--diff``: (path, diff) of each generated file that would change.
+    generated_diffs: tuple = ()
+    #: Generated files this outcome wrote: (path, "created" or "replaced").
+    wrote: tuple = ()
 
 
 def _is_text(name: str, kind: Optional[str] = None) -> bool:
@@ -84,6 +93,7 @@ class Transformed:
     companions: tuple = ()  # Companions
     entries: int = 0
     applied: frozenset = frozenset()  # the given options that mean something for the file's kind
+    generated: tuple = ()  # (file name, text): files the text needs beside it
 
 
 def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:
@@ -114,6 +124,9 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     language = kinds.language_of(name) or kinds.PYTHON
     if job.kind is not None:
         language = kinds.get(job.kind).language
+    if language == kinds.PYTHON and helper_header.examine(text).ours:
+        return Transformed(text, None, reason="the helper module of instrumented scripts (strip removes it "
+                                              "with the last script that loads it)")
     if job.action == STRIP:
         if not markers.has_markers(text):
             # A file named (or brought) may name files that hold blocks (a Dockerfile, a pipeline
@@ -168,6 +181,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     return Transformed(
         result.text, kind.name, reason=plan.reason, notes=notes, warnings=warnings,
         companions=tuple(plan.companions), entries=plan.entries, applied=applied,
+        generated=tuple(plan.generated) if result.text != text else (),
     )
 
 
@@ -212,7 +226,7 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
     notes = tuple(f"{name}:{line}:{col}: note: {message}" for line, col, message in done.notes)
     notes += _hand_written_notes(job, source.text, name, done.kind, done.text)
     outcome = Outcome(name, notes=notes, kind=done.kind, warnings=done.warnings, companions=done.companions,
-                      entries=done.entries, applied=done.applied)
+                      entries=done.entries, applied=done.applied, generated=done.generated)
     if done.text == source.text:
         return dataclasses.replace(outcome, output=data, reason=done.reason)
     try:
@@ -283,18 +297,79 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
         data = files.read_bytes(path)
     except files.FileError as exc:
         return Outcome(str(path), error=str(exc))
-    outcome = process_bytes(job, data, str(path), explicit)
+    outcome = process_prepared(job, path, data, explicit)
     if outcome.companions:  # written with the files it brings, once they are known (instrument.graph)
         return dataclasses.replace(outcome, output=None, held=True)
-    if outcome.changed and job.write and outcome.output is not None:
+    if job.write:
         try:
-            files.write_atomic(path, outcome.output)
+            outcome = write_outcome(path, outcome)
         except files.FileError as exc:
             return Outcome(str(path), error=str(exc))
     return dataclasses.replace(outcome, output=None)
 
 
+def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outcome:
+    """:func:`process_bytes` for a file on disk: a script instrumented with ``add`` gets the
+    helper module beside it, unless ``--inline`` or the folder's upload would leave it out."""
+    why = None
+    if job.action == STRIP and _is_python(path.name, job.kind):
+        from instrument import helpers
+
+        refused = helpers.edited_helper_of(path, data)
+        if refused is not None:
+            return Outcome(str(path), error=f"{files.printable(str(path))}: {refused}; nothing stripped (undo the "
+                                            "edit, or delete the helper, and run strip again)")
+    if job.action == ADD and not job.inline and job.options.helper is None and _is_python(path.name, job.kind):
+        from instrument import helpers
+
+        choice = helpers.choose(path.parent)
+        why = choice.why
+        if choice.name is not None:
+            job = dataclasses.replace(job, options=dataclasses.replace(job.options, helper=choice.name))
+    outcome = process_bytes(job, data, str(path), explicit)
+    if why is not None and outcome.changed and outcome.kind is not None and kinds.get(outcome.kind).helper:
+        note = f"{outcome.path}:1:1: note: the remote debugging helper goes in the script: {why}"
+        outcome = dataclasses.replace(outcome, notes=outcome.notes + (note,))
+    if job.diff and outcome.generated:
+        from instrument import helpers
+
+        shown = tuple((str(path.parent / name), helpers.diff(path.parent, name, text))
+                      for name, text in outcome.generated)
+        outcome = dataclasses.replace(outcome, generated_diffs=tuple(item for item in shown if item[1]))
+    return outcome
+
+
+def _is_python(name: str, kind: Optional[str]) -> bool:
+    language = kinds.get(kind).language if kind else kinds.language_of(name)
+    return language == kinds.PYTHON
+
+
+def write_outcome(path: Path, outcome: Outcome) -> Outcome:
+    """Write a changed file, the files it needs beside it first; a failure (:class:`files.FileError`)
+    leaves the file as it was and takes back a generated file this call created."""
+    if not outcome.changed or outcome.output is None:
+        return outcome
+    from instrument import helpers
+
+    wrote = []
+    try:
+        for name, text in outcome.generated:
+            status = helpers.install(path.parent, name, text)
+            if status is not None:
+                wrote.append((str(path.parent / name), status))
+        files.write_atomic(path, outcome.output)
+    except files.FileError:
+        for written, status in wrote:
+            if status == "created":
+                try:
+                    os.unlink(written)
+                except OSError:
+                    pass
+        raise
+    return dataclasses.replace(outcome, wrote=tuple(wrote))
+
+
 def companion_job(job: Job, companion) -> Job:
     """The job for a file another one brings: its kind as the bringer says (the options given
     reach it too: ``--host`` is for the entry script of a job), an entry script taken as one."""
-    return dataclasses.replace(job, kind=companion.kind, entry=companion.entry)
+    return dataclasses.replace(job, kind=companion.kind, entry=companion.entry, inline=job.inline or companion.alone)

@@ -49,6 +49,8 @@ class Report:
     given: frozenset = frozenset()
     applied: set = field(default_factory=set)
     kinds_seen: set = field(default_factory=set)
+    #: ``strip``: helper modules removed (or that would be) once no script loads them.
+    helpers_removed: int = 0
 
     @property
     def done_word(self) -> str:
@@ -84,6 +86,23 @@ class Report:
             if self.verbose:
                 self.echo(f"unchanged {path}: {self._unchanged_reason(outcome)}")
 
+    def helper_written(self, path: str, status: str) -> None:
+        """``add`` wrote the helper module beside a script (said once per file)."""
+        if not self.quiet:
+            self.echo(f"{'wrote' if status == 'created' else 'updated'} {path} (the helper module the scripts "
+                      "beside it load)")
+
+    def helper_removed(self, path: str, error: Optional[str] = None) -> None:
+        """``strip`` removed a helper module no script loads any more, or refused to."""
+        if error is not None:
+            self.failed += 1
+            self.echo(error)
+            return
+        self.helpers_removed += 1
+        if not self.quiet:
+            done = "would be removed" if self.check or self.diff else "removed"
+            self.echo(f"{done} {path} (no script beside it loads the helper any more)")
+
     def _unchanged_reason(self, outcome) -> str:
         if outcome.reason:
             return outcome.reason
@@ -95,6 +114,9 @@ class Report:
 
     def summary(self) -> str:
         parts = [f"{plural(self.changed)} {self.done_word}"]
+        if self.helpers_removed:
+            removed = "would be removed" if self.check or self.diff else "removed"
+            parts.append(f"{plural(self.helpers_removed, 'helper module')} {removed}")
         if self.unchanged:
             parts.append(f"{plural(self.unchanged)} left unchanged")
         for reason, count in sorted(self.skipped.items()):
@@ -126,7 +148,7 @@ class Report:
     def exit_code(self) -> int:
         if self.failed:
             return EXIT_FAILED
-        if self.warnings or (self.check and self.changed):
+        if self.warnings or (self.check and (self.changed or self.helpers_removed)):
             return EXIT_WOULD_CHANGE
         return EXIT_OK
 

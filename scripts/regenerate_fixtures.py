@@ -53,15 +53,13 @@ def cases(fixtures: Path = FIXTURES) -> Iterator[tuple[str, Path, Path]]:
 
 def generated_after(kind: str, before: Path) -> bytes:
     """What ``instrument add`` writes for ``before`` with its case's options."""
-    from instrument.process import ADD, Job, add_options, process_bytes
+    from instrument.process import ADD, Job, process_bytes
+    from tests.fixture_cases import case_options
 
     meta_file = before.parent / "case.json"
     meta = json.loads(meta_file.read_text(encoding="utf-8")) if meta_file.exists() else {}
-    options = dict(meta.get("options", {}))
-    if "steps" in options:
-        options["steps"] = tuple(options["steps"])
     name = kind + before.suffix  # the kind is given, so the name only has to carry the suffix
-    outcome = process_bytes(Job(ADD, kind=kind, options=add_options(**options)), before.read_bytes(), name)
+    outcome = process_bytes(Job(ADD, kind=kind, options=case_options(kind, meta)), before.read_bytes(), name)
     if outcome.error is not None:
         raise ValueError(outcome.error)
     return outcome.output

@@ -33,6 +33,32 @@ class Case:
         return self.meta["_folder"]
 
 
+#: The helper module's file name beside a fixture's script (case.json ``"inline": true``: none).
+HELPER_FILE = "_instrument_debug.py"
+
+
+def case_options(kind: str, meta: dict, action: str = "add"):
+    """The :class:`Options` a case is made with: its ``case.json`` options, and for the kinds
+    whose scripts load the helper module, that module beside them unless the case is inline."""
+    from instrument.codemods import kinds
+    from instrument.process import ADD, add_options
+
+    options = dict(meta.get("options", {})) if action == ADD else {}
+    if "steps" in options:
+        options["steps"] = tuple(options["steps"])
+    if action == ADD and kinds.get(kind).helper and not meta.get("inline"):
+        options["helper"] = HELPER_FILE
+    return add_options(**options)
+
+
+def write_helper(case, folder: Path) -> None:
+    """The helper module beside a case's script in ``folder``, as add writes it (none for an inline case)."""
+    if not case.meta.get("inline"):
+        from instrument.codemods import helper_module
+
+        (folder / HELPER_FILE).write_text(helper_module.module_text(), encoding="utf-8")
+
+
 def takes_over(meta: dict) -> bool:
     return bool(meta.get("options", {}).get("take_over", False))
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 import pytest
 
 from instrument.codemods import kinds
-from instrument.process import ADD, STRIP, Job, add_options, process_bytes
-from tests.fixture_cases import FIXTURES, load_cases, transformed
+from instrument.process import ADD, STRIP, Job, process_bytes
+from tests.fixture_cases import FIXTURES, case_options, load_cases, transformed
 
 #: Every registered kind that has fixtures (a kind without any fails below).
 KINDS = [kind.name for kind in kinds.all_kinds()]
@@ -24,10 +24,7 @@ CASES = [pytest.param(kind, param.values[0], id=f"{kind}-{param.id}")
 
 
 def _job(kind: str, case, action: str, forced: bool = True) -> Job:
-    options = dict(case.meta.get("options", {}))
-    if "steps" in options:
-        options["steps"] = tuple(options["steps"])
-    return Job(action, kind=kind if forced else None, options=add_options(**(options if action == ADD else {})))
+    return Job(action, kind=kind if forced else None, options=case_options(kind, case.meta, action))
 
 
 def _name(kind: str, case) -> str:

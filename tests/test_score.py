@@ -26,13 +26,16 @@ from instrument.codemods.templates import DebugOptions
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes
-from tests.fixture_cases import load_cases, transformed
+from instrument.codemods import helper_module
+from tests.fixture_cases import case_options, load_cases, transformed, write_helper
 
 CASES = load_cases("score")
 ADD_JOB = Job(ADD, kind="score")
 STRIP_JOB = Job(STRIP, kind="score")
 HELPER = templates.HELPER_NAME
 PLAIN = next(param.values[0] for param in CASES if param.id == "plain")
+#: What a script's loading statement assigns (the helper module beside it, by path).
+LOADER = '__import__("runpy").run_path(str(__import__("pathlib").Path(__file__).with_name("_instrument_debug.py")))'
 WAIT = 60  # seconds: the bound on any subprocess here, a guard against a hang, not a claim of speed
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY", "INSTRUMENT_"))}
 ENV["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # no frozen-modules warning on stderr
@@ -56,9 +59,13 @@ def test_there_are_enough_cases():
 @pytest.mark.parametrize("case", CASES)
 def test_detected_as_a_scoring_script_with_a_30_second_default(case):
     assert kinds.detect_python_kind(text_of(case.before)) == "score"
-    detected = process_bytes(Job(ADD), case.before, "score.py")
+    detected = process_bytes(Job(ADD, options=case_options("score", case.meta)), case.before, "score.py")
     assert detected.output == case.after
-    assert "setting(\"INSTRUMENT_DEBUG_TIMEOUT\", 30, 0" in text_of(case.after)
+    if case.meta.get("inline"):
+        assert 'port=5678, timeout=30):' in text_of(case.after)
+    else:  # the helper's own default: the call passes nothing
+        assert '_instrument["score_debug"]()' in text_of(case.after)
+        assert 'def score_debug(host="0.0.0.0", port=5678, timeout=30):' in helper_module.module_text()
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -82,8 +89,13 @@ def test_only_init_changes_and_the_block_comes_first(case):
     body = _init_of(after).body
     start = 1 if ast.get_docstring(_init_of(before), clean=False) is not None else 0
     helper, call = body[start], body[start + 1]
-    assert isinstance(helper, ast.FunctionDef) and helper.name == HELPER
-    assert ast.dump(call) == ast.dump(ast.parse(f"{HELPER}()").body[0])
+    if case.meta.get("inline"):
+        assert isinstance(helper, ast.FunctionDef) and helper.name == HELPER
+        assert ast.dump(call) == ast.dump(ast.parse(f"{HELPER}()").body[0])
+    else:  # the helper module beside the script, loaded by path, and its scoring function called
+        loader = ast.parse(f"_instrument = {LOADER}").body[0]
+        assert ast.dump(helper) == ast.dump(loader)
+        assert ast.dump(call) == ast.dump(ast.parse('_instrument["score_debug"]()').body[0])
     del body[start : start + 2]
     assert ast.dump(after) == ast.dump(before)  # run, imports, globals: all untouched
     names = {n.id for n in ast.walk(helper) if isinstance(n, ast.Name)}
@@ -93,11 +105,14 @@ def test_only_init_changes_and_the_block_comes_first(case):
 @pytest.mark.parametrize("case", CASES)
 def test_block_is_indented_one_level_below_def_init(case):
     text = text_of(case.after)
-    unit = "\t" if case.name == "tabs" else "    "
+    unit = "\t" if case.name.endswith("tabs") else "    "
     begin = next(line for line in text.splitlines() if markers.BEGIN in line)
     assert begin == unit + f"{markers.BEGIN}: {templates.LABEL_SCORE}"
-    assert f"\n{unit}def {HELPER}():" in text.replace("\r\n", "\n")
-    assert f"\n{unit * 3}import debugpy\n" in text.replace("\r\n", "\n")  # in a try
+    if case.meta.get("inline"):
+        assert f"\n{unit}def {HELPER}(host=" in text.replace("\r\n", "\n")
+        assert f"\n{unit * 3}import debugpy\n" in text.replace("\r\n", "\n")  # in a try
+    else:
+        assert f"\n{unit}_instrument = __import__(\"runpy\").run_path(\n{unit * 2}str(" in text.replace("\r\n", "\n")
 
 
 def run_script(path: Path, run_args: list, env: dict, python=(sys.executable,)) -> subprocess.CompletedProcess:
@@ -120,6 +135,7 @@ def run_script(path: Path, run_args: list, env: dict, python=(sys.executable,)) 
 def test_switched_off_it_answers_exactly_as_before(case, tmp_path):
     (tmp_path / "before.py").write_bytes(case.before)
     (tmp_path / "after.py").write_bytes(case.after)
+    write_helper(case, tmp_path)
     args = case.meta["run_args"]
     before = run_script(tmp_path / "before.py", args, {})
     after = run_script(tmp_path / "after.py", args, {"INSTRUMENT_DEBUG": "0"})
@@ -237,17 +253,17 @@ def test_block_position(src, block_line):
 def test_free_helper_name():
     src = "_instrument_remote_debug = 1\n\ndef init():\n    pass\n" + RUN
     out = score_kind.add(src)
-    assert "def _instrument_remote_debug_2():" in out
+    assert "def _instrument_remote_debug_2(host=" in out
     assert "    _instrument_remote_debug_2()\n" in out
 
 
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (DebugOptions(port=6000), 'setting("INSTRUMENT_DEBUG_PORT", 6000, 1, 65535)'),
-        (DebugOptions(timeout=0), 'setting("INSTRUMENT_DEBUG_TIMEOUT", 0, 0, 86400)'),
-        (DebugOptions(host="::1"), 'host = "::1"'),
-        (DebugOptions(host="node-1.example"), 'host = "node-1.example"'),
+        (DebugOptions(port=6000), 'def _instrument_remote_debug(host="0.0.0.0", port=6000, timeout=300):'),
+        (DebugOptions(timeout=0), 'def _instrument_remote_debug(host="0.0.0.0", port=5678, timeout=0):'),
+        (DebugOptions(host="::1"), 'def _instrument_remote_debug(host="::1", port=5678, timeout=300):'),
+        (DebugOptions(host="node-1.example"), '(host="node-1.example", port=5678, timeout=300):'),
     ],
 )
 def test_options_become_literals(options, expected):

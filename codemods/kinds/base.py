@@ -47,6 +47,9 @@ class Companion:
     #: The entry script of a command (the flags on the command need it instrumented):
     #: when it cannot be, the definition is planned again without the flags there.
     entry: bool = False
+    #: Uploaded alone (a ``code:`` that names the script itself): a helper file beside it
+    #: would be left behind, so the helper goes in the script.
+    alone: bool = False
     #: Other places the file may be at, tried in order after ``path`` (``python -m pkg``:
     #: ``pkg.py``, then ``pkg/__main__.py``).
     alternatives: tuple = ()
@@ -73,6 +76,9 @@ class Plan:
     source: Optional[str] = None
     #: Commands (or steps) of this file that now carry the debug flags.
     entries: int = 0
+    #: Files the insertions need beside this one: (file name in the same folder, text). The
+    #: helper module a script loads (``Options.helper``); the runner writes them first.
+    generated: Sequence[tuple[str, str]] = ()
 
 
 def _verify_python(result: str, clean: str, plan: Plan) -> None:
@@ -128,6 +134,9 @@ class Kind:
     runs_commands: bool = False
     #: The kind any Python file may be taken as when named (or run by a job's command).
     any_script: bool = False
+    #: Its scripts load the helper module beside them (``Options.helper``) when the runner
+    #: gives one, and carry the whole helper otherwise.
+    helper: bool = False
 
     def parse(self, text: str) -> Any:
         return parser(self.language)(text)

@@ -42,6 +42,7 @@ KIND = Kind(
     # A scoring service must answer its health probe soon: wait less.
     default_timeout=30,
     suffixes=(".py",),
+    helper=True,
     priority=10,
 )
 

@@ -49,6 +49,7 @@ KIND = Kind(
     options=LISTENER_OPTIONS | {"take_over"},
     take_over=take_over,
     suffixes=(".py",),
+    helper=True,
     priority=90,
     any_script=True,
 )

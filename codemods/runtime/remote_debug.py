@@ -70,7 +70,7 @@ LOCAL_RANK_VARIABLES = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRA
 RANK_VARIABLES = ("RANK", "OMPI_COMM_WORLD_RANK", "TF_CONFIG", "AZ_BATCHAI_TASK_INDEX")
 
 
-def _instrument_remote_debug(args=None, run=None):
+def _instrument_remote_debug(args=None, run=None, host=HOST, port=PORT, timeout=TIMEOUT, ranks=RANKS):
     """Attach point for VS Code (debugpy), active only with --remote_debug.
 
     Added by `instrument add`, removed by `instrument strip`. With args None
@@ -103,11 +103,11 @@ def _instrument_remote_debug(args=None, run=None):
 
         parser = argparse.ArgumentParser(add_help=False, allow_abbrev=False)
         parser.add_argument("--remote_debug", action="store_true", help="wait for a VS Code debugger (debugpy) to attach")
-        parser.add_argument("--remote_debug_connection_timeout", type=int, default=TIMEOUT, help="seconds to wait for the debugger; 0 waits without limit")
+        parser.add_argument("--remote_debug_connection_timeout", type=int, default=timeout, help="seconds to wait for the debugger; 0 waits without limit")
         parser.add_argument("--remote_debug_client_ip", type=str, help="connect to a VS Code listening at this address instead of listening")
-        parser.add_argument("--remote_debug_port", type=int, default=PORT, help="debug port")
-        parser.add_argument("--remote_debug_ranks", type=str, default=RANKS, help="global ranks that wait for the debugger: all, or a list like 0,3")
-        parser.add_argument("--remote_debug_host", type=str, default=HOST, help="address to listen on (127.0.0.1: reachable from this node only)")
+        parser.add_argument("--remote_debug_port", type=int, default=port, help="debug port")
+        parser.add_argument("--remote_debug_ranks", type=str, default=ranks, help="global ranks that wait for the debugger: all, or a list like 0,3")
+        parser.add_argument("--remote_debug_host", type=str, default=host, help="address to listen on (127.0.0.1: reachable from this node only)")
         parser.add_argument("--remote_debug_subprocesses", action="store_true", help="debug the script's worker processes too (multiprocessing, DataLoader workers)")
         if wants_help:
             import atexit
@@ -229,17 +229,18 @@ def _instrument_remote_debug(args=None, run=None):
             print("Remote debugging: ignoring --{} {!r}: not a whole number".format(name, value), file=sys.stderr, flush=True)
             return default
 
-    host = str(getattr(args, "remote_debug_host", None) or HOST).strip()
-    timeout = whole_number("remote_debug_connection_timeout", TIMEOUT)
+    host = str(getattr(args, "remote_debug_host", None) or host).strip()
+    chosen = timeout
+    timeout = whole_number("remote_debug_connection_timeout", timeout)
     if not 0 <= timeout <= LONGEST_WAIT:
         # A negative or huge wait is a mistake on billed compute: never wait forever for it.
-        chosen = LONGEST_WAIT if timeout > LONGEST_WAIT else TIMEOUT
+        chosen = LONGEST_WAIT if timeout > LONGEST_WAIT else chosen
         print("Remote debugging: --remote_debug_connection_timeout {} is not from 0 to {} seconds: waiting {}".format(timeout, LONGEST_WAIT, chosen), file=sys.stderr, flush=True)
         timeout = chosen
     client_ip = getattr(args, "remote_debug_client_ip", None)
     # One port per process: ranks on one node listen side by side, and each
     # rank reaches its own port of a VS Code that listens.
-    port = whole_number("remote_debug_port", PORT) + (rank if client_ip else local_rank)
+    port = whole_number("remote_debug_port", port) + (rank if client_ip else local_rank)
     print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
     ip = reachable_address(host)
     print(ADDRESS_LINE.format(address=ip), flush=True)

@@ -70,6 +70,12 @@ class FunctionSource:
     arguments: tuple[tuple[int, int, int, str], ...]
     #: The receiver name of those statements, by the statement's first line.
     receivers: tuple[_Name, ...]
+    #: The parameters those statements read (``default=port``), each named by the
+    #: constant that is its default (``port=PORT``): values where the statements are
+    #: copied alone (a script's own parser), parameters in :func:`flags_function_lines`.
+    argument_names: tuple[_Name, ...] = ()
+    #: (parameter, constant) for each parameter whose default is a module constant.
+    parameters: tuple[tuple[str, str], ...] = ()
 
 
 def _module_constants(tree: ast.Module) -> set[str]:
@@ -102,8 +108,18 @@ def function_source(module_name: str, function_name: str) -> FunctionSource:
     start = def_line.index(b"def ") + len(b"def ")
     names = [_Name(0, start, start + len(function_name.encode()), function_name)]
     replaced = constants | {function_name}
-    arguments, receivers = [], []
+    positional = function.args.args[len(function.args.args) - len(function.args.defaults):]
+    parameters = {
+        arg.arg: default.id
+        for arg, default in zip(positional, function.args.defaults)
+        if isinstance(default, ast.Name) and default.id in constants
+    }
+    arguments, receivers, parameter_names = [], [], []
     for node in ast.walk(function):
+        if isinstance(node, ast.Name) and node.id in parameters and isinstance(node.ctx, ast.Load):
+            parameter_names.append(
+                _Name(node.lineno - 1 - first, node.col_offset, node.end_col_offset or 0, parameters[node.id])
+            )
         if isinstance(node, ast.Name) and node.id in replaced:
             if not isinstance(node.ctx, ast.Load):
                 raise ValueError(f"{module_name}.{function_name} assigns the constant {node.id}")
@@ -129,6 +145,13 @@ def function_source(module_name: str, function_name: str) -> FunctionSource:
         tuple(sorted(names, key=lambda n: (n.line, n.start))),
         tuple(sorted(arguments)),
         tuple(sorted(receivers, key=lambda n: (n.line, n.start))),
+        tuple(
+            sorted(
+                (n for n in parameter_names if any(a[0] <= n.line <= a[1] for a in arguments)),
+                key=lambda n: (n.line, n.start),
+            )
+        ),
+        tuple(parameters.items()),
     )
 
 
@@ -181,6 +204,7 @@ def argument_lines(
     receiver: str,
     values: Mapping[str, Constant],
     indent_unit: str,
+    parameters: bool = False,
 ) -> list[str]:
     """The function's ``parser.add_argument(...)`` statements, called on ``receiver``.
 
@@ -190,16 +214,39 @@ def argument_lines(
     it again would raise "conflicting option string" at start-up. argparse
     registers every option string of a parser (its parents' included) in
     that mapping, on every Python version this code runs on.
+
+    With ``parameters``, the function's parameters the statements read
+    (``default=port``) stay parameters (:func:`flags_function_lines`);
+    otherwise they become the values.
     """
     source = function_source(module_name, function_name)
     if not receiver.isidentifier():
         raise ValueError(f"not a Python identifier: {receiver!r}")
-    replacements = _replacements(source, function_name, values)
+    replacements = {**_replacements(source, function_name, values), "\0receiver": receiver}
     receivers = tuple(_Name(r.line, r.start, r.end, "\0receiver") for r in source.receivers)
-    lines = _substituted(source, {**replacements, "\0receiver": receiver}, receivers)
+    read = source.argument_names
+    if parameters:
+        for parameter, constant in source.parameters:
+            replacements["\0" + constant] = parameter
+        read = tuple(_Name(n.line, n.start, n.end, "\0" + n.name) for n in read)
+    lines = _substituted(source, replacements, receivers + read)
     result: list[str] = []
     for first, last, column, option in source.arguments:
         statement = reindent([line.decode("utf-8") for line in lines[first : last + 1]], "    ", dedent=column)
         guard = f"if {string_literal(option)} not in {receiver}._option_string_actions:"
         result += reindent([guard] + ["    " + line if line else "" for line in statement], indent_unit)
     return result
+
+
+def flags_function_lines(module_name: str, function_name: str, name: str, receiver: str = "parser") -> list[str]:
+    """A function ``name(receiver, <the parameters>)`` holding the function's
+    ``add_argument`` statements (see :func:`argument_lines`), for the helper module."""
+    source = function_source(module_name, function_name)
+    module = importlib.import_module(module_name)
+    read = {constant for _, constant in source.parameters if any(n.name == constant for n in source.argument_names)}
+    signature = ", ".join(
+        [receiver] + [f"{p}={literal(getattr(module, c))}" for p, c in source.parameters if c in read]
+    )
+    doc = f'"""Add the --remote_debug* flags that {receiver} does not have yet (a parent parser\'s stay)."""'
+    body = argument_lines(module_name, function_name, receiver, {}, "    ", parameters=True)
+    return [f"def {name}({signature}):", "    " + doc] + ["    " + line if line else "" for line in body]

@@ -35,7 +35,7 @@ ENV_PORT = "INSTRUMENT_DEBUG_PORT"
 ENV_TIMEOUT = "INSTRUMENT_DEBUG_TIMEOUT"
 
 
-def _instrument_remote_debug():
+def _instrument_remote_debug(host=HOST, port=PORT, timeout=TIMEOUT):
     """Wait for VS Code (debugpy) while the service starts, then go on.
 
     Added by `instrument add`, removed by `instrument strip`. Runs once per
@@ -98,9 +98,8 @@ def _instrument_remote_debug():
     def is_loopback(address):
         return address.startswith("127.") or address in ("::1", "localhost")
 
-    host = HOST
-    port = setting(ENV_PORT, PORT, 1, 65535)
-    timeout = setting(ENV_TIMEOUT, TIMEOUT, 0, LONGEST_WAIT)
+    port = setting(ENV_PORT, port, 1, 65535)
+    timeout = setting(ENV_TIMEOUT, timeout, 0, LONGEST_WAIT)
     print(TIMEOUT_LINE.format(seconds=timeout), flush=True)
     ip = reachable_address(host)
     print(ADDRESS_LINE.format(address=ip), flush=True)

@@ -1,0 +1,237 @@
+"""The helper module beside instrumented scripts, on disk: where it goes, writing it, removing it.
+
+``add`` puts the helper (:mod:`instrument.codemods.helper_module`) next to
+each script it instruments, as ``_instrument_debug.py``: a module of the
+user's with that name keeps it, and the helper takes the next free name
+(``_instrument_debug_2.py``). Where Azure ML would not upload it (the
+folder's ``.amlignore``, else ``.gitignore``, or one in a folder above it up
+to the repository's root, leaves it out of the snapshot), the helper goes in
+the script instead, and ``add`` says why.
+
+``strip`` removes a helper once no script beside it loads it any more
+(:func:`sweep`, after every script of the run is stripped), and refuses with
+one line to remove one whose text was edited since ``add`` wrote it.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import textwrap
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Optional
+
+from instrument import files
+from instrument.codemods import helper_header, helper_module, markers
+
+#: The files Azure ML reads to leave files out of a job's snapshot, in the order it prefers them.
+IGNORE_FILES = (".amlignore", ".gitignore")
+
+
+def _ignored_by(folder: Path, name: str) -> Optional[str]:
+    """The ignore file that leaves ``folder/name`` out of an upload, else None."""
+    import pathspec
+
+    current = folder.resolve()
+    relative = [name]
+    while True:
+        for ignore in IGNORE_FILES:
+            candidate = current / ignore
+            if candidate.is_file():
+                try:
+                    lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
+                except OSError:
+                    break
+                spec = pathspec.GitIgnoreSpec.from_lines(lines)
+                if spec.match_file("/".join(relative)):
+                    return str(candidate)
+                break  # .amlignore, where there is one, replaces .gitignore
+        if (current / ".git").exists() or current.parent == current:
+            return None
+        relative.insert(0, current.name)
+        current = current.parent
+
+
+@dataclass(frozen=True)
+class Choice:
+    """Where one script's helper goes: ``name`` beside it, or inline (``name`` None, ``why``)."""
+
+    name: Optional[str]
+    why: Optional[str] = None
+
+
+def choose(folder: Path) -> Choice:
+    """The helper's file name in ``folder``: the first that is free or holds a helper
+    written by add; None (with the reason) when the helper must go in the script."""
+    for name in helper_module.file_names():
+        path = folder / name
+        if not path.exists():
+            break
+        try:
+            found = helper_module.examine(files.read_bytes(path).decode("utf-8", errors="replace"))
+        except files.FileError:
+            continue
+        if found.ours:
+            break
+    else:  # pragma: no cover - a hundred modules of that name
+        return Choice(None, "every helper file name is taken in this folder")
+    ignored = _ignored_by(folder, name)
+    if ignored is not None:
+        return Choice(None, f"{files.printable(ignored)} leaves {name} out of the upload")
+    return Choice(name)
+
+
+def install(folder: Path, name: str, text: str) -> Optional[str]:
+    """Write the helper ``folder/name`` unless it is already this text: "created", "replaced" or None.
+
+    An older helper of add's is replaced; an edited one, or a file that is not a helper,
+    is refused (:class:`files.FileError`), and nothing is written.
+    """
+    path = folder / name
+    label = files.printable(str(path))
+    try:
+        current = files.read_bytes(path)
+    except files.FileError:
+        if path.exists() or path.is_symlink():
+            raise
+        current = None
+    if current is not None:
+        found = helper_module.examine(current.decode("utf-8", errors="replace"))
+        if not found.ours:
+            raise files.FileError(f"{label}: not instrument's helper module; left as it is")
+        if found.edited:
+            raise files.FileError(f"{label}: the helper module was edited by hand; left as it is "
+                                  "(delete it, or undo the edit, and run add again)")
+        if found.current:
+            return None
+    files.write_atomic(path, text.encode("utf-8"))
+    return "created" if current is None else "replaced"
+
+
+def diff(folder: Path, name: str, text: str) -> str:
+    """The helper as ``--diff`` shows it: a new file, or the change from an older version."""
+    path = folder / name
+    try:
+        old = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        old = None
+    if old == text:
+        return ""
+    label = files.diff_label(str(path))
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True), text.splitlines(keepends=True),
+        fromfile="/dev/null" if old is None else f"{label}\t(original)", tofile=f"{label}\t(instrumented)",
+    )
+    return "".join(lines)
+
+
+def is_ours(path: Path) -> bool:
+    """Is ``path`` a helper module ``add`` wrote (edited or not)?"""
+    if not helper_module.is_file_name(path.name):
+        return False
+    try:
+        with open(path, "rb") as stream:
+            start = stream.read(len(helper_header.FIRST_LINE))
+    except OSError:
+        return False
+    return start == helper_header.FIRST_LINE.encode()
+
+
+def loaded_by(text: str) -> set[str]:
+    """The helper files the instrument blocks of a script load."""
+    if not markers.has_markers(text):
+        return set()
+    try:
+        blocks = markers.find_blocks(text)
+    except markers.MarkerError:
+        return {"*"}  # broken fences: it may load any of them
+    lines = markers.split_lines(text)
+    found = set()
+    for block in blocks:
+        inside = textwrap.dedent("".join(lines[block.begin + 1 : block.end]).replace("\r\n", "\n"))
+        name = helper_module.loaded_file(inside)
+        if name is not None:
+            found.add(name)
+    return found
+
+
+def edited_helper_of(script: Path, data: bytes) -> Optional[str]:
+    """Why ``strip`` must leave ``script`` alone: a helper it loads was edited by hand
+    (stripping the script would leave that edit behind, loaded by nothing); else None."""
+    for name in sorted(loaded_by(data.decode("utf-8", errors="replace")) - {"*"}):
+        try:
+            text = files.read_bytes(script.parent / name).decode("utf-8", errors="replace")
+        except files.FileError:
+            continue
+        if helper_module.examine_text(text).edited:
+            return f"{files.printable(str(script.parent / name))}, the helper it loads, was edited by hand"
+    return None
+
+
+@dataclass(frozen=True)
+class Swept:
+    """One helper ``strip`` looked at: removed (or would be), or refused."""
+
+    path: str
+    removed: bool = False
+    error: Optional[str] = None
+    diff: str = ""
+
+
+def sweep(folders: Iterable[Path], stripped: set, write: bool, show_diff: bool = False) -> list[Swept]:
+    """Remove each helper in ``folders`` that no script there loads any more.
+
+    ``stripped`` holds the keys (normalised paths) of the scripts this run stripped: they load
+    nothing whatever is on disk (``--check`` and ``--diff`` write nothing).
+    """
+    results = []
+    for folder in sorted(set(folders)):
+        try:
+            entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
+        except OSError:
+            continue
+        helpers, scripts = [], []
+        for entry in entries:
+            if not entry.name.endswith(".py") or not entry.is_file():
+                continue
+            (helpers if helper_module.is_file_name(entry.name) else scripts).append(Path(entry.path))
+        if not helpers:
+            continue
+        used: set = set()
+        for script in scripts:
+            if os.path.normpath(str(script)) in stripped:
+                continue
+            try:
+                used |= loaded_by(script.read_bytes().decode("utf-8", errors="replace"))
+            except OSError:
+                used.add("*")
+        for helper in helpers:
+            if helper.name in used or "*" in used:
+                continue
+            try:
+                text = files.read_bytes(helper).decode("utf-8", errors="replace")
+            except files.FileError as exc:
+                results.append(Swept(str(helper), error=str(exc)))
+                continue
+            found = helper_module.examine(text)
+            if not found.ours:
+                continue  # the user's own module of that name
+            label = files.printable(str(helper))
+            if found.edited:
+                results.append(Swept(str(helper), error=f"{label}: the helper module was edited by hand; "
+                                                         "left in place (delete it yourself when done with it)"))
+                continue
+            shown = ""
+            if show_diff:
+                shown = "".join(difflib.unified_diff(text.splitlines(keepends=True), [],
+                                                     fromfile=f"{files.diff_label(str(helper))}\t(original)",
+                                                     tofile="/dev/null"))
+            if write:
+                try:
+                    os.unlink(helper)
+                except OSError as exc:
+                    results.append(Swept(str(helper), error=f"{label}: cannot remove: {exc.strerror}"))
+                    continue
+            results.append(Swept(str(helper), removed=True, diff=shown))
+    return results
