@@ -11,7 +11,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
-from instrument import __version__
+from instrument.codemods import __version__
 
 FIRST_LINE = "# Remote debugging helper, written by `instrument add`"
 _HASH_RE = re.compile(r"# instrument-helper sha256=([0-9a-f]{64})\r?\n")

@@ -474,7 +474,9 @@ def _plan_beside(clean, module, options, analyzer, analysis, standalone, notes) 
         if first_line in seen:
             continue
         seen.add(first_line)
+        # The chosen values again: the fallback for a flag a parent parser defines with a bad value.
         arguments = [validate_identifier(namespace)] + ([f"run={validate_identifier(run)}"] if run else [])
+        arguments += helper_module.train_arguments(options)
         indent = _indent_of(lines, first_line)
         call = helper_module.call_lines(
             helper_module.function(loaded, helper_module.TRAIN_FUNCTION), arguments, indent

@@ -1,3 +1,5 @@
 """instrument: add remote-debugging scaffolding to Azure ML code, and take it out again."""
 
-__version__ = "0.1.0"
+from instrument.codemods import __version__
+
+__all__ = ["__version__"]

@@ -191,7 +191,8 @@ def sweep(folders: Iterable[Path], stripped: set, write: bool, show_diff: bool =
             entries = sorted(os.scandir(folder), key=lambda entry: entry.name)
         except OSError:
             continue
-        helpers, scripts = [], []
+        helpers: list[Path] = []
+        scripts: list[Path] = []
         for entry in entries:
             if not entry.name.endswith(".py") or not entry.is_file():
                 continue

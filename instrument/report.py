@@ -51,6 +51,7 @@ class Report:
     kinds_seen: set = field(default_factory=set)
     #: ``strip``: helper modules removed (or that would be) once no script loads them.
     helpers_removed: int = 0
+    helpers_written: set = field(default_factory=set)
 
     @property
     def done_word(self) -> str:
@@ -88,6 +89,9 @@ class Report:
 
     def helper_written(self, path: str, status: str) -> None:
         """``add`` wrote the helper module beside a script (said once per file)."""
+        if path in self.helpers_written:
+            return  # two scripts of one folder, each in a worker process
+        self.helpers_written.add(path)
         if not self.quiet:
             self.echo(f"{'wrote' if status == 'created' else 'updated'} {path} (the helper module the scripts "
                       "beside it load)")

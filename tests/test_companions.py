@@ -36,10 +36,10 @@ def test_add_and_strip_follow_the_jobs_entry_script_and_conda_file(tmp_path, cap
     assert f"instrumented {folder / 'src' / 'train.py'} (entry of job.yml)" in err
     assert "3 files instrumented." in err
     assert b"- debugpy" in (folder / "conda.yml").read_bytes()
-    assert b"_instrument_remote_debug" in (folder / "src" / "train.py").read_bytes()
+    assert b'_instrument["remote_debug"]' in (folder / "src" / "train.py").read_bytes()
     assert main(["strip", str(folder / "job.yml")]) == 0
     err = capsys.readouterr().err
-    assert f"stripped {folder / 'conda.yml'}" in err and "3 files stripped." in err
+    assert f"stripped {folder / 'conda.yml'}" in err and "3 files stripped, 1 helper module removed." in err
     assert _tree(folder) == originals
 
 
@@ -115,7 +115,7 @@ def test_the_entry_of_a_cd_prefix_and_a_module(tmp_path, capsys):
     assert main(["add", str(job)]) == 0
     err = capsys.readouterr().err
     assert f"instrumented {folder / 'src' / 'pkg' / 'main.py'} (entry of job.yml)" in err
-    assert b"_instrument_remote_debug" not in (folder / "src" / "train.py").read_bytes()
+    assert b"# >>> instrument" not in (folder / "src" / "train.py").read_bytes()
 
 
 def test_a_pipeline_brings_its_component_files_and_their_scripts(tmp_path, capsys):

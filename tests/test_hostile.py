@@ -215,12 +215,16 @@ def test_a_name_with_a_newline_cannot_steer_patch(tmp_path: Path) -> None:
     done = _instrument("add", "--diff", odd.name, cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     assert "\n+++ other.py" not in done.stdout
-    expected = _instrument("add", "-", input=TRAIN.decode(), cwd=tmp_path).stdout
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "train.py").write_bytes(TRAIN)
+    assert _instrument("add", "copy/train.py", cwd=tmp_path).returncode == 0
+    expected = (tmp_path / "copy" / "train.py").read_text()
     patched = subprocess.run(["patch", "-p0", "--batch"], input=done.stdout, cwd=tmp_path, capture_output=True,
                              text=True, timeout=60)
     assert patched.returncode == 0, patched.stdout + patched.stderr
     assert other.read_bytes() == TRAIN
     assert odd.read_text() == expected
+    assert (tmp_path / "_instrument_debug.py").read_bytes() == (tmp_path / "copy" / "_instrument_debug.py").read_bytes()
 
 
 def test_a_diff_of_a_file_with_form_feeds_and_no_final_newline_applies(tmp_path: Path) -> None:
@@ -231,7 +235,11 @@ def test_a_diff_of_a_file_with_form_feeds_and_no_final_newline_applies(tmp_path:
     diff = subprocess.run([*command, "--diff", "train.py"], cwd=tmp_path, capture_output=True, timeout=120).stdout
     assert b"\\ No newline at end of file" in diff and b"\x0c page\r\n" in diff
     subprocess.run(["patch", "-p0", "--batch"], input=diff, cwd=tmp_path, check=True, capture_output=True, timeout=60)
-    assert path.read_bytes() == subprocess.run([*command, "-"], input=source, capture_output=True, timeout=120).stdout
+    (tmp_path / "copy").mkdir()
+    (tmp_path / "copy" / "train.py").write_bytes(source)
+    subprocess.run([*command, "copy/train.py"], cwd=tmp_path, check=True, capture_output=True, timeout=120)
+    assert path.read_bytes() == (tmp_path / "copy" / "train.py").read_bytes()
+    assert (tmp_path / "_instrument_debug.py").read_bytes() == (tmp_path / "copy" / "_instrument_debug.py").read_bytes()
 
 
 def test_odd_names_stay_on_one_line_in_messages(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -575,7 +583,7 @@ def test_what_cpython_would_refuse_is_refused(source: str, reason: str, tmp_path
                                               capsys: pytest.CaptureFixture[str]) -> None:
     path = tmp_path / "train.py"
     path.write_text(source)
-    code, _, err = _run(capsys, "add", str(path))
+    code, _, err = _run(capsys, "add", "--inline", str(path))  # the inline flags block nests one level deeper
     assert (code, err.splitlines()[0]) == (123, f"{path}: {reason}")
     assert path.read_text() == source
 

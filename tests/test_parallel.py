@@ -102,7 +102,8 @@ def test_jobs_give_the_same_files_output_and_exit_code(
     assert _snapshot(serial) != _snapshot(_tree(tmp_path / "fresh")) or action == "strip"
     assert err_2 == err_1.replace(str(serial), str(pooled))  # same lines, same (input) order
     assert out_1 == out_2 == ""
-    names = [line.split(" ", 1)[-1] for line in err_2.splitlines()[:-1] if ": note: " not in line]
+    names = [line.split(" ", 1)[-1] for line in err_2.splitlines()[:-1]
+             if ": note: " not in line and "(the helper module" not in line and "(no script beside" not in line]
     assert names == sorted(names)  # the walk's order, whichever worker finished first
 
 
@@ -113,7 +114,7 @@ def test_diff_and_check_with_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[
     code_2, diff_2, _ = _run(capsys, "add", "--diff", "-j", "2", str(root))
     assert (code_1, code_2) == (0, 0)
     assert diff_1 == diff_2
-    assert diff_1.count("+++ ") == 2 * len(TRAIN_CASES)
+    assert diff_1.count("\n+++ ") == 4 * len(TRAIN_CASES)  # two copies of each script, and the helper beside it
     assert _run(capsys, "add", "--check", "-j", "2", str(root))[0] == cli.EXIT_WOULD_CHANGE
     assert _snapshot(root) == before  # --diff and --check write nothing
 
@@ -148,7 +149,8 @@ def test_check_with_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
     assert err.splitlines()[-1].endswith(", 1 file failed (not checked).")
     files = [line.split(":", 1)[0] for line in out.splitlines()]
     assert files == sorted(files)  # the walk's order
-    instrumented = {str(root / "copy1" / case.name / "train.py") for case in TRAIN_CASES}
+    instrumented = {str(root / "copy1" / case.name / name) for case in TRAIN_CASES
+                    for name in ("train.py", "_instrument_debug.py")}
     assert {name for name in files if "copy1" in name} == instrumented
 
 

@@ -25,19 +25,19 @@ def test_every_add_kind_has_cases():
 
 
 def test_the_script_rewrites_a_stale_after_file_and_check_reports_it(tmp_path, capsys):
-    for kind, case in [("train", "tabs"), ("score", "crlf"), ("pipeline", "client_ip")]:
+    for kind, case in [("train", "inline_tabs"), ("score", "crlf"), ("pipeline", "client_ip")]:
         shutil.copytree(ROOT / "fixtures" / kind / case, tmp_path / kind / case)
-    stale = tmp_path / "train" / "tabs" / "after.py"
+    stale = tmp_path / "train" / "inline_tabs" / "after.py"
     good = stale.read_bytes()
     stale.write_bytes(good.replace(b"5678", b"9999"))
     untouched = {p: p.read_bytes() for p in tmp_path.rglob("after.*") if p != stale}
 
     assert regenerate.main(["--check", "--fixtures", str(tmp_path)]) == 1
-    assert capsys.readouterr().out.strip() == f"{tmp_path.name}/train/tabs/after.py: would change"
+    assert capsys.readouterr().out.strip() == f"{tmp_path.name}/train/inline_tabs/after.py: would change"
     assert stale.read_bytes() != good  # --check writes nothing
 
     assert regenerate.main(["--fixtures", str(tmp_path)]) == 0
-    assert "train/tabs/after.py: regenerated" in capsys.readouterr().out
+    assert "train/inline_tabs/after.py: regenerated" in capsys.readouterr().out
     assert stale.read_bytes() == good
     assert {p: p.read_bytes() for p in untouched} == untouched
     assert regenerate.main(["--check", "--fixtures", str(tmp_path)]) == 0

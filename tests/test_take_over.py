@@ -8,6 +8,8 @@ Table-driven from the fixtures made with ``"options": {"take_over": true}``
 
 from __future__ import annotations
 
+import dataclasses
+
 import shutil
 
 import ast
@@ -23,7 +25,7 @@ from instrument.cli import main
 from instrument.codemods import check, debug_statements, markers, step_take_over, take_over
 from instrument.codemods.errors import InstrumentError
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
-from tests.fixture_cases import load_cases, transformed
+from tests.fixture_cases import load_cases, transformed, case_options, write_helper
 
 TRAIN = load_cases("train", take_over=True)
 PIPELINE = load_cases("pipeline", take_over=True)
@@ -35,9 +37,8 @@ def kind_of(case) -> str:
 
 
 def job(case, action: str = ADD, take_over: bool = True) -> Job:
-    options = {key: value for key, value in case.meta.get("options", {}).items() if action == ADD}
-    options["take_over"] = take_over and action == ADD
-    return Job(action, kind=kind_of(case), options=add_options(**options))
+    options = case_options(kind_of(case), case.meta, action)
+    return Job(action, kind=kind_of(case), options=dataclasses.replace(options, take_over=take_over and action == ADD))
 
 
 def test_there_are_take_over_cases():
@@ -130,6 +131,7 @@ def test_the_taken_over_script_runs_with_and_without_debugging(case, tmp_path):
     stripped, after = tmp_path / "stripped.py", tmp_path / "after.py"
     stripped.write_bytes(case.stripped)
     after.write_bytes(case.after)
+    write_helper(case, tmp_path)
     argv = case.meta["argv"]
     plain = _run(stripped, argv)
     assert plain.returncode == 0, plain.stderr

@@ -29,15 +29,24 @@ from instrument.cli import main
 ORIGINAL = (Path(__file__).resolve().parents[1] / "fixtures" / "train" / "seed_train" / "before.py").read_bytes()
 
 
-def _instrumented() -> bytes:
-    from instrument.process import ADD, Job, process_bytes
+def _instrumented(helper: Optional[str] = None) -> bytes:
+    from instrument.process import ADD, Job, add_options, process_bytes
 
-    output = process_bytes(Job(ADD), ORIGINAL, "train.py").output
+    output = process_bytes(Job(ADD, options=add_options(helper=helper)), ORIGINAL, "train.py").output
     assert output is not None and output != ORIGINAL
     return output
 
 
+#: The faults below are met by the write of one file: the script with the whole helper in it
+#: (``add --inline``). The helper module beside a script is written by the same path, first
+#: (tests at the end).
 INSTRUMENTED = _instrumented()
+HELPER = "_instrument_debug.py"
+BESIDE = _instrumented(HELPER)
+
+
+def _argv(command: str, path: Path) -> list:
+    return [command, "--inline", str(path)] if command == "add" else [command, str(path)]
 #: (before, after) of each command.
 TEXTS = {"add": (ORIGINAL, INSTRUMENTED), "strip": (INSTRUMENTED, ORIGINAL)}
 
@@ -140,7 +149,7 @@ def test_a_failing_call_loses_nothing(function: str, error: int, lasting: bool, 
         path = _setup(tmp_path / f"call{nth}", command, links)
         faulty = _FaultyOs(function, error, nth, lasting, short)
         monkeypatch.setattr(writes, "os", faulty)
-        code = main([command, str(path)])
+        code = main(_argv(command, path))
         monkeypatch.setattr(writes, "os", os)
         _, err = capsys.readouterr()
         _assert_whole(path, command, links, code, err)
@@ -158,7 +167,7 @@ def test_a_copy_that_could_not_be_put_back_is_named_and_holds_the_original(
     path = _setup(tmp_path / "folder", "add", 2)
     # Half the new text written, then no write succeeds: the original cannot be written back.
     monkeypatch.setattr(writes, "os", _FaultyOs("pwrite", errno.EIO, 1, lasting=True, short=True))
-    code = main(["add", str(path)])
+    code = main(_argv("add", path))
     err = capsys.readouterr().err
     assert code == 123
     backups = list(path.parent.glob(".train.py.*.instrument-backup"))
@@ -242,7 +251,7 @@ sys.exit(main(sys.argv[2:]))
 def test_a_file_size_limit_loses_nothing(command: str, links: int, tmp_path: Path) -> None:
     assert len(ORIGINAL) < 12 * 1024 < len(INSTRUMENTED)
     path = _setup(tmp_path / "folder", command, links)
-    done = subprocess.run([sys.executable, "-c", _LIMITED, str(12 * 1024), command, str(path)],
+    done = subprocess.run([sys.executable, "-c", _LIMITED, str(12 * 1024), *_argv(command, path)],
                           capture_output=True, text=True, timeout=120)
     _assert_whole(path, command, links, done.returncode, done.stderr)
     if TEXTS[command][1] == INSTRUMENTED:  # the new text is over the limit
@@ -295,7 +304,55 @@ def test_an_injected_system_call_error_loses_nothing(links: int, call: str, erro
     traced = "rename,renameat,renameat2" if call == "rename" else call
     done = subprocess.run(
         [strace, "-f", "-qq", "-o", os.devnull, "-e", f"trace={traced}", "-e", f"inject={traced}:error={error}:when={when}",
-         sys.executable, "-m", "instrument", command, str(path)],
+         sys.executable, "-m", "instrument", *_argv(command, path)],
         capture_output=True, text=True, timeout=120,
     )
     _assert_whole(path, command, links, done.returncode, done.stderr)
+
+
+# --- the helper module beside the script: written first, never half --------------
+
+
+def _assert_helper_and_script(path: Path, code: int, err: str) -> None:
+    """The script is its original, or the new text with the complete helper beside it; a helper
+    that is there is complete; nothing else is left in the folder."""
+    from instrument.codemods import helper_module
+
+    helper = path.parent / HELPER
+    assert "Traceback" not in err
+    assert path.read_bytes() in (ORIGINAL, BESIDE), err
+    if helper.exists():
+        assert helper_module.examine(helper.read_text(encoding="utf-8")).current, err
+    if path.read_bytes() == BESIDE:
+        assert code == 0 and helper.exists(), err
+    else:
+        assert code == 123 and len(err.splitlines()) == 2 and not helper.exists(), err  # one line, and the summary
+    assert sorted(p.name for p in path.parent.iterdir() if p.name != HELPER) == ["train.py"]
+
+
+@pytest.mark.parametrize(("function", "error"), [("write", errno.ENOSPC), ("write", errno.EIO),
+                                                 ("replace", errno.EIO), ("replace", errno.ENOSPC)])
+def test_a_fault_while_the_helper_or_the_script_is_written_loses_nothing(
+        function: str, error: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        capsys: pytest.CaptureFixture[str]) -> None:
+    failed = 0
+    for nth in range(1, 12):
+        path = _setup(tmp_path / f"call{nth}", "add", 1)
+        faulty = _FaultyOs(function, error, nth, lasting=False, short=False)
+        monkeypatch.setattr(writes, "os", faulty)
+        code = main(["add", str(path)])
+        monkeypatch.setattr(writes, "os", os)
+        _, err = capsys.readouterr()
+        _assert_helper_and_script(path, code, err)
+        failed += code != 0
+        if faulty.calls < nth:
+            break
+    assert failed, "no run met the fault"
+
+
+def test_a_file_size_limit_below_the_helper_leaves_the_script_as_it_was(tmp_path: Path) -> None:
+    path = _setup(tmp_path / "folder", "add", 1)
+    done = subprocess.run([sys.executable, "-c", _LIMITED, str(8 * 1024), "add", str(path)],
+                          capture_output=True, text=True, timeout=120)
+    assert f"{path.parent / HELPER}: cannot write: File too large" in done.stderr
+    _assert_helper_and_script(path, done.returncode, done.stderr)

@@ -70,7 +70,7 @@ LOCAL_RANK_VARIABLES = ("LOCAL_RANK", "OMPI_COMM_WORLD_LOCAL_RANK", "MPI_LOCALRA
 RANK_VARIABLES = ("RANK", "OMPI_COMM_WORLD_RANK", "TF_CONFIG", "AZ_BATCHAI_TASK_INDEX")
 
 
-def _instrument_remote_debug(args=None, run=None, host=HOST, port=PORT, timeout=TIMEOUT, ranks=RANKS):
+def _instrument_remote_debug(args=None, run=None, *, host=HOST, port=PORT, timeout=TIMEOUT, ranks=RANKS):
     """Attach point for VS Code (debugpy), active only with --remote_debug.
 
     Added by `instrument add`, removed by `instrument strip`. With args None

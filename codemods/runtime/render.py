@@ -109,9 +109,10 @@ def function_source(module_name: str, function_name: str) -> FunctionSource:
     names = [_Name(0, start, start + len(function_name.encode()), function_name)]
     replaced = constants | {function_name}
     positional = function.args.args[len(function.args.args) - len(function.args.defaults):]
+    defaults = list(zip(positional, function.args.defaults)) + list(zip(function.args.kwonlyargs, function.args.kw_defaults))
     parameters = {
         arg.arg: default.id
-        for arg, default in zip(positional, function.args.defaults)
+        for arg, default in defaults
         if isinstance(default, ast.Name) and default.id in constants
     }
     arguments, receivers, parameter_names = [], [], []
@@ -204,7 +205,6 @@ def argument_lines(
     receiver: str,
     values: Mapping[str, Constant],
     indent_unit: str,
-    parameters: bool = False,
 ) -> list[str]:
     """The function's ``parser.add_argument(...)`` statements, called on ``receiver``.
 
@@ -213,16 +213,20 @@ def argument_lines(
     another module, or a helper that built it) keeps its own, where adding
     it again would raise "conflicting option string" at start-up. argparse
     registers every option string of a parser (its parents' included) in
-    that mapping, on every Python version this code runs on.
-
-    With ``parameters``, the function's parameters the statements read
-    (``default=port``) stay parameters (:func:`flags_function_lines`);
-    otherwise they become the values.
+    that mapping, on every Python version this code runs on. The function's
+    parameters that the statements read (``default=port``) become the values.
     """
-    source = function_source(module_name, function_name)
+    return _argument_statements(function_source(module_name, function_name), receiver, values, indent_unit, False)
+
+
+def _argument_statements(
+    source: FunctionSource, receiver: str, values: Mapping[str, Constant], indent_unit: str, parameters: bool
+) -> list[str]:
+    """:func:`argument_lines`; with ``parameters``, the parameters the statements read stay
+    parameters (:func:`flags_function_lines`)."""
     if not receiver.isidentifier():
         raise ValueError(f"not a Python identifier: {receiver!r}")
-    replacements = {**_replacements(source, function_name, values), "\0receiver": receiver}
+    replacements = {**_replacements(source, source.name, values), "\0receiver": receiver}
     receivers = tuple(_Name(r.line, r.start, r.end, "\0receiver") for r in source.receivers)
     read = source.argument_names
     if parameters:
@@ -245,8 +249,8 @@ def flags_function_lines(module_name: str, function_name: str, name: str, receiv
     module = importlib.import_module(module_name)
     read = {constant for _, constant in source.parameters if any(n.name == constant for n in source.argument_names)}
     signature = ", ".join(
-        [receiver] + [f"{p}={literal(getattr(module, c))}" for p, c in source.parameters if c in read]
+        [receiver, "*"] + [f"{p}={literal(getattr(module, c))}" for p, c in source.parameters if c in read]
     )
     doc = f'"""Add the --remote_debug* flags that {receiver} does not have yet (a parent parser\'s stay)."""'
-    body = argument_lines(module_name, function_name, receiver, {}, "    ", parameters=True)
+    body = _argument_statements(source, receiver, {}, "    ", True)
     return [f"def {name}({signature}):", "    " + doc] + ["    " + line if line else "" for line in body]
