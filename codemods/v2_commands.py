@@ -323,7 +323,8 @@ def entry_companion(entry: Entry, code: Any, unavailable: tuple, code_unreadable
     if why:
         notes.append(f"entry {entry.name}: {why}; no debug flags on this command (the script could not take them)")
         return None, notes
-    return Companion(paths[0], "train", entry=True, alternatives=paths[1:]), notes
+    alone = isinstance(code, str) and code.rstrip("/").lower().endswith(".py")  # code: names the script itself
+    return Companion(paths[0], "train", entry=True, alternatives=paths[1:], alone=alone), notes
 
 
 def flag_insertion(command: str, wanted: Optional[str] = None) -> Optional[int]:

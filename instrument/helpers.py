@@ -5,7 +5,7 @@ each script it instruments, as ``_instrument_debug.py``: a module of the
 user's with that name keeps it, and the helper takes the next free name
 (``_instrument_debug_2.py``). Where Azure ML would not upload it (the
 folder's ``.amlignore``, else ``.gitignore``, or one in a folder above it up
-to the repository's root, leaves it out of the snapshot), the helper goes in
+to the repository's root when it is in one, leaves it out of the snapshot), the helper goes in
 the script instead, and ``add`` says why.
 
 ``strip`` removes a helper once no script beside it loads it any more
@@ -34,6 +34,8 @@ def _ignored_by(folder: Path, name: str) -> Optional[str]:
     import pathspec
 
     current = folder.resolve()
+    # In a repository, the ignore files up to its root (as git reads them); outside one, the folder's own.
+    top = next((above for above in (current, *current.parents) if (above / ".git").exists()), current)
     relative = [name]
     while True:
         for ignore in IGNORE_FILES:
@@ -47,7 +49,7 @@ def _ignored_by(folder: Path, name: str) -> Optional[str]:
                 if spec.match_file("/".join(relative)):
                     return str(candidate)
                 break  # .amlignore, where there is one, replaces .gitignore
-        if (current / ".git").exists() or current.parent == current:
+        if current == top or current.parent == current:
             return None
         relative.insert(0, current.name)
         current = current.parent

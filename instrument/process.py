@@ -47,6 +47,8 @@ class Job:
     entry: bool = False
     #: ``add --inline``: the whole helper in each script, no helper module beside it.
     inline: bool = False
+    #: The file is uploaded alone (a job's ``code:`` names it): the helper goes in it.
+    alone: bool = False
 
 
 @dataclass(frozen=True)
@@ -319,7 +321,9 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
         if refused is not None:
             return Outcome(str(path), error=f"{files.printable(str(path))}: {refused}; nothing stripped (undo the "
                                             "edit, or delete the helper, and run strip again)")
-    if job.action == ADD and not job.inline and job.options.helper is None and _is_python(path.name, job.kind):
+    if job.action == ADD and job.alone and not job.inline:
+        why = "its definition's code: uploads this one file, not a helper module beside it"
+    elif job.action == ADD and not job.inline and job.options.helper is None and _is_python(path.name, job.kind):
         from instrument import helpers
 
         choice = helpers.choose(path.parent)
@@ -372,4 +376,4 @@ def write_outcome(path: Path, outcome: Outcome) -> Outcome:
 def companion_job(job: Job, companion) -> Job:
     """The job for a file another one brings: its kind as the bringer says (the options given
     reach it too: ``--host`` is for the entry script of a job), an entry script taken as one."""
-    return dataclasses.replace(job, kind=companion.kind, entry=companion.entry, inline=job.inline or companion.alone)
+    return dataclasses.replace(job, kind=companion.kind, entry=companion.entry, alone=companion.alone)

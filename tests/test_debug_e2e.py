@@ -22,8 +22,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from instrument.codemods.templates import DebugOptions  # noqa: E402
-from instrument.codemods.kinds.train import add  # noqa: E402
+from tests.layout import instrument_file  # noqa: E402
 from tests.dap import DapClient, DapClosed, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
 from tests.processes import Proc  # noqa: E402
@@ -42,9 +41,9 @@ NEVER = 86400
 def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1",
                  timeout: int = 300) -> tuple[Path, int]:
     """Instrument ``body`` into tmp_path/train.py; returns (path, line of ``# BREAK``)."""
-    text = add(body, DebugOptions(host=host, timeout=timeout))
     path = (tmp_path / "train.py").resolve()
-    path.write_text(text, encoding="utf-8")
+    path.write_text(body, encoding="utf-8")
+    text = instrument_file(path, "--host", host, "--timeout", str(timeout))  # the helper module goes beside it
     [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
     return path, line
 
@@ -333,3 +332,39 @@ def test_reverse_connection_to_a_peer_that_never_answers_gives_up_after_the_time
     assert 2 <= elapsed < WAIT, elapsed
     assert proc.err == [f"Remote debugging: cannot connect to 127.0.0.1:{port}: no answer within 2 seconds"], \
         proc.report()
+
+
+@pytest.mark.parametrize("how", ["cd-code", "module", "another-folder"])
+def test_attach_and_break_where_the_script_is_run_from_elsewhere(tmp_path, how):
+    """The helper module beside the script is found however Azure ML starts it (``cd code && python
+    train.py``, ``python -m pkg.train``, a path from another folder), and the breakpoint stops at the
+    line of the user's code that the editor shows."""
+    code = tmp_path / "code"
+    package = code / "pkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    script = (package / "train.py").resolve()
+    script.write_text(WITH_PARSER, encoding="utf-8")
+    text = instrument_file(script, "--host", "127.0.0.1")
+    [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
+    assert line == next(n for n, s in enumerate(WITH_PARSER.splitlines(), 1) if s.endswith("# BREAK"))  # not moved
+    argv, cwd = {"cd-code": (["train.py"], package), "module": (["-m", "pkg.train"], code),
+                 "another-folder": ([str(script)], tmp_path)}[how]
+    port = free_port()
+    proc = Proc([*PYTHON, *argv, "--remote_debug", "--remote_debug_port", str(port),
+                 "--remote_debug_connection_timeout", str(NEVER)], cwd, ENV, wait=WAIT)
+    try:
+        proc.wait_for_line("Remote debugging: listening on")
+        client = DapClient.connect("127.0.0.1", port, timeout=WAIT)
+        try:
+            local = attach_and_stop(client, {"connect": {"host": "127.0.0.1", "port": port}},
+                                    script, line, timeout=WAIT)
+            assert (client.frame["name"], client.frame["line"]) == ("train", line)
+            assert Path(client.frame["source"]["path"]).resolve() == script
+            assert local["learning_rate"] == "0.125"
+            continue_and_disconnect(client, timeout=WAIT)
+        finally:
+            client.close()
+        assert_ran_to_the_end(proc, attached=True)
+    finally:
+        proc.kill()

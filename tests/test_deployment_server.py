@@ -63,7 +63,7 @@ def serve_and_hold(script: Path, environment: dict, hold: float) -> tuple[list, 
     """Serve ``script``, attach, stop in run() during a request, hold ``hold`` s, continue:
     (replies while held, replies in the end, the server's log)."""
     debug_port = free_port()
-    server = Server(script.parent, {**environment, "INSTRUMENT_DEBUG_PORT": str(debug_port)})
+    server = Server(script.parent, {**environment, "INSTRUMENT_DEBUG_PORT": str(debug_port)}, entry=script)
     replies: list = []
 
     def ask() -> None:
@@ -136,7 +136,7 @@ def test_reverse_connection_to_a_listening_vs_code_configuration(tmp_path):
     def start_server() -> None:
         client.wait_event("debugpyWaitingForServer", timeout=WAIT)  # VS Code listens now
         server = Server(script.parent, {**environment, "AZUREML_DEBUG_PORT": str(listen_port),
-                                        "INSTRUMENT_DEBUG": "0"})
+                                        "INSTRUMENT_DEBUG": "0"}, entry=script)
         servers.append(server)
 
         def ask() -> None:

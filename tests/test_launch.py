@@ -25,8 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from instrument.codemods.templates import DebugOptions  # noqa: E402
-from instrument.codemods.kinds.train import add  # noqa: E402
+from tests.layout import instrument_file  # noqa: E402
 from instrument import jsonc, launch  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from instrument.driver_log import LogError, Node, read_nodes  # noqa: E402
@@ -340,12 +339,14 @@ def test_written_configuration_attaches_and_maps_the_local_path(tmp_path, monkey
     workspace = tmp_path.resolve() / "workspace"
     node_folder = tmp_path.resolve() / "node" / "snapshot"  # where Azure ML runs the step
     port = free_port()
-    text = add(SCRIPT, DebugOptions(host="127.0.0.1", port=port, timeout=60))
-    [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
     local_script = workspace / "code" / "step1" / "train.py"
-    for folder in (local_script.parent, node_folder):
-        folder.mkdir(parents=True)
-        (folder / "train.py").write_text(text, encoding="utf-8")
+    local_script.parent.mkdir(parents=True)
+    local_script.write_text(SCRIPT, encoding="utf-8")
+    text = instrument_file(local_script, "--host", "127.0.0.1", "--port", str(port), "--timeout", "60")
+    [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
+    node_folder.mkdir(parents=True)
+    for name in ("train.py", "_instrument_debug.py"):  # the snapshot Azure ML uploads: the folder
+        (node_folder / name).write_bytes((local_script.parent / name).read_bytes())
     (workspace / ".vscode").mkdir()
     launch_file(workspace).write_text('{\n\t// mine\n\t"configurations": [],\n}\n', encoding="utf-8")
 

@@ -35,6 +35,8 @@ from instrument.process import ADD, Job, add_options  # noqa: E402
 from tests import interpreters  # noqa: E402
 from tests.dap import DapClient, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
+from instrument.codemods import helper_module  # noqa: E402
+from tests.fixture_cases import HELPER_FILE as HELPER  # noqa: E402
 from tests.fixture_cases import load_cases, transformed  # noqa: E402
 from tests.processes import Proc  # noqa: E402
 
@@ -86,6 +88,14 @@ def interpreter(pythons: dict, version: str) -> Path:
     return python
 
 
+def instrumented(kind: str, source: bytes, folder: Path, inline: bool = False) -> bytes:
+    """``source`` as add writes it, and (unless ``inline``) the helper module beside it in ``folder``."""
+    options = add_options(host="127.0.0.1", helper=None if inline else HELPER)
+    if not inline:
+        (folder / HELPER).write_text(helper_module.module_text(), encoding="utf-8")
+    return transformed(Job(ADD, kind=kind, options=options), source, f"{kind}.py")
+
+
 def run(args: list, cwd: Path, env: dict | None = None) -> subprocess.CompletedProcess:
     return subprocess.run([str(a) for a in args], cwd=cwd, env={**ENV, **(env or {})}, capture_output=True,
                           text=True, encoding="utf-8", timeout=WAIT)
@@ -95,11 +105,11 @@ def run(args: list, cwd: Path, env: dict | None = None) -> subprocess.CompletedP
 
 
 @pytest.mark.parametrize("version", python_params(interpreters.VERSIONS))
-@pytest.mark.parametrize("case", pick("train", TRAIN_CASES))
+@pytest.mark.parametrize("case", pick("train", TRAIN_CASES) + pick("train", {"inline_seed_train": "inline"}))
 def test_training_script_without_debugging_behaves_as_before(pythons, version, case, tmp_path):
     python = interpreter(pythons, version)
     (tmp_path / "before.py").write_bytes(case.before)
-    (tmp_path / "after.py").write_bytes(transformed(Job(ADD, kind="train"), case.before, "train.py"))
+    (tmp_path / "after.py").write_bytes(instrumented("train", case.before, tmp_path, case.meta.get("inline", False)))
     argv = case.meta["argv"]
     before = run([python, "before.py", *argv], tmp_path)
     after = run([python, "after.py", *argv], tmp_path)
@@ -128,7 +138,7 @@ SCORE_LOADER = (  # how azmlinfsrv loads score.py, then one request
 def test_scoring_script_switched_off_answers_as_before(pythons, version, case, tmp_path):
     python = interpreter(pythons, version)
     (tmp_path / "before.py").write_bytes(case.before)
-    (tmp_path / "after.py").write_bytes(transformed(Job(ADD, kind="score"), case.before, "score.py"))
+    (tmp_path / "after.py").write_bytes(instrumented("score", case.before, tmp_path))
     request = json.dumps(case.meta["run_args"])
     before = run([python, "-c", SCORE_LOADER, "before.py", request], tmp_path)
     after = run([python, "-c", SCORE_LOADER, "after.py", request], tmp_path, {"INSTRUMENT_DEBUG": "0"})
@@ -166,7 +176,7 @@ def free_port() -> int:
 
 def build_script(tmp_path: Path, body: str) -> tuple[Path, int]:
     """``body`` instrumented by the tool into tmp_path/train.py; (path, line of ``# BREAK``)."""
-    data = transformed(Job(ADD, kind="train", options=add_options(host="127.0.0.1")), body.encode(), "train.py")
+    data = instrumented("train", body.encode(), tmp_path)
     path = (tmp_path / "train.py").resolve()
     path.write_bytes(data)
     [line] = [n for n, s in enumerate(data.decode().splitlines(), 1) if s.endswith("# BREAK")]

@@ -25,7 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from instrument.codemods.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
-from instrument.codemods.kinds.train import add  # noqa: E402
+from tests.layout import instrument_file, options_argv  # noqa: E402
 from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
@@ -64,9 +64,9 @@ NOT_SELECTED = re.compile(r"^Remote debugging: rank (\d+) \(local rank (\d+)\) i
 
 def instrument(folder: Path, source: str = SCRIPT, **options) -> tuple[Path, int]:
     """The instrumented script in ``folder`` and the line of its ``# BREAK``."""
-    text = add(source, DebugOptions(host="127.0.0.1", **options))
     path = (folder / "train.py").resolve()
-    path.write_text(text, encoding="utf-8")
+    path.write_text(source, encoding="utf-8")
+    text = instrument_file(path, *options_argv(host="127.0.0.1", **options))
     lines = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
     return path, lines[0] if lines else 0
 

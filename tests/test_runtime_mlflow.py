@@ -24,7 +24,7 @@ import pytest
 from mlflow.tracking import MlflowClient
 
 from instrument.codemods.runtime import remote_debug
-from instrument.codemods.kinds.train import add
+from tests.layout import instrument_file
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 from tests.debuggees import FINAL, STANDALONE
 from tests.processes import Proc
@@ -183,15 +183,10 @@ TRACKED = STANDALONE.replace(
 
 def instrumented(tmp_path: Path, body: str) -> tuple[Path, int]:
     path = tmp_path / "train.py"
-    path.write_text(add(body, remote_debug_options()), encoding="utf-8")
+    path.write_text(body, encoding="utf-8")
+    instrument_file(path, "--host", "127.0.0.1", "--timeout", "300")
     [line] = [n for n, s in enumerate(path.read_text().splitlines(), 1) if s.endswith("# BREAK")]
     return path, line
-
-
-def remote_debug_options():
-    from instrument.codemods.templates import DebugOptions
-
-    return DebugOptions(host="127.0.0.1", timeout=300)
 
 
 def free_port() -> int:

@@ -17,8 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument.codemods.options import Options
-from instrument.codemods.kinds.train import add
+from tests.layout import instrument_file
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 from tests.processes import Proc
 
@@ -69,9 +68,9 @@ def free_port() -> int:
 @pytest.fixture
 def debuggee(tmp_path):
     """(start(*flags) -> Proc, script path, {marker: line}); processes are killed after the test."""
-    text = add(DATALOADER, Options(host="127.0.0.1"))
     script = (tmp_path / "train.py").resolve()
-    script.write_text(text, encoding="utf-8")
+    script.write_text(DATALOADER, encoding="utf-8")
+    text = instrument_file(script, "--host", "127.0.0.1")
     lines = {s.rsplit("# ", 1)[1]: n for n, s in enumerate(text.splitlines(), 1) if s.endswith("BREAK")}
     procs: list[Proc] = []
 

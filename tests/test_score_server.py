@@ -22,11 +22,11 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Optional
 
 import pytest
 
-from instrument.codemods.kinds.score import add
-from instrument.codemods.templates import DebugOptions
+from tests.layout import instrument_file
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 
 pytestmark = pytest.mark.server
@@ -71,7 +71,7 @@ def http(method: str, url: str, body: dict | None = None, timeout: float = 2.0) 
 class Server:
     """``azmlinfsrv`` in its own session, output (both streams) in one log file."""
 
-    def __init__(self, tmp_path: Path, debug_env: dict, *args: str) -> None:
+    def __init__(self, tmp_path: Path, debug_env: dict, *args: str, entry: Optional[Path] = None) -> None:
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = tmp_path / "server.log"
@@ -81,7 +81,7 @@ class Server:
         self.started = time.monotonic()
         with open(self.log_path, "wb") as log:
             self.popen = subprocess.Popen(
-                [SERVER, "--entry_script", str(tmp_path / "score.py"), "--port", str(self.port), *args],
+                [SERVER, "--entry_script", str(entry or tmp_path / "src" / "score.py"), "--port", str(self.port), *args],
                 cwd=tmp_path, env=env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
@@ -132,10 +132,12 @@ class Server:
 
 
 def write_score(tmp_path: Path, timeout: int = 30) -> tuple[Path, int]:
-    """Instrumented SCORE in tmp_path/score.py; (path, line of ``# BREAK``)."""
-    text = add(SCORE, DebugOptions(host="127.0.0.1", timeout=timeout))
-    path = (tmp_path / "score.py").resolve()
-    path.write_text(text, encoding="utf-8")
+    """Instrumented SCORE in tmp_path/src/score.py, the helper module beside it (the server runs in
+    tmp_path and loads the script by path); (path, line of ``# BREAK``)."""
+    path = (tmp_path / "src" / "score.py").resolve()
+    path.parent.mkdir()
+    path.write_text(SCORE, encoding="utf-8")
+    text = instrument_file(path, "--host", "127.0.0.1", "--timeout", str(timeout))
     [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
     return path, line
 

@@ -253,7 +253,7 @@ def test_encoding_errors_name_the_file(data, message):
 def test_helper_name_does_not_clash():
     source = "import argparse\n_instrument_remote_debug = 1\np = argparse.ArgumentParser()\na = p.parse_args()\n"
     result = train_kind.add(source)
-    assert "def _instrument_remote_debug_2(args=None, run=None, host=" in result
+    assert "def _instrument_remote_debug_2(args=None, run=None, *, host=" in result
     assert "_instrument_remote_debug_2(a)" in result
     assert kinds.strip(result, "train") == source
 
