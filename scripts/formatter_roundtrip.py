@@ -16,6 +16,7 @@ not at all) and a summary per formatter::
 
     python scripts/formatter_roundtrip.py                 # the fixtures
     python scripts/formatter_roundtrip.py /usr/lib/python3.11/*.py
+    python scripts/formatter_roundtrip.py --inline        # the whole helper in the script
 """
 
 from __future__ import annotations
@@ -41,10 +42,16 @@ def ruff_format(text: str) -> str:
     return done.stdout
 
 
-def transformed(action: str, text: str, name: str, kind):
-    from instrument.process import Job, process_bytes
+#: The helper module's name beside the script (add's default layout); None: the whole helper
+#: in the script (``add --inline``).
+HELPER = "_instrument_debug.py"
 
-    outcome = process_bytes(Job(action, kind=kind), text.encode("utf-8"), name)
+
+def transformed(action: str, text: str, name: str, kind, helper=HELPER):
+    from instrument.process import ADD, Job, add_options, process_bytes
+
+    options = add_options(helper=helper) if action == ADD else add_options()
+    outcome = process_bytes(Job(action, kind=kind, options=options), text.encode("utf-8"), name)
     return None if outcome.error is not None else outcome.output.decode("utf-8")
 
 
@@ -109,11 +116,11 @@ REFORMAT_BLANK = "same after formatting again: blank lines at a fence"
 DIFFERENT = "different"
 
 
-def outcome(text: str, name: str, kind, fmt) -> str | None:
+def outcome(text: str, name: str, kind, fmt, helper=HELPER) -> str | None:
     """How ``strip(fmt(add(text)))`` compares with ``fmt(text)``; None if add or fmt does not apply."""
     from instrument.process import ADD, STRIP
 
-    added = transformed(ADD, text, name, kind)
+    added = transformed(ADD, text, name, kind, helper)
     if added is None or added == text:
         return None
     try:
@@ -129,11 +136,13 @@ def outcome(text: str, name: str, kind, fmt) -> str | None:
 
 
 def main(argv: list[str]) -> int:
+    helper = None if "--inline" in argv else HELPER
+    argv = [arg for arg in argv if arg != "--inline"]
     counts: dict[str, dict[str, int]] = {"black": {}, "ruff": {}}
     for path, text, kind in cases(argv):
         name = "train.py" if kind is None else f"{kind}.py"
         for label, fmt in (("black", black_format), ("ruff", ruff_format)):
-            found = outcome(text, name, kind, fmt)
+            found = outcome(text, name, kind, fmt, helper)
             if found is None:
                 continue
             counts[label][found] = counts[label].get(found, 0) + 1

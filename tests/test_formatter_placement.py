@@ -40,16 +40,24 @@ def test_the_table_covers_the_placements_that_used_to_leave_blank_lines():
     assert RUFF_BLANK_LINES_AT_THE_FENCE <= set(PLACEMENTS)
 
 
+#: The helper module beside the script (add's default), and the whole helper in it (--inline).
+LAYOUTS = [pytest.param(roundtrip.HELPER, id="beside"), pytest.param(None, id="inline")]
+
+
+@pytest.mark.parametrize("helper", LAYOUTS)
 @pytest.mark.parametrize("name", sorted(PLACEMENTS))
-def test_black_then_strip_gives_the_formatted_original(name):
-    assert roundtrip.outcome(PLACEMENTS[name], "train.py", "train", roundtrip.black_format) == roundtrip.EXACT
+def test_black_then_strip_gives_the_formatted_original(name, helper):
+    assert roundtrip.outcome(PLACEMENTS[name], "train.py", "train", roundtrip.black_format, helper) == roundtrip.EXACT
 
 
 @pytest.mark.lint  # ruff comes with the lint extra
+@pytest.mark.parametrize("helper", LAYOUTS)
 @pytest.mark.parametrize("name", sorted(PLACEMENTS))
-def test_ruff_format_then_strip_gives_the_formatted_original(name):
-    expected = roundtrip.REFORMAT_BLANK if name in RUFF_BLANK_LINES_AT_THE_FENCE else roundtrip.EXACT
-    assert roundtrip.outcome(PLACEMENTS[name], "train.py", "train", roundtrip.ruff_format) == expected
+def test_ruff_format_then_strip_gives_the_formatted_original(name, helper):
+    # The loading statement beside a module's first code needs no blank lines of its own.
+    inline_blank = helper is None and name in RUFF_BLANK_LINES_AT_THE_FENCE
+    expected = roundtrip.REFORMAT_BLANK if inline_blank else roundtrip.EXACT
+    assert roundtrip.outcome(PLACEMENTS[name], "train.py", "train", roundtrip.ruff_format, helper) == expected
 
 
 @pytest.mark.parametrize(
