@@ -120,30 +120,29 @@ def call_lines(callee: str, arguments: Sequence[str], indent: str) -> list[str]:
     return [f"{callee}("] + [f"    {argument}," for argument in arguments] + [")"]
 
 
-def train_arguments(options: Options) -> list[str]:
-    """The chosen options that differ from the helper's defaults, as keyword arguments."""
+def _chosen(options: Options, timeout: int, ranks: bool) -> list[str]:
+    """The options that differ from a helper function's defaults, as keyword arguments."""
     arguments = []
     if validate_host(options.host) != DEFAULT_HOST:
         arguments.append(f"host={string_literal(options.host)}")
     if validate_port(options.port) != DEFAULT_PORT:
         arguments.append(f"port={options.port}")
-    if options.timeout is not None and validate_timeout(options.timeout) != remote_debug.TIMEOUT:
+    if options.timeout is not None and validate_timeout(options.timeout) != timeout:
         arguments.append(f"timeout={options.timeout}")
-    ranks = validate_ranks(options.ranks or DEFAULT_RANKS)
-    if ranks != DEFAULT_RANKS:
-        arguments.append(f"ranks={string_literal(ranks)}")
+    chosen_ranks = validate_ranks(options.ranks or DEFAULT_RANKS)
+    if ranks and chosen_ranks != DEFAULT_RANKS:
+        arguments.append(f"ranks={string_literal(chosen_ranks)}")
     return arguments
+
+
+def train_arguments(options: Options) -> list[str]:
+    """The keyword arguments of ``remote_debug`` and ``add_flags`` for the chosen options."""
+    return _chosen(options, remote_debug.TIMEOUT, ranks=True)
 
 
 def score_arguments(options: Options) -> list[str]:
-    arguments = []
-    if validate_host(options.host) != DEFAULT_HOST:
-        arguments.append(f"host={string_literal(options.host)}")
-    if validate_port(options.port) != DEFAULT_PORT:
-        arguments.append(f"port={options.port}")
-    if options.timeout is not None and validate_timeout(options.timeout) != score_debug.TIMEOUT:
-        arguments.append(f"timeout={options.timeout}")
-    return arguments
+    """The keyword arguments of ``score_debug`` for the chosen options."""
+    return _chosen(options, score_debug.TIMEOUT, ranks=False)
 
 
 def function(loaded: str, name: str) -> str:

@@ -16,7 +16,9 @@ one line to remove one whose text was edited since ``add`` wrote it.
 from __future__ import annotations
 
 import difflib
+import functools
 import os
+import stat
 import textwrap
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,10 +31,17 @@ from instrument.codemods import helper_header, helper_module, markers
 IGNORE_FILES = (".amlignore", ".gitignore")
 
 
-def _ignored_by(folder: Path, name: str) -> Optional[str]:
-    """The ignore file that leaves ``folder/name`` out of an upload, else None."""
+@functools.lru_cache(maxsize=256)
+def _spec(path: str, mtime_ns: int, size: int):
+    """The patterns of one ignore file (read once per version of it in a run)."""
     import pathspec
 
+    with open(path, encoding="utf-8", errors="replace") as stream:
+        return pathspec.GitIgnoreSpec.from_lines(stream.read().splitlines())
+
+
+def _ignored_by(folder: Path, name: str) -> Optional[str]:
+    """The ignore file that leaves ``folder/name`` out of an upload, else None."""
     current = folder.resolve()
     # In a repository, the ignore files up to its root (as git reads them); outside one, the folder's own.
     top = next((above for above in (current, *current.parents) if (above / ".git").exists()), current)
@@ -40,15 +49,19 @@ def _ignored_by(folder: Path, name: str) -> Optional[str]:
     while True:
         for ignore in IGNORE_FILES:
             candidate = current / ignore
-            if candidate.is_file():
-                try:
-                    lines = candidate.read_text(encoding="utf-8", errors="replace").splitlines()
-                except OSError:
-                    break
-                spec = pathspec.GitIgnoreSpec.from_lines(lines)
-                if spec.match_file("/".join(relative)):
-                    return str(candidate)
-                break  # .amlignore, where there is one, replaces .gitignore
+            try:
+                info = candidate.stat()
+            except OSError:
+                continue
+            if not stat.S_ISREG(info.st_mode):
+                continue
+            try:
+                spec = _spec(str(candidate), info.st_mtime_ns, info.st_size)
+            except OSError:
+                break
+            if spec.match_file("/".join(relative)):
+                return str(candidate)
+            break  # .amlignore, where there is one, replaces .gitignore
         if current == top or current.parent == current:
             return None
         relative.insert(0, current.name)
