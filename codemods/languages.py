@@ -18,14 +18,14 @@ TEXT = "text"
 
 def parse_python(text: str) -> Any:
     """LibCST's tree of a Python source (one-line error)."""
-    from instrument.codemods.parsing import parse_module
+    from instrument.codemods.python.parsing import parse_module
 
     return parse_module(text)
 
 
 def parse_yaml(text: str) -> Any:
     """The round-trip YAML document (one-line error)."""
-    from instrument.codemods.yaml_text import load
+    from instrument.codemods.yamltext.yaml_text import load
 
     return load(text)
 

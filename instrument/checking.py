@@ -62,7 +62,7 @@ def _head(path: Path) -> bytes:
 
 
 def _could_have_findings(kind: str, data: bytes) -> bool:
-    from instrument.codemods import check
+    from instrument.codemods.check import findings as check
 
     if kind in (PYTHON, PTH):
         return check.could_have_findings(data)
@@ -146,8 +146,8 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
     The file is read again here so that only its name travels to a worker. A
     file named on the command line that is none of the kinds above is read as Python.
     """
-    from instrument.codemods import check, check_formats
-    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.check import findings as check, formats as check_formats
+    from instrument.codemods.core.errors import CodemodError
 
     try:
         data = files.read_bytes(Path(name))

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 import click
 
 from instrument import __version__
-from instrument.codemods.options import MAX_TIMEOUT
+from instrument.codemods.core.options import MAX_TIMEOUT
 
 EXIT_OK = 0
 EXIT_WOULD_CHANGE = 1
@@ -29,7 +29,7 @@ KIND_CHOICES = _kind_choices()
 
 
 def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from instrument.codemods.options import TemplateError, validate_host
+    from instrument.codemods.core.options import TemplateError, validate_host
 
     try:
         return validate_host(value)
@@ -38,7 +38,7 @@ def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> st
 
 
 def _validate_ranks(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
-    from instrument.codemods.options import TemplateError, validate_ranks
+    from instrument.codemods.core.options import TemplateError, validate_ranks
 
     try:
         return None if value is None else validate_ranks(value)
@@ -218,8 +218,8 @@ def cli() -> None:
 def add(paths, diff, check, kind, quiet, verbose, jobs, port, timeout, host, client_ip, steps, ranks,
         install_debugpy, service, ssh_public_key, entry, take_over, inline) -> None:
     """Instrument files (or directories, or - for stdin) for remote debugging."""
-    from instrument.codemods.errors import InstrumentError
-    from instrument.codemods.options import Options
+    from instrument.codemods.core.errors import InstrumentError
+    from instrument.codemods.core.options import Options
     from instrument.process import ADD, Job
 
     context = click.get_current_context()

@@ -28,9 +28,9 @@ import re
 from dataclasses import dataclass, fields, replace
 from typing import Callable, Optional
 
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.runtime import log_lines
-from instrument.codemods.templates import TemplateError, validate_port
+from instrument.codemods.helper.templates import TemplateError, validate_port
 
 
 @dataclass(frozen=True)

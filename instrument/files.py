@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Optional
 
 from instrument import writes
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.core.errors import InstrumentError
 
 from instrument.walk import PYTHON_SUFFIXES, YAML_SUFFIXES, iter_files  # noqa: F401 (the walk's home is walk.py)
 

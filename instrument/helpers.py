@@ -1,6 +1,6 @@
 """The helper module beside instrumented scripts, on disk: where it goes, writing it, removing it.
 
-``add`` puts the helper (:mod:`instrument.codemods.helper_module`) next to
+``add`` puts the helper (:mod:`instrument.codemods.helper.module`) next to
 each script it instruments, as ``_instrument_debug.py``: a module of the
 user's with that name keeps it, and the helper takes the next free name
 (``_instrument_debug_2.py``). Where Azure ML would not upload it (the
@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Iterable, Optional
 
 from instrument import files
-from instrument.codemods import helper_header, helper_module, markers
+from instrument.codemods.fences import markers
+from instrument.codemods.helper import header as helper_header, module as helper_module
 
 #: The files Azure ML reads to leave files out of a job's snapshot, in the order it prefers them.
 IGNORE_FILES = (".amlignore", ".gitignore")

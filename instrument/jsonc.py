@@ -21,7 +21,7 @@ import json5
 from json5 import model
 from json5.loader import ModelLoader
 
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.core.errors import InstrumentError
 
 DEFAULT_INDENT = "    "  # what VS Code writes into a new launch.json
 

@@ -22,7 +22,7 @@ from typing import Optional, Sequence
 import jsonschema
 
 from instrument import files, jsonc
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.driver_log import Node
 
 DEFAULT_PORT = 5678

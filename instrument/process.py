@@ -16,8 +16,9 @@ from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
 from instrument import files
-from instrument.codemods import helper_header, kinds
-from instrument.codemods.options import Options
+from instrument.codemods import kinds
+from instrument.codemods.helper import header as helper_header
+from instrument.codemods.core.options import Options
 
 ADD = "add"
 STRIP = "strip"
@@ -101,7 +102,7 @@ class Transformed:
 def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple:
     """The other files add would have changed with this one (a job's conda file and entry
     script): strip restores them too. Best effort: a file no kind recognises has none."""
-    from instrument.codemods.errors import InstrumentError
+    from instrument.codemods.core.errors import InstrumentError
 
     if kind_name is not None and not kinds.bringing(kind_name):
         return ()
@@ -120,7 +121,7 @@ def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple
 
 def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transformed:
     """One decoded source through the job's action."""
-    from instrument.codemods import markers
+    from instrument.codemods.fences import markers
     from instrument.codemods.kinds import base
 
     language = kinds.language_of(name) or kinds.PYTHON
@@ -210,7 +211,7 @@ def unified_diff(old: str, new: str, name: str) -> str:
 
 def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Outcome:
     """Transform file contents; never raises for bad input."""
-    from instrument.codemods.errors import InstrumentError
+    from instrument.codemods.core.errors import InstrumentError
 
     try:
         source = files.decode_text(data, name) if _is_text(name, job.kind) else files.decode(data, name)
@@ -242,7 +243,7 @@ def process_bytes(job: Job, data: bytes, name: str, explicit: bool = True) -> Ou
 def _hand_written_notes(job: Job, text: str, name: str, kind: str, result: str) -> tuple:
     """``add`` leaves hand-written debugpy/ptvsd code alone, and says so (none is
     left when ``--take-over`` took it out of the result)."""
-    from instrument.codemods import check
+    from instrument.codemods.check import findings as check
 
     if job.action != ADD or kinds.get(kind).language != kinds.PYTHON:
         return ()

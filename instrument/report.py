@@ -134,7 +134,7 @@ class Report:
     def unused_options(self) -> None:
         """Warn once for each option given that no file of the run took (as ruff and black say
         of a setting that selects nothing); an option some file took is simply not used by the others."""
-        from instrument.codemods.options import FLAGS
+        from instrument.codemods.core.options import FLAGS
 
         if not self.kinds_seen:
             return

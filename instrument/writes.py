@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.core.errors import InstrumentError
 
 #: Read in pieces of this size from an open file.
 _CHUNK = 1 << 20

@@ -26,8 +26,10 @@ from pathlib import Path
 from ruamel.yaml.comments import CommentedMap
 
 from instrument import graph, process
-from instrument.codemods import markers, v2_commands, yaml_text
-from instrument.codemods.options import Options
+from instrument.codemods.fences import markers
+from instrument.codemods.shell import commands as v2_commands
+from instrument.codemods.yamltext import yaml_text
+from instrument.codemods.core.options import Options
 
 JOB_SCHEMAS = ("commandjob", "sweepjob", "pipelinejob")
 COMPONENT_SCHEMAS = ("commandcomponent", "pipelinecomponent")
@@ -182,6 +184,11 @@ def main(argv=None) -> int:
                 if touched.read_bytes() != originals.get(touched):
                     not_back.append(f"{touched.relative_to(root)} (strip {path.relative_to(root)})")
                     touched.write_bytes(originals[touched])
+            for left in {p.parent for p in run_changed}:
+                for extra in sorted(left.glob("_instrument_debug*.py")):
+                    if extra not in originals:
+                        not_back.append(f"{extra.relative_to(root)} left behind (strip {path.relative_to(root)})")
+                        extra.unlink()
         python_set = set(python_files)
         instrumented_python = python_set & changed
         print(f"YAML files: {len(yamls)}")
@@ -220,8 +227,14 @@ def run(job: process.Job, path: Path) -> list:
 
     ``add`` reads each YAML of the tree as the walk would (most are no definition); ``strip`` as a
     user names the definition they added."""
+    from instrument import helpers
+
     outcome = process.process_path(job, path, explicit=job.action == process.STRIP)
-    return list(graph.settle(job, outcome, set())) if outcome.held else [outcome]
+    outcomes = list(graph.settle(job, outcome, set())) if outcome.held else [outcome]
+    if job.action == process.STRIP:  # the helper modules go with the last script that loads them
+        stripped = {graph.key_of(Path(o.path)) for o in outcomes if o.changed}
+        helpers.sweep({Path(o.path).parent for o in outcomes if o.path.endswith(".py")}, stripped, job.write)
+    return outcomes
 
 
 def flagged_entries(path: Path, flags: str) -> list:

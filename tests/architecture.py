@@ -90,6 +90,13 @@ def _circles(edges: dict[str, set]) -> list[list[str]]:
     return groups
 
 
+def _kind_of(module: str, kinds: str):
+    """The kind a module belongs to (``kinds.sdk_job.plan``: ``sdk_job``), None outside the kinds."""
+    if not module.startswith(kinds + "."):
+        return None
+    return module[len(kinds) + 1 :].split(".")[0]
+
+
 def problems(packages: dict[str, Path], pure: str, io: str, kinds: str) -> set[str]:
     """Every break of the rules, one line each."""
     known = modules(packages)
@@ -102,8 +109,7 @@ def problems(packages: dict[str, Path], pure: str, io: str, kinds: str) -> set[s
                 found.add(f"private: {name} imports {target}.{taken}")
             if name.startswith(pure + ".") and not target.startswith(pure) and target.startswith(io):
                 found.add(f"layer: {name} imports {target}")
-            if name.startswith(kinds + ".") and target.startswith(kinds + ".") and not target.endswith(".base") \
-                    and target != name:
+            if _kind_of(name, kinds) and _kind_of(target, kinds) not in (None, "base", _kind_of(name, kinds)):
                 found.add(f"kind: {name} imports {target}")
     for group in _circles(edges):
         found.add("circle: " + " -> ".join(group))

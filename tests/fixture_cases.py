@@ -54,7 +54,7 @@ def case_options(kind: str, meta: dict, action: str = "add"):
 def write_helper(case, folder: Path) -> None:
     """The helper module beside a case's script in ``folder``, as add writes it (none for an inline case)."""
     if not case.meta.get("inline"):
-        from instrument.codemods import helper_module
+        from instrument.codemods.helper import module as helper_module
 
         (folder / HELPER_FILE).write_text(helper_module.module_text(), encoding="utf-8")
 

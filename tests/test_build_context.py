@@ -13,7 +13,7 @@ import shutil
 import pytest
 
 from instrument.cli import main
-from instrument.codemods import dockerfile
+from instrument.codemods.shell import dockerfile
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import FIXTURES, load_cases, transformed
 

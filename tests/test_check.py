@@ -1,4 +1,4 @@
-"""``instrument check``: the findings of :mod:`instrument.codemods.check` and the command.
+"""``instrument check``: the findings of :mod:`instrument.codemods.check.findings` and the command.
 
 Tables of small sources first (what is found, what is not, what is allowed),
 then the command on the tree in ``fixtures/check/tree`` (expected output in
@@ -11,8 +11,10 @@ from pathlib import Path
 
 import pytest
 
-from instrument.codemods import check, kinds, markers
-from instrument.codemods.check import BLOCK_MESSAGE, Finding
+from instrument.codemods import kinds
+from instrument.codemods.check import findings as check
+from instrument.codemods.fences import markers
+from instrument.codemods.check.findings import BLOCK_MESSAGE, Finding
 from instrument import cli, files
 from instrument.cli import main
 

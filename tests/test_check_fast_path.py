@@ -1,7 +1,7 @@
 """The byte pre-filter cannot hide a finding: ``check`` with it and with it forced off agree.
 
 The fast path is what ``instrument check`` does: a file is read, the byte pre-test
-(:mod:`instrument.codemods.check_prefilter`) decides whether it can hold a finding, and only
+(:mod:`instrument.codemods.check.prefilter`) decides whether it can hold a finding, and only
 then is it decoded and analysed (where the pre-test runs again on code given to ``exec`` or
 ``-c``). The slow path forces every pre-test to say "maybe": every file, and every piece of
 code a file runs, goes through the whole analysis. Both must print the same finding lines on
@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from instrument import checking
-from instrument.codemods import check
+from instrument.codemods.check import findings as check
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"

@@ -17,7 +17,7 @@ import pytest
 
 from instrument import checking
 from instrument.cli import main
-from instrument.codemods import check, check_formats
+from instrument.codemods.check import findings as check, formats as check_formats
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "check"
 GATE = FIXTURES / "gate"

@@ -12,7 +12,7 @@ import sys
 
 import pytest
 
-from instrument.codemods import check
+from instrument.codemods.check import findings as check
 
 
 @pytest.mark.parametrize(
@@ -38,7 +38,7 @@ def test_resolution(src: str, expected: list[tuple[int, int, str]]) -> None:
 
 def test_check_does_not_import_libcst() -> None:
     code = (
-        "import sys\nfrom codemods import check\n"
+        "import sys\nfrom instrument.codemods.check import findings as check\n"
         "check.check_python('import debugpy\\ndebugpy.listen(1)\\n')\n"
         "print('libcst' in sys.modules)\n"
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument.codemods import check
+from instrument.codemods.check import findings as check
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "sdk_job"
 

@@ -6,7 +6,8 @@ import pytest
 from ruamel.yaml import YAML
 
 from instrument.codemods.kinds import env as env_kind
-from instrument.codemods import conda_env, markers
+from instrument.codemods.fences import markers
+from instrument.codemods.yamltext import conda_env
 from instrument.cli import main
 from instrument.process import ADD, Job, process_bytes
 from tests.fixture_cases import load_cases

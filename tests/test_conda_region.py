@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from ruamel.yaml import YAML
 
-from instrument.codemods import conda_env, conda_region
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.yamltext import conda_env, conda_region
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds import base, env
 from tests.fixture_cases import load_cases
 

@@ -1,6 +1,6 @@
 """End to end: the injected debug code against a real debugpy, no mocks.
 
-Each test instruments a small training script with ``instrument.codemods.train_script.add``,
+Each test instruments a small training script with ``instrument.codemods.kinds.train.script.add``,
 runs it in a subprocess and, where a debugger is involved, drives it with the
 DAP client in :mod:`tests.dap` the way VS Code does: break in ``train()``,
 read a local variable, continue, and check the script finishes normally.

@@ -24,7 +24,8 @@ import pytest
 import yaml
 
 from instrument import graph, process
-from instrument.codemods import markers, v2_commands
+from instrument.codemods.fences import markers
+from instrument.codemods.shell import commands as v2_commands
 from tests.fixture_cases import load_cases
 
 KINDS = ("job", "component", "pipeline_job", "sdk_job", "pipeline")

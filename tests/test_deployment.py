@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from instrument.cli import main
-from instrument.codemods import v2_deployment
+from instrument.codemods.kinds.deployment import edits as v2_deployment
 from instrument.process import ADD, Job, add_options, process_bytes
 from tests.fixture_cases import FIXTURES, load_cases
 
@@ -190,6 +190,6 @@ def test_the_probes_cover_the_debug_timeout(timeout, delay, threshold):
 )
 def test_detection(text, expected):
     from instrument.codemods.kinds import deployment
-    from instrument.codemods.yaml_text import load
+    from instrument.codemods.yamltext.yaml_text import load
 
     assert deployment.detect(text, load(text)) is expected

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument.codemods import fence_layout
+from instrument.codemods.fences import fence_layout
 
 ROOT = Path(__file__).resolve().parent.parent
 SPEC = importlib.util.spec_from_file_location("formatter_roundtrip", ROOT / "scripts" / "formatter_roundtrip.py")

@@ -13,8 +13,8 @@ import sys
 
 import pytest
 
-from instrument.codemods import grammar
-from instrument.codemods.check import check_python
+from instrument.codemods.python import grammar
+from instrument.codemods.check.findings import check_python
 
 MATCH = (
     "import debugpy\n"

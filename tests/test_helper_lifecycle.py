@@ -18,7 +18,8 @@ from pathlib import Path
 import pytest
 
 from instrument.cli import main
-from instrument.codemods import helper_module, markers
+from instrument.codemods.fences import markers
+from instrument.codemods.helper import module as helper_module
 
 TRAIN = """\
 import argparse
@@ -50,7 +51,7 @@ def code(tmp_path: Path) -> Path:
 def _older_version() -> str:
     """A helper as an older version of add wrote it: its own header and hash, another body."""
     body = helper_module.module_text().split("\n", 3)[3].replace("debug port", "the debug port")
-    from instrument.codemods.helper_header import header
+    from instrument.codemods.helper.header import header
 
     return header(body) + body
 

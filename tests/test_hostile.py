@@ -21,7 +21,7 @@ import pytest
 
 from instrument import files
 from instrument.cli import main
-from instrument.codemods import check
+from instrument.codemods.check import findings as check
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
 TRAIN = (FIXTURES / "train" / "seed_train" / "before.py").read_bytes()

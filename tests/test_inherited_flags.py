@@ -144,7 +144,7 @@ run(parser)
 
 
 def test_a_parser_passed_on_and_not_parsed_here_gets_the_flags_before_the_call():
-    from instrument.codemods import flag_placement
+    from instrument.codemods.kinds.train import flag_placement
     import libcst as cst
 
     module = cst.parse_module(PASSED_ON_AND_PARSED_THERE)

@@ -11,14 +11,15 @@ import pytest
 from instrument.cli import KIND_CHOICES, main
 from instrument.codemods import kinds
 from instrument.codemods.kinds import base
-from instrument.codemods.options import FLAGS, Options
+from instrument.codemods.core.options import FLAGS, Options
 
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
 def test_every_kind_module_is_registered_once():
     folder = Path(kinds.__file__).parent
-    modules = sorted(p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "base"))
+    modules = sorted([p.stem for p in folder.glob("*.py") if p.stem not in ("__init__", "base")]
+                     + [p.parent.name for p in folder.glob("*/__init__.py")])  # a kind that is a package
     assert sorted(kinds.MODULES) == modules
     names = [kind.name for kind in kinds.all_kinds()]
     assert len(set(names)) == len(names)

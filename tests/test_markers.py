@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from instrument.codemods.markers import BEGIN, END, LABEL_CALL, LABEL_FLAGS, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
+from instrument.codemods.fences.markers import BEGIN, END, LABEL_CALL, LABEL_FLAGS, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
 
 #: Registered labels (a fence with any other label is not a fence).
 X, ONE, TWO = LABEL_CALL, LABEL_CALL, LABEL_FLAGS

@@ -10,7 +10,8 @@ from pathlib import Path
 
 import black
 import pytest
-from instrument.codemods import check, markers
+from instrument.codemods.check import findings as check
+from instrument.codemods.fences import markers
 
 from instrument.process import ADD, STRIP, Job, process_bytes
 

@@ -14,10 +14,12 @@ import json
 
 import pytest
 
-from instrument.codemods.errors import CodemodError
-from instrument.codemods import markers, pipeline
+from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.fences import markers
+from instrument.codemods.kinds.pipeline import steps as pipeline
+from instrument.codemods.python import parsing
 from instrument.codemods.kinds import pipeline as pipeline_kind
-from instrument.codemods.templates import DebugOptions, TemplateError
+from instrument.codemods.helper.templates import DebugOptions, TemplateError
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, Job, add_options
@@ -373,9 +375,9 @@ def test_the_seed_step_shows_the_documents_arguments(monkeypatch, tmp_path):
 
 @pytest.mark.parametrize("case", load_cases("pipeline", take_over=False))
 def test_plan_by_statement_agrees_with_the_metadata_plan(case):
-    from instrument.codemods import pipeline_statements
+    from instrument.codemods.kinds.pipeline import statements as pipeline_statements
     from instrument.codemods.kinds import pipeline as pipeline_kind
-    from instrument.codemods.options import Options
+    from instrument.codemods.core.options import Options
 
     text = files.decode(case.before).text
     module = pipeline_kind.KIND.parse(text)
@@ -389,8 +391,8 @@ def test_plan_by_statement_agrees_with_the_metadata_plan(case):
 
 
 def test_a_step_in_a_compound_statements_header_is_left_to_the_metadata_plan():
-    from instrument.codemods import pipeline_statements
-    from instrument.codemods.options import Options
+    from instrument.codemods.kinds.pipeline import statements as pipeline_statements
+    from instrument.codemods.core.options import Options
     import libcst
 
     source = "from azureml.pipeline.steps import PythonScriptStep\nfor s in [PythonScriptStep('a.py')]:\n    s.run()\n"
@@ -434,7 +436,7 @@ TEXT_SHAPES = [
 
 def _agree(text: str, options) -> bool:
     """Does the text way take ``text``? Its plan must equal the metadata way's."""
-    from instrument.codemods import pipeline_text
+    from instrument.codemods.kinds.pipeline import text as pipeline_text
     from instrument.codemods.kinds import pipeline as pipeline_kind
 
     module = pipeline_kind.KIND.parse(text)
@@ -450,7 +452,7 @@ def _agree(text: str, options) -> bool:
 
 @pytest.mark.parametrize(("source", "taken"), TEXT_SHAPES)
 def test_plan_by_text_agrees_with_the_metadata_plan_on_shapes(source, taken):
-    from instrument.codemods.options import Options
+    from instrument.codemods.core.options import Options
 
     assert _agree(source, Options().for_kind(300)) is taken
     _agree(source, Options(timeout=45, steps=("x",), client_ip="10.0.0.1", ranks="0"))  # other steps: taken or not
@@ -461,7 +463,7 @@ def test_plan_by_text_agrees_with_the_metadata_plan_on_fixtures(case):
     options = job_for(case).options.for_kind(300)
     text = markers.remove_blocks(files.decode(case.before).text)
     try:
-        pipeline.plan_with_metadata(text, pipeline.parse_clean(text)[1], options)
+        pipeline.plan_with_metadata(text, parsing.parse_clean(text)[1], options)
     except CodemodError:
         return  # refused files: the text way must leave them to the others
     _agree(text, options)

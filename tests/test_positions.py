@@ -5,7 +5,7 @@ from __future__ import annotations
 import libcst as cst
 import pytest
 
-from instrument.codemods.positions import _from_ast, _from_codegen, first_line_above, statement_lines
+from instrument.codemods.python.positions import _from_ast, _from_codegen, first_line_above, statement_lines
 from instrument import files
 from tests.fixture_cases import FIXTURES
 

@@ -35,7 +35,7 @@ from instrument.process import ADD, Job, add_options  # noqa: E402
 from tests import interpreters  # noqa: E402
 from tests.dap import DapClient, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
-from instrument.codemods import helper_module  # noqa: E402
+from instrument.codemods.helper import module as helper_module  # noqa: E402
 from tests.fixture_cases import HELPER_FILE as HELPER  # noqa: E402
 from tests.fixture_cases import load_cases, transformed  # noqa: E402
 from tests.processes import Proc  # noqa: E402

@@ -24,7 +24,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from instrument.codemods.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
+from instrument.codemods.helper.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
 from tests.layout import instrument_file, options_argv  # noqa: E402
 from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402

@@ -15,8 +15,8 @@ import sys
 
 import pytest
 
-from instrument.codemods import templates
-from instrument.codemods.options import MAX_TIMEOUT, Options
+from instrument.codemods.helper import templates
+from instrument.codemods.core.options import MAX_TIMEOUT, Options
 from instrument.codemods.runtime import remote_debug, render, score_debug
 
 HELPER = remote_debug._instrument_remote_debug

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from instrument.codemods import templates
-from instrument.codemods.options import Options
+from instrument.codemods.helper import templates
+from instrument.codemods.core.options import Options
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:

@@ -6,8 +6,8 @@ import sys
 
 import pytest
 
-from instrument.codemods import templates
-from instrument.codemods.options import Options
+from instrument.codemods.helper import templates
+from instrument.codemods.core.options import Options
 from instrument.codemods.runtime import log_lines, remote_debug
 from instrument.driver_log import LINE_RULES, Node, read_nodes
 

@@ -7,10 +7,10 @@ import builtins
 
 import pytest
 
-from instrument.codemods import templates
-from instrument.codemods.options import Options
+from instrument.codemods.helper import templates
+from instrument.codemods.core.options import Options
 from instrument.codemods.runtime import remote_debug, render, score_debug
-from instrument.codemods.templates import TemplateError
+from instrument.codemods.helper.templates import TemplateError
 
 
 @pytest.mark.parametrize(

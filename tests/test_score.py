@@ -20,13 +20,15 @@ from pathlib import Path
 import pytest
 
 from instrument.codemods.kinds import score as score_kind
-from instrument.codemods.errors import CodemodError
-from instrument.codemods import kinds, markers, templates
-from instrument.codemods.templates import DebugOptions
+from instrument.codemods.core.errors import CodemodError
+from instrument.codemods import kinds
+from instrument.codemods.fences import markers
+from instrument.codemods.helper import templates
+from instrument.codemods.helper.templates import DebugOptions
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes
-from instrument.codemods import helper_module
+from instrument.codemods.helper import module as helper_module
 from tests.fixture_cases import case_options, load_cases, transformed, write_helper
 
 CASES = load_cases("score")

@@ -22,8 +22,12 @@ import libcst as cst
 import pytest
 
 from instrument.cli import main
-from instrument.codemods import check, debug_statements, markers, step_take_over, take_over
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.check import findings as check
+from instrument.codemods.fences import markers
+from instrument.codemods.kinds.pipeline import step_take_over
+from instrument.codemods.kinds.train import hand_written as take_over
+from instrument.codemods.python import debug_statements
+from instrument.codemods.core.errors import InstrumentError
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed, case_options, write_helper
 
@@ -151,8 +155,8 @@ def test_the_taken_over_script_runs_with_and_without_debugging(case, tmp_path):
 @pytest.mark.azureml
 @pytest.mark.parametrize("case", PIPELINE)
 def test_taken_over_steps_carry_only_instruments_flags_on_the_real_sdk(case, monkeypatch, tmp_path):
-    from instrument.codemods import pipeline
-    from instrument.codemods.templates import DebugOptions
+    from instrument.codemods.kinds.pipeline import steps as pipeline
+    from instrument.codemods.helper.templates import DebugOptions
     from tests.test_pipeline import run_definition
 
     monkeypatch.chdir(tmp_path)

@@ -8,7 +8,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from instrument.codemods.kinds import train as train_kind
-from instrument.codemods import kinds, templates
+from instrument.codemods import kinds
+from instrument.codemods.helper import templates
 
 identifiers = st.text(
     alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzéçπ_"), min_size=1, max_size=8

@@ -11,8 +11,11 @@ import sys
 import pytest
 
 from instrument.codemods.kinds import train as train_kind
-from instrument.codemods import kinds, markers, train_script
-from instrument.codemods.templates import DebugOptions, TemplateError
+from instrument.codemods import kinds
+from instrument.codemods.fences import markers
+from instrument.codemods.kinds.train import script as train_script
+from instrument.codemods.helper.templates import DebugOptions, TemplateError
+from instrument.codemods.helper import templates
 from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
 from tests.fixture_cases import load_cases, runnable, transformed, write_helper
@@ -48,7 +51,7 @@ def test_mode_follows_the_scripts_parser(case):
 
 
 def templates_label(which: str) -> str:
-    from instrument.codemods import templates
+    from instrument.codemods.helper import templates
 
     return {"flags": templates.LABEL_FLAGS, "call": templates.LABEL_CALL}[which]
 
@@ -142,7 +145,7 @@ def test_flags_show_in_help(case, tmp_path):
     _, after = _scripts(case, tmp_path)
     result = _run(after, ["--help"])
     assert result.returncode == 0, result.stderr
-    for flag in train_script.DEBUG_FLAGS:
+    for flag in templates.DEBUG_FLAGS:
         assert flag in result.stdout
 
 
@@ -162,7 +165,7 @@ def test_the_scripts_own_options_come_first_in_help(case, tmp_path):
     if "--remote_debug" not in instrumented.stdout:
         assert instrumented.stdout == own.stdout  # a script that has no --help prints what it always did
         return
-    added = [flag for flag in train_script.DEBUG_FLAGS if flag + " " not in own.stdout and flag + "]" not in own.stdout]
+    added = [flag for flag in templates.DEBUG_FLAGS if flag + " " not in own.stdout and flag + "]" not in own.stdout]
     first_flag = min(instrumented.stdout.index(flag) for flag in added)  # flags a parent parser has are the script's
     assert all(instrumented.stdout.index(option) < first_flag for option in options), instrumented.stdout
 

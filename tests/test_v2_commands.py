@@ -6,8 +6,8 @@ import shlex
 
 import pytest
 
-from instrument.codemods import v2_commands
-from instrument.codemods.options import Options
+from instrument.codemods.shell import commands as v2_commands
+from instrument.codemods.core.options import Options
 
 F = "<F>"
 

@@ -20,9 +20,9 @@ from pathlib import Path
 import pytest
 
 from instrument.cli import main
-from instrument.codemods import markers
-from instrument.codemods.options import Options
-from instrument.codemods.v2_commands import debug_flags
+from instrument.codemods.fences import markers
+from instrument.codemods.core.options import Options
+from instrument.codemods.shell.commands import debug_flags
 from instrument.process import ADD, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed
 
@@ -136,7 +136,7 @@ def test_after_commands_are_before_commands_with_flags_inserted(case, built):
 
 
 def test_force_rerun_is_off_before_and_on_after(built):
-    for name, results in built.items():
+    for _name, results in built.items():
         for job_name, job in results["after.py"].items():
             if job.get("type") == "pipeline":
                 assert job["force_rerun"] is True

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from instrument.codemods import markers
+from instrument.codemods.fences import markers
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 
 SCRIPT = "from azure.ai.ml import command, dsl, Input\n"
@@ -74,8 +74,8 @@ def test_service_class_name_taken_by_something_else_gets_a_free_name():
 
 
 def test_ssh_key_is_a_python_literal():
-    from instrument.codemods.errors import InstrumentError
-    from instrument.codemods.options import Options
+    from instrument.codemods.core.errors import InstrumentError
+    from instrument.codemods.core.options import Options
 
     with pytest.raises(InstrumentError):
         Options(service="ssh", ssh_public_key="ssh-ed25519 AAAA'); import os #")

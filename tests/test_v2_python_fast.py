@@ -1,6 +1,6 @@
 """The statement-by-statement plan of a v2 submission script equals the metadata plan.
 
-:mod:`instrument.codemods.v2_python_fast` plans from CPython's tree and the
+:mod:`instrument.codemods.kinds.sdk_job.fast` plans from CPython's tree and the
 few statements that matter; :func:`v2_python_plan.plan_with_metadata` from a
 LibCST metadata pass over the whole module. Wherever the first takes a file,
 the two plans must be the same: the same blocks, notes, companions, reason.
@@ -15,9 +15,10 @@ from pathlib import Path
 import pytest
 
 from instrument import files
-from instrument.codemods import markers, v2_python_fast, v2_python_plan
+from instrument.codemods.fences import markers
+from instrument.codemods.kinds.sdk_job import fast as v2_python_fast, planner as v2_python_plan
 from instrument.codemods.kinds import sdk_job
-from instrument.codemods.options import Options
+from instrument.codemods.core.options import Options
 from tests.fixture_cases import load_cases
 from tests.test_v2_python import options_of
 
@@ -116,7 +117,7 @@ def test_the_fields_read_are_in_the_order_of_a_libcst_visit():
 
     import libcst
 
-    from instrument.codemods.v2_python_fast import _fields
+    from instrument.codemods.kinds.sdk_job.fast import _fields
 
     checked = 0
     for name in dir(libcst):
@@ -143,9 +144,9 @@ def _last_swapped(text: str, old: str, new: str) -> str:
     "from azure.ai.ml import command, dsl\n\n\nclass Pipelines:\n\t@dsl.pipeline()\n\tdef p(self):\n\t\treturn command(code='.', command='python a.py')\n",
 ], ids=["statement", "decorator"])
 def test_the_statement_way_refuses_a_rewritten_statement_that_does_not_parse(source):
-    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.core.errors import CodemodError
     from instrument.codemods.kinds import base
-    from instrument.codemods.v2_python_blocks import Rewritten, verify_statements
+    from instrument.codemods.kinds.sdk_job.blocks import Rewritten, verify_statements
 
     done = base.apply(sdk_job.KIND, source, Options())
     expected = done.plan.expected
@@ -164,10 +165,10 @@ def test_a_line_joined_to_a_statement_is_left_to_the_metadata_way():
 
 
 def test_a_block_that_only_adds_lines_is_proven_by_a_parse_of_the_whole_result():
-    from instrument.codemods import markers
-    from instrument.codemods.errors import CodemodError
+    from instrument.codemods.fences import markers
+    from instrument.codemods.core.errors import CodemodError
     from instrument.codemods.kinds import base
-    from instrument.codemods.v2_python_plan import LABEL_IMPORT, verify
+    from instrument.codemods.kinds.sdk_job.planner import LABEL_IMPORT, verify
 
     source = _HEAD + "settings = dict(\n    retries=1,\n)\n" + _JOB
     done = base.apply(sdk_job.KIND, source, Options(service="vs_code"))

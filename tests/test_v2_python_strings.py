@@ -10,7 +10,8 @@ from __future__ import annotations
 import pytest
 import libcst as cst
 
-from instrument.codemods import v2_commands, v2_strings
+from instrument.codemods.shell import commands as v2_commands
+from instrument.codemods.v2 import strings as v2_strings
 from instrument.process import ADD, Job, process_bytes
 
 FLAG = " --remote_debug"
@@ -154,6 +155,6 @@ def test_name_bound_in_the_same_function_wins_over_module_level():
 
 
 def _options():
-    from instrument.codemods.options import Options
+    from instrument.codemods.core.options import Options
 
     return Options()

@@ -14,8 +14,8 @@ import json
 import pytest
 import yaml
 
-from instrument.codemods import v2_commands
-from instrument.codemods.options import Options
+from instrument.codemods.shell import commands as v2_commands
+from instrument.codemods.core.options import Options
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import transformed
 

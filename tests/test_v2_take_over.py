@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import pytest
 
-from instrument.codemods import check, v2_take_over
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.check import findings as check
+from instrument.codemods.v2 import take_over as v2_take_over
+from instrument.codemods.core.errors import InstrumentError
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import load_cases, transformed
 from tests.test_v2_yaml import azure_load, holders

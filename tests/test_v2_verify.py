@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import pytest
 
-from instrument.codemods import v2_verify, yaml_text
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.v2 import verify as v2_verify
+from instrument.codemods.yamltext import yaml_text
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds import base, get
 from instrument.process import add_options
 from tests.fixture_cases import transformed

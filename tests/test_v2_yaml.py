@@ -16,8 +16,9 @@ import warnings
 import pytest
 
 from instrument.cli import main
-from instrument.codemods import v2_commands, v2_take_over
-from instrument.codemods.options import Options
+from instrument.codemods.shell import commands as v2_commands
+from instrument.codemods.v2 import take_over as v2_take_over
+from instrument.codemods.core.options import Options
 from instrument.process import ADD, STRIP, Job, add_options, process_bytes
 from tests.fixture_cases import FIXTURES, load_cases, transformed
 
@@ -105,7 +106,7 @@ def test_after_loads_with_azure_ai_ml_and_runs_the_flags(kind, case):
 
 def inline_commands(data: bytes) -> set:
     """Names of the holders whose command is written in this file."""
-    from instrument.codemods.yaml_text import load
+    from instrument.codemods.yamltext.yaml_text import load
 
     document = load(data.decode("utf-8"))
     names = {"", "trial"} if "command" in document or "trial" in document else set()

@@ -21,13 +21,15 @@ import libcst as cst
 import pytest
 
 from fixture_cases import load_cases
-from instrument.codemods import flag_placement, markers, templates
+from instrument.codemods.fences import markers
+from instrument.codemods.helper import templates
+from instrument.codemods.kinds.train import flag_placement
 from instrument.codemods.kinds.base import Plan
-from instrument.codemods.parsing import with_stand_ins
-from instrument.codemods.positions import paired
-from instrument.codemods.templates import DebugOptions
-from instrument.codemods.train_script import verify
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.python.parsing import with_stand_ins
+from instrument.codemods.python.positions import paired
+from instrument.codemods.helper.templates import DebugOptions
+from instrument.codemods.kinds.train.script import verify
+from instrument.codemods.core.errors import InstrumentError
 
 TRAIN_CASES = load_cases("train")
 
@@ -123,7 +125,7 @@ def test_a_block_the_file_also_holds_is_parsed_as_it_is():
     ["", ""],  # nothing to stand for
 ])
 def test_blocks_that_cannot_be_stood_in_for_are_left_as_they_are(body):
-    from instrument.codemods import parsing
+    from instrument.codemods.python import parsing
 
     assert parsing._stand_in("    ", tuple(body), "\n") is None
     assert parsing._stand_in("    ", ("y = 2",), "\n") == "    y = 2\n"  # the same place takes a complete one

@@ -316,7 +316,7 @@ def test_an_injected_system_call_error_loses_nothing(links: int, call: str, erro
 def _assert_helper_and_script(path: Path, code: int, err: str) -> None:
     """The script is its original, or the new text with the complete helper beside it; a helper
     that is there is complete; nothing else is left in the folder."""
-    from instrument.codemods import helper_module
+    from instrument.codemods.helper import module as helper_module
 
     helper = path.parent / HELPER
     assert "Traceback" not in err

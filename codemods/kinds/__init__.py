@@ -11,7 +11,7 @@ import importlib
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.languages import PYTHON, TEXT, YAML  # noqa: F401  (kinds.TEXT: the registry's names)
 
 if TYPE_CHECKING:
@@ -104,7 +104,7 @@ TransformError = InstrumentError
 
 def parse(source: str) -> Any:
     """A Python source's LibCST tree (one-line error)."""
-    from instrument.codemods.parsing import parse_module
+    from instrument.codemods.python.parsing import parse_module
 
     return parse_module(source)
 
@@ -139,7 +139,7 @@ def markdown_table() -> str:
     rows = ["| kind | what | looked for in | default timeout | options beyond port, timeout, host, ranks |",
             "| --- | --- | --- | --- | --- |"]
     from instrument.codemods.kinds.base import LISTENER_OPTIONS
-    from instrument.codemods.options import FLAGS
+    from instrument.codemods.core.options import FLAGS
 
     for kind in all_kinds():
         named = ", ".join(f"`{pattern}`" for pattern in kind.names)

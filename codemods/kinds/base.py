@@ -14,9 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Optional, Sequence
 
-from instrument.codemods import markers
-from instrument.codemods.errors import InstrumentError
-from instrument.codemods.options import Options
+from instrument.codemods.fences import markers
+from instrument.codemods.core.errors import InstrumentError
+from instrument.codemods.core.options import Options
 
 from instrument.codemods.languages import PYTHON, TEXT, YAML, parser
 
@@ -82,13 +82,13 @@ class Plan:
 
 
 def _verify_python(result: str, clean: str, plan: Plan) -> None:
-    from instrument.codemods.parsing import verify
+    from instrument.codemods.python.parsing import verify
 
     verify(result, clean)
 
 
 def _verify_yaml(result: str, clean: str, plan: Plan) -> None:
-    from instrument.codemods.yaml_text import verify
+    from instrument.codemods.yamltext.yaml_text import verify
 
     verify(result, clean)
 

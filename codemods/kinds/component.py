@@ -9,7 +9,7 @@ make the script listen on loopback only, for the node's service.
 
 from __future__ import annotations
 
-from instrument.codemods import v2_plan, v2_verify
+from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify
 from instrument.codemods.kinds.base import YAML, Kind
 
 

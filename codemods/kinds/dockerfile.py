@@ -4,13 +4,13 @@ A v2 environment built from a Docker context (``build: {path: ./ctx}``)
 names the context's Dockerfile as a companion of this kind. Its plan changes
 nothing in the Dockerfile: the requirements file (``pip install -r``) or
 conda file (``conda env create/update -f``) that the image installs from the
-context becomes a companion in turn (see :mod:`instrument.codemods.dockerfile`);
+context becomes a companion in turn (see :mod:`instrument.codemods.shell.dockerfile`);
 a Dockerfile that installs neither gets a note that names it.
 """
 
 from __future__ import annotations
 
-from instrument.codemods import dockerfile
+from instrument.codemods.shell import dockerfile
 from instrument.codemods.kinds.base import TEXT, Companion, Kind, Note, Plan
 
 NOTHING_INSTALLED = ("installs no requirements file (pip install -r) or conda file (conda env create/update -f) "

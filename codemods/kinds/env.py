@@ -1,6 +1,6 @@
 """Conda environment files: debugpy in the ``- pip:`` list of ``dependencies:``.
 
-See :mod:`instrument.codemods.conda_env`.
+See :mod:`instrument.codemods.yamltext.conda_env`.
 """
 
 from __future__ import annotations
@@ -9,23 +9,23 @@ from typing import Any
 
 from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import YAML, Kind
-from instrument.codemods.options import Options
+from instrument.codemods.core.options import Options
 
 
 def detect(text: str, data: Any) -> bool:
-    from instrument.codemods.conda_env import looks_like_conda_env
+    from instrument.codemods.yamltext.conda_env import looks_like_conda_env
 
     return looks_like_conda_env(data)
 
 
 def plan(text, data, options):
-    from instrument.codemods import conda_env
+    from instrument.codemods.yamltext import conda_env
 
     return conda_env.plan(text, data, options)
 
 
 def verify(result, clean, plan):
-    from instrument.codemods import conda_env
+    from instrument.codemods.yamltext import conda_env
 
     conda_env.verify(result, clean, plan)
 

@@ -8,7 +8,7 @@ place; a build context or a bare image gets a note.
 
 from __future__ import annotations
 
-from instrument.codemods import v2_plan, v2_verify
+from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify
 from instrument.codemods.kinds.base import YAML, Kind, Plan
 
 

@@ -4,14 +4,14 @@
 flags after the arguments of the Python entry; debugpy goes into the
 environment (its local conda file, an inline conda_file, or a note for a
 reference); ``--service`` adds a VS Code or SSH service. See
-:mod:`instrument.codemods.v2_plan`.
+:mod:`instrument.codemods.v2.plan`.
 """
 
 from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_verify, v2_yaml
+from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify, yaml_edits as v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from ruamel.yaml.comments import CommentedMap
 
-from instrument.codemods import v2_plan, v2_verify, v2_yaml
+from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify, yaml_edits as v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
 
 

@@ -9,9 +9,9 @@ requirements file is not a job's environment).
 
 from __future__ import annotations
 
-from instrument.codemods import markers
-from instrument.codemods.conda_env import DEBUGPY, requirement_name
-from instrument.codemods.errors import InstrumentError
+from instrument.codemods.fences import markers
+from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds.base import TEXT, Kind, Plan
 
 
@@ -37,7 +37,7 @@ def requirement_lines(text: str) -> list[str]:
 
 
 def detect(text: str, tree) -> bool:
-    from instrument.codemods import dockerfile
+    from instrument.codemods.shell import dockerfile
 
     return not dockerfile.is_dockerfile(text)
 

@@ -1,0 +1,1 @@
+"""``instrument check``: debug code in Python, YAML, commands and line-based files, without writing anything."""

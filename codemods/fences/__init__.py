@@ -1,0 +1,1 @@
+"""The fences: ``# >>> instrument`` blocks, found, inserted, removed, and laid out for formatters."""

@@ -1,0 +1,139 @@
+"""Add remote debugging to a scoring script (section 3 of the source document).
+
+A scoring script (``score.py``) is hosted by Azure ML's inference server
+(azmlinfsrv): gunicorn workers import it and call its ``init()`` once each,
+then ``run(data)`` for every request. ``add(source, options)`` puts one
+fenced block at the start of ``init()``'s body (after its docstring): a
+nested helper that listens for VS Code, waits with a real timeout and lets
+init go on either way, and the call to it. Nothing runs at import time, so
+the server's master process never listens, and nothing outside ``init()``
+changes. The name ``run`` is the scoring function and is never touched.
+"""
+
+from __future__ import annotations
+
+import ast
+from typing import Optional
+
+import libcst as cst
+import libcst.matchers as m
+
+from instrument.codemods.fences import fence_layout, markers
+from instrument.codemods.helper import module as helper_module, templates
+from instrument.codemods.check.findings import find_debug_calls
+from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.kinds.base import Plan
+from instrument.codemods.python.names import free_name
+from instrument.codemods.kinds import base
+from instrument.codemods.python.parsing import verify_with_stand_ins
+from instrument.codemods.python.positions import ast_tree, first_line_above, statement_lines
+from instrument.codemods.runtime.render import reindent
+from instrument.codemods.helper.templates import DebugOptions
+
+#: Calls that mean the script already has hand-written remote debugging.
+HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
+
+_DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
+
+
+InstrumentError = CodemodError
+
+
+def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionDef]:
+    """The definition that wins at import time: the last one of that name."""
+    found = None
+    for statement in module.body:
+        if isinstance(statement, cst.FunctionDef) and statement.name.value == name:
+            found = statement
+    return found
+
+
+def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> int:
+    """0-based line before which the block goes: after the docstring, else first."""
+    first = init.body.body[0]
+    if m.matches(first, _DOCSTRING):
+        return statement_lines(module, [first], source)[id(first)][1]
+    return first_line_above(module, first, source)
+
+
+def _identifiers(module: cst.Module, source: str, base: str = templates.HELPER_NAME) -> set[str]:
+    """Every identifier the module spells (names, attributes, parameters, keywords, imports)
+    that could clash with the helper's name.
+
+    An ASCII source that never spells ``base`` (the name wanted) has none: the tree
+    need not be walked (identifiers are NFKC-normalized, hence ASCII only).
+    """
+    if source.isascii() and base not in source:
+        return set()
+    tree = ast_tree(source)
+    if tree is None:
+        return {node.value for node in m.findall(module, m.Name())}
+    found: set[str] = set()
+    for node in ast.walk(tree):
+        kind = type(node)
+        if kind is ast.Name:
+            found.add(node.id)
+        elif kind is ast.Attribute:
+            found.add(node.attr)
+        elif kind is ast.arg or kind is ast.keyword:
+            found.add(node.arg or "")
+        elif kind is ast.alias:
+            found.update(node.name.split("."))
+            found.add(node.asname or "")
+        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler):
+            found.add(node.name or "")
+        elif kind in (ast.Global, ast.Nonlocal):
+            found.update(node.names)
+        elif kind is ast.ImportFrom:
+            found.update((node.module or "").split("."))
+    return found
+
+
+def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+    """The block at the start of ``init()`` (blocks already removed)."""
+    init = _top_level_function(module, "init")
+    if init is None or _top_level_function(module, "run") is None:
+        raise InstrumentError("not a scoring script: it needs top-level init() and run() functions")
+    calls = [f for f in find_debug_calls(clean) if f.name in HAND_WRITTEN]
+    if calls:
+        raise InstrumentError(
+            f"line {calls[0].line}: the script already calls {calls[0].name} (hand-written remote "
+            "debugging); remove it before running instrument add"
+        )
+    if not isinstance(init.body, cst.IndentedBlock):
+        raise InstrumentError(
+            f"line {statement_lines(module, [init], clean)[id(init)][0]}: init() has its body on the 'def' line; "
+            "put the body on lines of its own"
+        )
+    indent = markers.counted_indent(init.body.indent if init.body.indent is not None else module.default_indent)
+    if options.helper is not None:
+        # The helper module beside the script: load it, call it (no definition, no blank lines).
+        loaded = free_name(helper_module.LOADED_NAME, _identifiers(module, clean, helper_module.LOADED_NAME))
+        lines = helper_module.loader_lines(loaded, options.helper) + helper_module.call_lines(
+            helper_module.function(loaded, helper_module.SCORE_FUNCTION), helper_module.score_arguments(options), indent
+        )
+        block = markers.Insertion(
+            _block_position(module, init, clean), indent, templates.LABEL_SCORE, reindent(lines, indent)
+        )
+        return Plan(insertions=[block], generated=((options.helper, helper_module.module_text()),))
+    name = free_name(templates.HELPER_NAME, _identifiers(module, clean))
+    # The fence leads the nested helper only above a definition: elsewhere a
+    # formatter would give the fence the definition's blank line, outside
+    # the block (see fence_layout).
+    statements = list(init.body.body)
+    below = statements[1:2] if m.matches(statements[0], _DOCSTRING) else statements[:1]
+    lines = templates.score_lines(name, options, indent)
+    if not below or not fence_layout.leads_definition(below[0], below[0].leading_lines):
+        lines = fence_layout.blank_lines_after_fence(1) + lines
+    block = markers.Insertion(_block_position(module, init, clean), indent, templates.LABEL_SCORE, lines)
+    return Plan(insertions=[block])
+
+
+def verify(result: str, clean: str, plan: Plan) -> None:
+    """Refuse a result that does not strip back or does not parse.
+
+    The block is the same text in every file of a run and longer than many
+    scoring scripts: the file is parsed with ``pass`` standing in for it
+    (:func:`parsing.verify_with_stand_ins`), and as it is when that fails.
+    """
+    verify_with_stand_ins(result, clean, plan.insertions, base.newline_of(result))

@@ -1,0 +1,1 @@
+"""Python source: parsing once, positions, names and imports, statements, call arguments, verification."""

@@ -1,0 +1,1 @@
+"""Commands: shell words and the entry script a command runs; Dockerfile RUN lines."""

@@ -1,0 +1,1 @@
+"""Azure ML v2 definitions (YAML): jobs, components, pipelines, environments; their edits, anchors, verification."""

@@ -1,0 +1,1 @@
+"""YAML and conda files: round-trip text edits, the debugpy dependency in a conda file."""
