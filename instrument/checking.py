@@ -147,7 +147,7 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
     file named on the command line that is none of the kinds above is read as Python.
     """
     from instrument.codemods.check import findings as check, formats as check_formats
-    from instrument.codemods.core.errors import CodemodError
+    from instrument.codemods.core.errors import InstrumentError
 
     try:
         data = files.read_bytes(Path(name))
@@ -171,7 +171,7 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
         return _finding_lines(name, sorted(found, key=lambda f: (f.line, f.col))), None
     except files.FileError as exc:
         return [], str(exc)
-    except CodemodError as exc:
+    except InstrumentError as exc:
         return [], f"{name}: {exc}"
 
 

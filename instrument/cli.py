@@ -29,20 +29,22 @@ KIND_CHOICES = _kind_choices()
 
 
 def _validate_host(ctx: click.Context, param: click.Parameter, value: str) -> str:
-    from instrument.codemods.core.options import TemplateError, validate_host
+    from instrument.codemods.core.options import validate_host
+    from instrument.codemods.core.errors import InstrumentError
 
     try:
         return validate_host(value)
-    except TemplateError as exc:
+    except InstrumentError as exc:
         raise click.BadParameter(str(exc)) from None
 
 
 def _validate_ranks(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:
-    from instrument.codemods.core.options import TemplateError, validate_ranks
+    from instrument.codemods.core.options import validate_ranks
+    from instrument.codemods.core.errors import InstrumentError
 
     try:
         return None if value is None else validate_ranks(value)
-    except TemplateError as exc:
+    except InstrumentError as exc:
         raise click.BadParameter(str(exc)) from None
 
 

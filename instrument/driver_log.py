@@ -30,7 +30,7 @@ from typing import Callable, Optional
 
 from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.runtime import log_lines
-from instrument.codemods.helper.templates import TemplateError, validate_port
+from instrument.codemods.core.options import validate_port
 
 
 @dataclass(frozen=True)
@@ -61,7 +61,7 @@ def _address(text: str) -> Optional[str]:
 def _port(text: str) -> Optional[int]:
     try:
         return validate_port(int(text))
-    except (TemplateError, ValueError):
+    except (InstrumentError, ValueError):
         return None
 
 

@@ -168,7 +168,7 @@ def test_find_debug_calls_reports_only_hand_written_calls() -> None:
 
 
 def test_unparsable_python_is_an_error() -> None:
-    with pytest.raises(kinds.TransformError, match="cannot parse"):
+    with pytest.raises(kinds.InstrumentError, match="cannot parse"):
         check.check_python("import debugpy\nx = (\n")
 
 

@@ -14,12 +14,12 @@ import json
 
 import pytest
 
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.fences import markers
 from instrument.codemods.kinds.pipeline import steps as pipeline
 from instrument.codemods.python import parsing
 from instrument.codemods.kinds import pipeline as pipeline_kind
-from instrument.codemods.helper.templates import DebugOptions, TemplateError
+from instrument.codemods.core.options import Options
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, Job, add_options
@@ -60,14 +60,14 @@ def test_after_file_parses_and_has_blocks(case):
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (DebugOptions(), ["--remote_debug", "--remote_debug_connection_timeout", 300, "--remote_debug_port", 5678]),
+        (Options(), ["--remote_debug", "--remote_debug_connection_timeout", 300, "--remote_debug_port", 5678]),
         (
-            DebugOptions(port=6000, timeout=0, client_ip="10.3.0.5"),
+            Options(port=6000, timeout=0, client_ip="10.3.0.5"),
             ["--remote_debug", "--remote_debug_connection_timeout", 0,
              "--remote_debug_client_ip", "10.3.0.5", "--remote_debug_port", 6000],
         ),
         (
-            DebugOptions(client_ip="vscode.example.org"),
+            Options(client_ip="vscode.example.org"),
             ["--remote_debug", "--remote_debug_connection_timeout", 300,
              "--remote_debug_client_ip", "vscode.example.org", "--remote_debug_port", 5678],
         ),
@@ -82,14 +82,14 @@ def test_debug_arguments_are_literals_with_int_port_and_timeout(options, expecte
 
 @pytest.mark.parametrize("client_ip", ["10.0.0.1; rm -rf /", "'); import os #", "", "a b"])
 def test_client_ip_is_validated(client_ip):
-    with pytest.raises(TemplateError):
-        DebugOptions(client_ip=client_ip)
+    with pytest.raises(InstrumentError):
+        Options(client_ip=client_ip)
 
 
 @pytest.mark.parametrize("steps", ["train", ("train", ""), (1,)])
 def test_step_names_are_validated(steps):
-    with pytest.raises(TemplateError):
-        DebugOptions(steps=steps)
+    with pytest.raises(InstrumentError):
+        Options(steps=steps)
 
 
 # -- unusual layouts: still whole-line blocks that run and strip back ----------
@@ -132,28 +132,28 @@ def test_unusual_layouts_round_trip(body):
 # -- sources that come back unchanged -----------------------------------------
 
 NOOP = [
-    pytest.param("from azureml.core import Workspace\nws = Workspace.from_config()\n", DebugOptions(), id="no_steps"),
+    pytest.param("from azureml.core import Workspace\nws = Workspace.from_config()\n", Options(), id="no_steps"),
     pytest.param(
         "from azureml.pipeline.steps import PythonScriptStep\ns = PythonScriptStep(script_name='a.py', name='a')\n",
-        DebugOptions(steps=("b",)),
+        Options(steps=("b",)),
         id="no_step_of_that_name",
     ),
     pytest.param(
         "from azureml.core.conda_dependencies import CondaDependencies\n"
         "d = CondaDependencies.create(pip_packages=['debugpy>=1.6'])\n",
-        DebugOptions(),
+        Options(),
         id="debugpy_already_in_create",
     ),
     pytest.param(
         "from azureml.core.conda_dependencies import CondaDependencies\n"
         "d = CondaDependencies()\nd.add_pip_package('debugpy')\n",
-        DebugOptions(),
+        Options(),
         id="debugpy_already_added",
     ),
     pytest.param(
         "from azureml.pipeline.steps import PythonScriptStep\n"
         "s = PythonScriptStep(script_name='a.py', name=f'{x}')\n",
-        DebugOptions(steps=("a",)),
+        Options(steps=("a",)),
         id="name_not_a_literal",
     ),
 ]
@@ -170,7 +170,7 @@ def test_step_filter_leaves_other_steps_alone():
         "a = PythonScriptStep(script_name='a.py', name='a')\n"
         "b = PythonScriptStep(script_name='b.py', name='b')\n"
     )
-    result = pipeline_kind.add(source, DebugOptions(steps=("b",)))
+    result = pipeline_kind.add(source, Options(steps=("b",)))
     lines = result.splitlines()
     assert lines[1] == source.splitlines()[1]
     assert "allow_reuse=False" in lines[4] and lines[3].startswith("#:b = ")
@@ -225,7 +225,7 @@ ERRORS = [
 
 @pytest.mark.parametrize(("source", "message"), ERRORS)
 def test_errors_are_one_line_reasons(source, message):
-    with pytest.raises(CodemodError) as info:
+    with pytest.raises(InstrumentError) as info:
         pipeline_kind.add(source)
     assert str(info.value).startswith(message)
     assert "\n" not in str(info.value)
@@ -464,7 +464,7 @@ def test_plan_by_text_agrees_with_the_metadata_plan_on_fixtures(case):
     text = markers.remove_blocks(files.decode(case.before).text)
     try:
         pipeline.plan_with_metadata(text, parsing.parse_clean(text)[1], options)
-    except CodemodError:
+    except InstrumentError:
         return  # refused files: the text way must leave them to the others
     _agree(text, options)
 
@@ -477,4 +477,4 @@ def test_plan_by_text_agrees_on_generated_pipelines():
     import corpus
 
     inputs = corpus.kind_inputs("pipeline", "small", 10) + corpus.kind_inputs("pipeline", "large", 5)
-    assert all(_agree(data.decode(), DebugOptions().for_kind(300)) for _, data in inputs)
+    assert all(_agree(data.decode(), Options().for_kind(300)) for _, data in inputs)

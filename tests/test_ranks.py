@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from instrument.codemods.helper.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES, DebugOptions, TemplateError, validate_ranks  # noqa: E402
+from instrument.codemods.helper.templates import LOCAL_RANK_VARIABLES, RANK_VARIABLES  # noqa: E402
+from instrument.codemods.core.options import validate_ranks  # noqa: E402
+from instrument.codemods.core.options import Options  # noqa: E402
+from instrument.codemods.core.errors import InstrumentError  # noqa: E402
 from tests.layout import instrument_file, options_argv  # noqa: E402
 from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402
@@ -184,8 +187,8 @@ def test_validate_ranks(spec, expected):
 
 @pytest.mark.parametrize("spec", ["", "-1", "0,", "1;2", "one", "0 3", "\u00b2", "1.0", "0,3'); import os #"])
 def test_validate_ranks_refuses(spec):
-    with pytest.raises(TemplateError):
-        DebugOptions(ranks=spec)
+    with pytest.raises(InstrumentError):
+        Options(ranks=spec)
 
 
 def test_add_ranks_option_is_the_flags_default(tmp_path, capsys):

@@ -8,7 +8,7 @@ import pytest
 
 from instrument.codemods.helper import templates
 from instrument.codemods.core.options import Options
-from instrument.codemods.runtime import log_lines, remote_debug
+from instrument.codemods.runtime import log_lines, remote_debug, render
 from instrument.driver_log import LINE_RULES, Node, read_nodes
 
 TEMPLATES = [
@@ -45,9 +45,9 @@ def test_the_log_reader_uses_the_templates():
 def test_the_rendered_helper_prints_with_the_templates():
     source = "\n".join(templates.helper_lines("_h", Options(), "    "))
     for template, _ in TEMPLATES:
-        assert templates.string_literal(template) + ".format(" in source
+        assert render.string_literal(template) + ".format(" in source
     score = "\n".join(templates.score_lines("_h", Options(), "    "))
-    assert templates.string_literal(log_lines.LISTENING_LINE) + ".format(" in score
+    assert render.string_literal(log_lines.LISTENING_LINE) + ".format(" in score
 
 
 @pytest.fixture

@@ -10,7 +10,7 @@ import pytest
 from instrument.codemods.helper import templates
 from instrument.codemods.core.options import Options
 from instrument.codemods.runtime import remote_debug, render, score_debug
-from instrument.codemods.helper.templates import TemplateError
+from instrument.codemods.core.errors import InstrumentError
 
 
 @pytest.mark.parametrize(
@@ -94,9 +94,9 @@ def test_the_flag_lines_are_the_helpers_own_flags():
 
 @pytest.mark.parametrize("name", ["not an identifier", "x; import os", ""])
 def test_names_that_are_no_identifiers_are_refused(name):
-    with pytest.raises(TemplateError):
+    with pytest.raises(InstrumentError):
         templates.helper_lines_uncached(name, Options(), "    ")
-    with pytest.raises(TemplateError):
+    with pytest.raises(InstrumentError):
         templates.flag_lines(name, Options(), "    ")
 
 

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 from instrument.codemods.kinds import score as score_kind
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods import kinds
 from instrument.codemods.fences import markers
 from instrument.codemods.helper import templates
-from instrument.codemods.helper.templates import DebugOptions
+from instrument.codemods.core.options import Options
 from instrument import files
 from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes
@@ -262,10 +262,10 @@ def test_free_helper_name():
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (DebugOptions(port=6000), 'def _instrument_remote_debug(host="0.0.0.0", port=6000, timeout=300):'),
-        (DebugOptions(timeout=0), 'def _instrument_remote_debug(host="0.0.0.0", port=5678, timeout=0):'),
-        (DebugOptions(host="::1"), 'def _instrument_remote_debug(host="::1", port=5678, timeout=300):'),
-        (DebugOptions(host="node-1.example"), '(host="node-1.example", port=5678, timeout=300):'),
+        (Options(port=6000), 'def _instrument_remote_debug(host="0.0.0.0", port=6000, timeout=300):'),
+        (Options(timeout=0), 'def _instrument_remote_debug(host="0.0.0.0", port=5678, timeout=0):'),
+        (Options(host="::1"), 'def _instrument_remote_debug(host="::1", port=5678, timeout=300):'),
+        (Options(host="node-1.example"), '(host="node-1.example", port=5678, timeout=300):'),
     ],
 )
 def test_options_become_literals(options, expected):
@@ -292,7 +292,7 @@ def test_options_become_literals(options, expected):
     ids=["no_run", "no_init", "one_line_init", "listen", "aliased_connect", "wait", "syntax"],
 )
 def test_refused_with_a_one_line_reason(tmp_path, capsys, src, reason):
-    with pytest.raises(CodemodError, match="^" + reason.replace("(", r"\(").replace(")", r"\)")):
+    with pytest.raises(InstrumentError, match="^" + reason.replace("(", r"\(").replace(")", r"\)")):
         score_kind.add(src)
     path = tmp_path / "score.py"
     path.write_text(src, encoding="utf-8")

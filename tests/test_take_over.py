@@ -156,11 +156,11 @@ def test_the_taken_over_script_runs_with_and_without_debugging(case, tmp_path):
 @pytest.mark.parametrize("case", PIPELINE)
 def test_taken_over_steps_carry_only_instruments_flags_on_the_real_sdk(case, monkeypatch, tmp_path):
     from instrument.codemods.kinds.pipeline import steps as pipeline
-    from instrument.codemods.helper.templates import DebugOptions
+    from instrument.codemods.core.options import Options
     from tests.test_pipeline import run_definition
 
     monkeypatch.chdir(tmp_path)
-    debug = ast.literal_eval(pipeline.debug_arguments(DebugOptions(client_ip=case.meta["options"].get("client_ip"))))
+    debug = ast.literal_eval(pipeline.debug_arguments(Options(client_ip=case.meta["options"].get("client_ip"))))
     hand_written, _ = run_definition(case.before, monkeypatch)
     clean, _ = run_definition(case.stripped, monkeypatch)
     after, _ = run_definition(case.after, monkeypatch)

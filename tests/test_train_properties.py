@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from instrument.codemods.kinds import train as train_kind
 from instrument.codemods import kinds
 from instrument.codemods.helper import templates
+from instrument.codemods.core.options import Options
 
 identifiers = st.text(
     alphabet=st.sampled_from("abcdefghijklmnopqrstuvwxyzéçπ_"), min_size=1, max_size=8
@@ -74,7 +75,7 @@ def scripts(draw):
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(source=scripts(), port=st.integers(1, 65535), timeout=st.integers(0, 10_000))
 def test_add_strip_round_trip(source, port, timeout):
-    options = templates.DebugOptions(port=port, timeout=timeout)
+    options = Options(port=port, timeout=timeout)
     added = train_kind.add(source, options)
     kinds.parse(added)
     assert kinds.strip(added, "train") == source

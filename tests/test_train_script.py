@@ -13,8 +13,8 @@ import pytest
 from instrument.codemods.kinds import train as train_kind
 from instrument.codemods import kinds
 from instrument.codemods.fences import markers
-from instrument.codemods.kinds.train import script as train_script
-from instrument.codemods.helper.templates import DebugOptions, TemplateError
+from instrument.codemods.core.options import Options
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.helper import templates
 from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
@@ -178,11 +178,11 @@ SIMPLE = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.par
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (DebugOptions(port=6000), 'type=int, default=6000, help="debug port"'),
-        (DebugOptions(timeout=0), "type=int, default=0, help"),
-        (DebugOptions(host="127.0.0.1"), '"--remote_debug_host", type=str, default="127.0.0.1"'),
-        (DebugOptions(host="node-1.example.com"), '"--remote_debug_host", type=str, default="node-1.example.com"'),
-        (DebugOptions(host="::1"), '"--remote_debug_host", type=str, default="::1"'),
+        (Options(port=6000), 'type=int, default=6000, help="debug port"'),
+        (Options(timeout=0), "type=int, default=0, help"),
+        (Options(host="127.0.0.1"), '"--remote_debug_host", type=str, default="127.0.0.1"'),
+        (Options(host="node-1.example.com"), '"--remote_debug_host", type=str, default="node-1.example.com"'),
+        (Options(host="::1"), '"--remote_debug_host", type=str, default="::1"'),
     ],
 )
 def test_options_become_literals(options, expected):
@@ -204,8 +204,8 @@ def test_options_become_literals(options, expected):
     ],
 )
 def test_bad_options_are_refused(bad):
-    with pytest.raises(TemplateError):
-        DebugOptions(**bad)
+    with pytest.raises(InstrumentError):
+        Options(**bad)
 
 
 # -- what add refuses ----------------------------------------------------------

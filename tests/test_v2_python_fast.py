@@ -144,7 +144,7 @@ def _last_swapped(text: str, old: str, new: str) -> str:
     "from azure.ai.ml import command, dsl\n\n\nclass Pipelines:\n\t@dsl.pipeline()\n\tdef p(self):\n\t\treturn command(code='.', command='python a.py')\n",
 ], ids=["statement", "decorator"])
 def test_the_statement_way_refuses_a_rewritten_statement_that_does_not_parse(source):
-    from instrument.codemods.core.errors import CodemodError
+    from instrument.codemods.core.errors import InstrumentError
     from instrument.codemods.kinds import base
     from instrument.codemods.kinds.sdk_job.blocks import Rewritten, verify_statements
 
@@ -155,7 +155,7 @@ def test_the_statement_way_refuses_a_rewritten_statement_that_does_not_parse(sou
     indent, body, decorator, start = expected.statements[-1]
     broken = _last_swapped("\n".join(body), "(", "((")
     bad = Rewritten(_last_swapped(expected, "\n".join(body), broken), [(indent, tuple(broken.split("\n")), decorator, start)])
-    with pytest.raises(CodemodError, match="does not parse"):
+    with pytest.raises(InstrumentError, match="does not parse"):
         verify_statements(_last_swapped(done.text, "\n".join(body), broken), source, bad)
 
 
@@ -166,7 +166,7 @@ def test_a_line_joined_to_a_statement_is_left_to_the_metadata_way():
 
 def test_a_block_that_only_adds_lines_is_proven_by_a_parse_of_the_whole_result():
     from instrument.codemods.fences import markers
-    from instrument.codemods.core.errors import CodemodError
+    from instrument.codemods.core.errors import InstrumentError
     from instrument.codemods.kinds import base
     from instrument.codemods.kinds.sdk_job.planner import LABEL_IMPORT, verify
 
@@ -181,5 +181,5 @@ def test_a_block_that_only_adds_lines_is_proven_by_a_parse_of_the_whole_result()
     misplaced = markers.Insertion(inside + 1, "", LABEL_IMPORT, added[0].body)
     moved = [misplaced if insertion is added[0] else insertion for insertion in done.plan.insertions]
     result = markers.insert_blocks(source, sorted(moved, key=lambda i: (i.before, i.replaces)), "\n")
-    with pytest.raises(CodemodError, match="does not parse"):
+    with pytest.raises(InstrumentError, match="does not parse"):
         verify(result, source, dataclasses.replace(done.plan, insertions=moved))

@@ -27,7 +27,7 @@ from instrument.codemods.kinds.train import flag_placement
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.parsing import with_stand_ins
 from instrument.codemods.python.positions import paired
-from instrument.codemods.helper.templates import DebugOptions
+from instrument.codemods.core.options import Options
 from instrument.codemods.kinds.train.script import verify
 from instrument.codemods.core.errors import InstrumentError
 
@@ -73,7 +73,7 @@ def _parses(text: str) -> bool:
 
 def _blocks(newline: str) -> list:
     """Bodies add inserts: the flags (compound statements), a call, the helper."""
-    options = DebugOptions()
+    options = Options()
     return [
         templates.flag_lines("parser", options, "    "),
         templates.call_lines("_instrument_remote_debug", "args"),

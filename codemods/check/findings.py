@@ -53,7 +53,7 @@ from instrument.codemods.helper import header as helper_header
 from instrument.codemods.python import grammar
 from instrument.codemods.check.names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (the public tables)
 from instrument.codemods.check.prefilter import could_have_findings, could_have_findings_text  # noqa: F401
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 
 BLOCK_MESSAGE = "instrument block (remove with `instrument strip`)"
 ALLOW_COMMENT = "# instrument: allow"
@@ -116,7 +116,7 @@ def _column(lines: list[str], line: int, byte_offset: int) -> int:
 def parse(source: str) -> ast.Module:
     """Python's own parser: a tenth of LibCST's cost, and check needs no round trip.
 
-    Raises ``CodemodError`` ("cannot parse: ...") for invalid Python.
+    Raises ``InstrumentError`` ("cannot parse: ...") for invalid Python.
     """
     try:
         return ast.parse(source)
@@ -129,7 +129,7 @@ def parse(source: str) -> ast.Module:
         reason = grammar.syntax_error_reason(source)
     except (RecursionError, MemoryError):
         reason = "nested too deeply to analyse"
-    raise CodemodError(f"cannot parse: {reason}")
+    raise InstrumentError(f"cannot parse: {reason}")
 
 
 def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[Finding]:
@@ -137,7 +137,7 @@ def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[F
     blocks, not allowed inline (a ``PythonScriptStep``'s ``--remote_debug`` is
     the pipeline kind's business, not reported here).
 
-    Raises ``CodemodError`` ("cannot parse: ...") for invalid Python.
+    Raises ``InstrumentError`` ("cannot parse: ...") for invalid Python.
     ``module`` may be passed when the caller has already parsed ``source``
     with :func:`ast.parse`; any other tree (a LibCST one) is not used.
     """
@@ -202,7 +202,7 @@ def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
         try:
             found = _findings(source, parse(source), in_blocks)
         except RecursionError:
-            raise CodemodError("cannot parse: nested too deeply to analyse") from None
+            raise InstrumentError("cannot parse: nested too deeply to analyse") from None
         calls = [f for f in found if not _is_allowed(f, allow)]
     return sorted(blocks + calls, key=lambda f: (f.line, f.col))
 

@@ -19,7 +19,7 @@ from typing import Any, Optional
 
 from instrument.codemods.check import commands as check_commands
 from instrument.codemods.check.findings import Finding, allowed_line, check_python, code_findings
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 
 _SHELL_NAME = "shell.command"
 _HEREDOC_RE = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
@@ -135,12 +135,12 @@ def _env_pairs(arguments: str) -> list[tuple[str, str]]:
 def check_notebook(source: str, allow: tuple = ()) -> list[Finding]:
     """The code cells of a notebook, at the lines of the ``.ipynb`` file that hold them.
 
-    Raises ``CodemodError`` when the file is not a notebook's JSON (Jupyter cannot open it either).
+    Raises ``InstrumentError`` when the file is not a notebook's JSON (Jupyter cannot open it either).
     """
     try:
         notebook = json.loads(source)
     except ValueError as exc:
-        raise CodemodError(f"cannot parse: not a notebook ({exc})") from None
+        raise InstrumentError(f"cannot parse: not a notebook ({exc})") from None
     cells = notebook.get("cells") if isinstance(notebook, dict) else None
     if not isinstance(cells, list):  # nbformat 3 keeps them in worksheets
         sheets = notebook.get("worksheets") if isinstance(notebook, dict) else None
@@ -189,6 +189,6 @@ def _cell_findings(code: str, allow: tuple) -> list[tuple[int, str, str]]:
             python.append(line)
     try:
         found += [(f.line, f.message, f.name) for f in check_python("\n".join(python) + "\n", allow)]
-    except CodemodError:
+    except InstrumentError:
         pass  # a cell with IPython syntax beyond these: the rest of the notebook is still read
     return found

@@ -10,7 +10,3 @@ Anything else that escapes is a bug, reported as an internal error.
 
 class InstrumentError(ValueError):
     """Input the tool refuses; ``str()`` is the one-line reason."""
-
-
-#: The name the codemods have always raised; the same class.
-CodemodError = InstrumentError

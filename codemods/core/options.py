@@ -28,7 +28,6 @@ MAX_TIMEOUT = 24 * 60 * 60
 MAX_RANKS_TEXT = 4096
 MAX_RANK = 1_000_000
 
-TemplateError = InstrumentError
 
 _HOSTNAME_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
 
@@ -211,7 +210,3 @@ FLAGS = {
     "ranks": "--ranks", "install_debugpy": "--install-debugpy", "service": "--service",
     "ssh_public_key": "--ssh-public-key", "take_over": "--take-over", "entry": "--entry",
 }
-
-
-#: The name the codemods have always used; the same record.
-DebugOptions = Options

@@ -20,13 +20,9 @@ import functools
 from typing import Optional
 
 from instrument.codemods.fences import markers
-from instrument.codemods.core.options import (  # noqa: F401  (re-exported: the codemods' names)
-    DEFAULT_HOST,
-    DEFAULT_PORT,
+from instrument.codemods.core.options import (
     DEFAULT_RANKS,
-    DEFAULT_TIMEOUT,
-    DebugOptions,
-    TemplateError,
+    Options,
     validate_host,
     validate_identifier,
     validate_port,
@@ -34,7 +30,6 @@ from instrument.codemods.core.options import (  # noqa: F401  (re-exported: the 
     validate_timeout,
 )
 from instrument.codemods.runtime import remote_debug, render, score_debug
-from instrument.codemods.runtime.render import string_literal  # noqa: F401  (re-exported)
 
 #: Function name of the injected helper (a suffix is added on a clash).
 HELPER_NAME = "_instrument_remote_debug"
@@ -62,7 +57,7 @@ _HELPER_MODULE = remote_debug.__name__
 _SCORE_MODULE = score_debug.__name__
 
 
-def _chosen(options: DebugOptions, ranks: bool = True) -> dict:
+def _chosen(options: Options, ranks: bool = True) -> dict:
     """The add-time values, validated, by the runtime modules' constant names."""
     values = {
         "HOST": validate_host(options.host),
@@ -74,29 +69,29 @@ def _chosen(options: DebugOptions, ranks: bool = True) -> dict:
     return values
 
 
-def flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> list[str]:
+def flag_lines(parser: str, options: Options, indent_unit: str) -> list[str]:
     """The ``parser.add_argument`` lines for the script's own parser."""
     return list(_flag_lines(parser, options, indent_unit))
 
 
 @functools.lru_cache(maxsize=64)  # the same for every file of one run (the parser is nearly always "parser")
-def _flag_lines(parser: str, options: DebugOptions, indent_unit: str) -> tuple[str, ...]:
+def _flag_lines(parser: str, options: Options, indent_unit: str) -> tuple[str, ...]:
     return tuple(render.argument_lines(
         _HELPER_MODULE, HELPER_NAME, validate_identifier(parser), _chosen(options), indent_unit
     ))
 
 
 @functools.lru_cache(maxsize=64)  # the same for every file of one run
-def _helper_lines(name: str, options: DebugOptions, indent_unit: str) -> tuple[str, ...]:
+def _helper_lines(name: str, options: Options, indent_unit: str) -> tuple[str, ...]:
     return tuple(helper_lines_uncached(name, options, indent_unit))
 
 
-def helper_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
+def helper_lines(name: str, options: Options, indent_unit: str) -> list[str]:
     """The helper function definition, at module level."""
     return list(_helper_lines(name, options, indent_unit))
 
 
-def helper_lines_uncached(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
+def helper_lines_uncached(name: str, options: Options, indent_unit: str) -> list[str]:
     return render.function_lines(
         _HELPER_MODULE, HELPER_NAME, validate_identifier(name), _chosen(options), indent_unit
     )
@@ -112,7 +107,7 @@ def call_lines(name: str, namespace: Optional[str], run: Optional[str] = None) -
     return [f"{validate_identifier(name)}({arguments})"]
 
 
-def score_lines(name: str, options: DebugOptions, indent_unit: str) -> list[str]:
+def score_lines(name: str, options: Options, indent_unit: str) -> list[str]:
     """The block at the start of init(): the nested helper and its call."""
     name = validate_identifier(name)
     lines = render.function_lines(_SCORE_MODULE, HELPER_NAME, name, _chosen(options, ranks=False), indent_unit)

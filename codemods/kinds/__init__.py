@@ -99,7 +99,6 @@ def detect(text: str, tree: Any, language: str) -> Optional[Kind]:
 
 
 # The names the tests and the runner use for Python sources.
-TransformError = InstrumentError
 
 
 def parse(source: str) -> Any:

@@ -15,7 +15,7 @@ from typing import Optional, Sequence
 import libcst as cst
 import libcst.matchers as m
 
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 
 # Expressions that can stand left of `+` without parentheses.
 _ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple() | m.BinaryOperation(m.Add())
@@ -53,8 +53,8 @@ def code_of(node: cst.CSTNode) -> str:
     return cst.Module([]).code_for_node(node)
 
 
-def ambiguous(line: int, star: str, value: cst.BaseExpression, name: str) -> CodemodError:
-    return CodemodError(f"line {line}: cannot tell whether {star}{code_of(value)} passes {name}; pass {name}= explicitly")
+def ambiguous(line: int, star: str, value: cst.BaseExpression, name: str) -> InstrumentError:
+    return InstrumentError(f"line {line}: cannot tell whether {star}{code_of(value)} passes {name}; pass {name}= explicitly")
 
 
 def argument_index(

@@ -23,7 +23,7 @@ import warnings
 
 import libcst as cst
 
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 
 try:
     import resource
@@ -35,7 +35,7 @@ _OUT_OF_MEMORY = 3
 
 
 def parse_module(source: str) -> cst.Module:
-    """``libcst.parse_module(source)``; CodemodError ("not enough memory ...") where it would abort."""
+    """``libcst.parse_module(source)``; InstrumentError ("not enough memory ...") where it would abort."""
     limit = _memory_limit()
     if limit is not None and not _fits_in_a_copy(source):
         raise _out_of_memory(limit)
@@ -82,9 +82,9 @@ def _fits_in_a_copy(source: str) -> bool:
     return os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0
 
 
-def _out_of_memory(limit) -> CodemodError:
+def _out_of_memory(limit) -> InstrumentError:
     if limit is None:
-        return CodemodError("not enough memory to parse the file")
+        return InstrumentError("not enough memory to parse the file")
     option, size = limit
-    return CodemodError(f"not enough memory to parse the file under the memory limit (ulimit {option}: "
+    return InstrumentError(f"not enough memory to parse the file under the memory limit (ulimit {option}: "
                         f"{size // (1024 * 1024):,} MiB)")

@@ -17,7 +17,7 @@ import libcst as cst
 
 from instrument.codemods.fences import markers
 from instrument.codemods.python import grammar, native_parse
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 
 
 def parse_module(source: str) -> cst.Module:
@@ -25,7 +25,7 @@ def parse_module(source: str) -> cst.Module:
     if source.startswith("\ufeff"):
         # A second byte order mark (the first one the decoding took): CPython
         # refuses it, and LibCST would drop it, so no codemod could give it back.
-        raise CodemodError(f"cannot parse: {_python_syntax_error(source)}")
+        raise InstrumentError(f"cannot parse: {_python_syntax_error(source)}")
     try:
         return native_parse.parse_module(source)
     except cst.ParserSyntaxError as exc:
@@ -35,11 +35,11 @@ def parse_module(source: str) -> cst.Module:
         if reason is None:
             first = str(exc).strip().splitlines()[0]
             reason = f"{first} (line {exc.raw_line}, column {exc.raw_column + 1})"
-        raise CodemodError(f"cannot parse: {reason}") from None
-    except CodemodError:
+        raise InstrumentError(f"cannot parse: {reason}") from None
+    except InstrumentError:
         raise  # not enough memory (native_parse): not a fault of the file
     except (SyntaxError, ValueError) as exc:
-        raise CodemodError(f"cannot parse: {_python_syntax_error(source) or exc}") from None
+        raise InstrumentError(f"cannot parse: {_python_syntax_error(source) or exc}") from None
 
 
 def _python_syntax_error(source: str):
@@ -52,7 +52,7 @@ def parse_clean(source: str) -> tuple[str, cst.Module]:
     try:
         clean = markers.remove_blocks(source)
     except markers.MarkerError as exc:
-        raise CodemodError(str(exc)) from None
+        raise InstrumentError(str(exc)) from None
     return clean, parse_module(clean)
 
 
@@ -63,7 +63,7 @@ def verify(result: str, original: str) -> None:
     (it is many times faster); otherwise LibCST's, which knows more grammars.
     """
     if not markers.strips_back_to(result, original):
-        raise CodemodError("internal error: the instrumented code does not strip back to the original")
+        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
     try:
         ast.parse(result)
         return  # the common case: one CPython parse, not two
@@ -74,16 +74,16 @@ def verify(result: str, original: str) -> None:
     except (SyntaxError, ValueError, RecursionError, MemoryError) as exc:
         if beyond_cpython_limits(exc):
             # No Python runs this file, whatever its version: refused as CPython refuses it.
-            raise CodemodError(f"cannot parse: {_python_syntax_error(original) or type(exc).__name__}") from None
+            raise InstrumentError(f"cannot parse: {_python_syntax_error(original) or type(exc).__name__}") from None
         try:
             native_parse.parse_module(result)
         except cst.ParserSyntaxError as exc:
-            raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
+            raise InstrumentError(f"internal error: the instrumented code does not parse: {exc}") from None
         return
     if beyond_cpython_limits(error):
         reason = getattr(error, "msg", None) or str(error) or type(error).__name__
-        raise CodemodError(f"cannot instrument: Python would refuse the file with the added lines ({reason})")
-    raise CodemodError(f"internal error: the instrumented code does not parse: {error}")
+        raise InstrumentError(f"cannot instrument: Python would refuse the file with the added lines ({reason})")
+    raise InstrumentError(f"internal error: the instrumented code does not parse: {error}")
 
 
 #: CPython's refusals that no version of Python lifts, unlike a grammar newer
@@ -212,5 +212,5 @@ def verify_rewritten(result: str, original: str, expected: str) -> None:
     """Refuse to hand back text that does not parse, run the rewritten calls or strip back."""
     rewritten = rewritten_lines(result, trusted=markers.END not in original and not markers.has_markers(original))
     if rewritten != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
-        raise CodemodError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
+        raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     verify(result, original)

@@ -18,7 +18,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
 from instrument.codemods.fences import markers
 from instrument.codemods.yamltext import conda_region
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 
 if TYPE_CHECKING:
     from instrument.codemods.kinds.base import Plan
@@ -32,7 +32,6 @@ _ITEM_PREFIX_RE = re.compile(r"([ \t]*)(-[ \t]+)")
 _EMPTY_PIP_RE = re.compile(r"[ \t]*-[ \t]+pip[ \t]*:[ \t]*(#.*)?")
 
 
-EnvError = CodemodError
 
 
 def requirement_name(spec: Any) -> Optional[str]:
@@ -57,8 +56,8 @@ def _dependencies(data: Any) -> CommentedSeq:
     if isinstance(data, CommentedMap) and isinstance(data.get("dependencies"), CommentedSeq):
         return data["dependencies"]
     if isinstance(data, CommentedMap) and "dependencies" in data and data["dependencies"] is None:
-        raise EnvError(f"`dependencies:` is empty; add `- pip:` with {DEBUGPY} by hand")
-    raise EnvError("not a conda environment file (no `dependencies:` list)")
+        raise InstrumentError(f"`dependencies:` is empty; add `- pip:` with {DEBUGPY} by hand")
+    raise InstrumentError("not a conda environment file (no `dependencies:` list)")
 
 
 #: The top-level keys of a conda environment file (conda's own spec, and
@@ -94,7 +93,7 @@ def is_conda_env(source: str) -> bool:
     """Whether the text is YAML with a conda ``dependencies:`` list."""
     try:
         _dependencies(_load(markers.remove_blocks(source, yaml=True)))
-    except (EnvError, markers.MarkerError):
+    except (InstrumentError, markers.MarkerError):
         return False
     return True
 
@@ -114,7 +113,7 @@ def _item_prefix(lines: list[str], line: int, column: int) -> tuple[str, str]:
     """(indentation, dash with its spaces) of a block sequence item."""
     match = _ITEM_PREFIX_RE.fullmatch(lines[line][:column])
     if not match:
-        raise EnvError(f"line {line + 1}: unusual list layout; add {DEBUGPY} to the pip list by hand")
+        raise InstrumentError(f"line {line + 1}: unusual list layout; add {DEBUGPY} to the pip list by hand")
     return match.group(1), match.group(2)
 
 
@@ -154,7 +153,7 @@ def _into_pip_list(entry: CommentedMap, pip: Any, lines: list[str]) -> markers.I
         line, column = entry.lc.value("pip")  # the '['
         text = lines[line]
         if "]" not in text[column:]:
-            raise EnvError(f"line {line + 1}: a pip list over several lines in [...] style; add {DEBUGPY} by hand")
+            raise InstrumentError(f"line {line + 1}: a pip list over several lines in [...] style; add {DEBUGPY} by hand")
         separator = ", " if len(pip) else ""
         body = (text[: column + 1] + DEBUGPY + separator + text[column + 1 :]).rstrip("\r\n")
         indent = body[: len(body) - len(body.lstrip(" "))]
@@ -165,17 +164,17 @@ def _into_pip_list(entry: CommentedMap, pip: Any, lines: list[str]) -> markers.I
         return markers.Insertion(line, indent, LABEL, [dash + DEBUGPY])
     if pip is None and _EMPTY_PIP_RE.fullmatch(lines[key_line].rstrip("\r\n")):
         return markers.Insertion(key_line + 1, " " * (key_column + 2), LABEL, ["- " + DEBUGPY])
-    raise EnvError(f"line {key_line + 1}: `pip:` is not a list")
+    raise InstrumentError(f"line {key_line + 1}: `pip:` is not a list")
 
 
 def _new_pip_section(dependencies: CommentedSeq, lines: list[str]) -> markers.Insertion:
     """``- pip`` (unless there) and ``- pip: [debugpy]`` after the last dependency."""
     if dependencies.fa.flow_style() or not len(dependencies):
-        raise EnvError(f"`dependencies:` is written in [...] style; add `- pip:` with {DEBUGPY} by hand")
+        raise InstrumentError(f"`dependencies:` is written in [...] style; add `- pip:` with {DEBUGPY} by hand")
     last = len(dependencies) - 1
     line, column = dependencies.lc.item(last)
     if not isinstance(dependencies[last], str):
-        raise EnvError(f"line {line + 1}: the last dependency is not a package name; add `- pip:` with {DEBUGPY} by hand")
+        raise InstrumentError(f"line {line + 1}: the last dependency is not a package name; add `- pip:` with {DEBUGPY} by hand")
     indent, dash = _item_prefix(lines, line, column)
     body = [] if any(requirement_name(d) == "pip" for d in dependencies) else [dash + "pip"]
     body += [dash + "pip:", " " * (len(dash) + 2) + "- " + DEBUGPY]
@@ -190,13 +189,13 @@ def verify(result: str, original: str, plan: object = None) -> None:
     the whole result only when that cannot prove what it means.
     """
     if not markers.strips_back_to(result, original, yaml=True):  # pragma: no cover - a bug
-        raise EnvError("internal error: the result does not strip back to the original")
+        raise InstrumentError("internal error: the result does not strip back to the original")
     edited = getattr(plan, "expected", None)
     if isinstance(edited, conda_region.Edited) and conda_region.proves(result, original, edited):
         return
     try:
         entry = _pip_entry(_dependencies(_load(result)))
-    except EnvError as exc:  # pragma: no cover - a bug, not user error
-        raise EnvError(f"internal error: the result is not a conda environment: {exc}") from None
+    except InstrumentError as exc:  # pragma: no cover - a bug, not user error
+        raise InstrumentError(f"internal error: the result is not a conda environment: {exc}") from None
     if entry is None or DEBUGPY not in (entry["pip"] or ()):  # pragma: no cover - a bug
-        raise EnvError(f"internal error: {DEBUGPY} did not land in the pip list")
+        raise InstrumentError(f"internal error: {DEBUGPY} did not land in the pip list")

@@ -24,7 +24,7 @@ import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 from instrument.codemods.fences import markers
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.call_arguments import (
     appended,
@@ -38,7 +38,8 @@ from instrument.codemods.python.call_arguments import (
     with_keywords,
 )
 from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
-from instrument.codemods.helper.templates import DEBUG_FLAGS, DebugOptions
+from instrument.codemods.helper.templates import DEBUG_FLAGS
+from instrument.codemods.core.options import Options
 
 STEP_CLASS = "PythonScriptStep"
 # Positional parameters, as in azureml-pipeline-steps and azureml-core.
@@ -52,10 +53,9 @@ LABEL_STEP = "debug arguments and allow_reuse=False for this step"
 LABEL_CONDA = "debugpy in this step environment"
 
 
-InstrumentError = CodemodError
 
 
-def debug_arguments(options: DebugOptions, quote: str = "'") -> str:
+def debug_arguments(options: Options, quote: str = "'") -> str:
     """The debug flags as a Python list literal (ints for port and timeout, as the seed)."""
     items = ["--remote_debug", "--remote_debug_connection_timeout", int(options.timeout)]
     if options.client_ip:
@@ -71,7 +71,7 @@ class StepAnalysis(cst.CSTVisitor):
 
     METADATA_DEPENDENCIES: ClassVar[tuple] = (QualifiedNameProvider, ParentNodeProvider, PositionProvider)
 
-    def __init__(self, options: DebugOptions) -> None:
+    def __init__(self, options: Options) -> None:
         super().__init__()
         self.options = options
         self.steps: list[cst.Call] = []  # selected PythonScriptStep calls
@@ -252,12 +252,12 @@ def _block_indent(body: list[str]) -> str:
     return ""
 
 
-def no_step_named(options: DebugOptions) -> Plan:
+def no_step_named(options: Options) -> Plan:
     names = ", ".join(options.steps)
     return Plan(reason=f"no step named {names} is defined here", warnings=[f"--step {names}: no such step here"])
 
 
-def plan_with_metadata(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+def plan_with_metadata(clean: str, module: cst.Module, options: Options) -> Plan:
     """The plan from LibCST's metadata: for what :mod:`pipeline_statements` leaves
     (calls in a compound statement's header, grammar CPython does not know)."""
     wrapper = MetadataWrapper(module, unsafe_skip_copy=True)

@@ -21,14 +21,14 @@ import libcst.matchers as m
 from instrument.codemods.fences import fence_layout, markers
 from instrument.codemods.helper import module as helper_module, templates
 from instrument.codemods.check.findings import find_debug_calls
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.names import free_name
 from instrument.codemods.kinds import base
 from instrument.codemods.python.parsing import verify_with_stand_ins
 from instrument.codemods.python.positions import ast_tree, first_line_above, statement_lines
 from instrument.codemods.runtime.render import reindent
-from instrument.codemods.helper.templates import DebugOptions
+from instrument.codemods.core.options import Options
 
 #: Calls that mean the script already has hand-written remote debugging.
 HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
@@ -36,7 +36,6 @@ HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
 _DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
 
 
-InstrumentError = CodemodError
 
 
 def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionDef]:
@@ -89,7 +88,7 @@ def _identifiers(module: cst.Module, source: str, base: str = templates.HELPER_N
     return found
 
 
-def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     """The block at the start of ``init()`` (blocks already removed)."""
     init = _top_level_function(module, "init")
     if init is None or _top_level_function(module, "run") is None:

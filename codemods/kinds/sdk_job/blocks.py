@@ -93,26 +93,26 @@ def verify_statements(result: str, clean: str, expected: Rewritten, whole: bool 
     and when the caller asks for it (``whole``: blocks that only add lines).
     """
     from instrument.codemods.python import parsing
-    from instrument.codemods.core.errors import CodemodError
+    from instrument.codemods.core.errors import InstrumentError
     from instrument.codemods.python.parsing import rewritten_lines
 
     trusted = markers.END not in clean and not markers.has_markers(clean)
     blocks = markers.find_blocks(result, trusted=trusted)  # one search for both checks below
     if rewritten_lines(result, blocks=blocks) != [line.rstrip("\r\n") for line in markers.split_lines(expected)]:
-        raise CodemodError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
+        raise InstrumentError("internal error: instrumented code differs from the rewritten calls")  # pragma: no cover
     lines = markers.split_lines(clean)
     if (whole or "__future__" in clean or ("\r" in clean and "\r" in clean.replace("\r\n", ""))
             or any(start > 1 and lines[start - 2].rstrip("\r\n").endswith("\\") for *_, start in expected.statements)):
         parsing.verify(result, clean)
         return
     if not markers.strips_back_to(result, clean, blocks=blocks):
-        raise CodemodError("internal error: the instrumented code does not strip back to the original")
+        raise InstrumentError("internal error: the instrumented code does not strip back to the original")
     for indent, body, decorator, _ in expected.statements:
         text = "\n".join(body) + "\n" + (f"{indent}def _(): pass\n" if decorator else "")
         try:
             ast.parse(f"if 1:\n{text}" if indent else text)
         except (SyntaxError, ValueError) as exc:
-            raise CodemodError(f"internal error: the instrumented code does not parse: {exc}") from None
+            raise InstrumentError(f"internal error: the instrumented code does not parse: {exc}") from None
 
 
 

@@ -32,7 +32,7 @@ import libcst as cst
 
 from instrument.codemods.fences import fence_layout, markers
 from instrument.codemods.helper import module as helper_module, templates
-from instrument.codemods.core.errors import CodemodError
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds.train.flag_placement import flags_anchor
 from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.python.names import ImportTable, binds_locally, binds_locally_in, free_name
@@ -42,13 +42,12 @@ from instrument.codemods.runtime.render import reindent
 from instrument.codemods.python.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.python.statements import Scope, runs_before, walk
 from instrument.codemods.core.options import validate_identifier
-from instrument.codemods.helper.templates import DebugOptions
+from instrument.codemods.core.options import Options
 
 ARGUMENT_PARSER = "argparse.ArgumentParser"
 RUN_CLASSES = ("azureml.core.Run", "azureml.core.run.Run")
 
 
-InstrumentError = CodemodError
 
 
 
@@ -325,7 +324,7 @@ def _blank_lines_before(statement: Optional[cst.CSTNode]) -> int:
     return count
 
 
-def plan(clean: str, module: cst.Module, options: DebugOptions) -> Plan:
+def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     """The helper, the flags and the calls for a training script (blocks already removed)."""
     if not module.body:
         return Plan(reason="the file is empty")
