@@ -105,14 +105,13 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
 
     stripped: set = set()
 
-    held = []
     for outcome in process.process_paths(job, entries, jobs):
         progress.step()
-        if outcome.held:  # it brings other files: settled once every named file is done
-            held.append(outcome)
-        else:
+        if not outcome.held:
             show(outcome)
-    for outcome in held:
+            continue
+        # It brings other files: its graph is settled here, in the order of the files (a file of the
+        # run is written by its own outcome, never by a graph that brings it).
         for member in graph.settle(job, outcome, reported):
             reported.add(graph.key_of(Path(member.path)))
             show(member)

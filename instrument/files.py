@@ -210,6 +210,22 @@ def _read_regular(path: Path, limit: int = MAX_BYTES) -> tuple[bytes, os.stat_re
         os.close(fd)
 
 
+def read_snapshot(path: Path) -> Optional[tuple]:
+    """What :func:`read_bytes` saw of ``path`` in this process (for another process to
+    :func:`remember`), None if it has not read it."""
+    found = _READ.get(str(path))
+    return (found.identity, found.digest) if found is not None else None
+
+
+def remember(path: Path, snapshot: tuple) -> None:
+    """Take ``snapshot`` (from :func:`read_snapshot` in a worker process) as this process's
+    read of ``path``: a write checks the file against it."""
+    _READ[str(path)] = writes.Snapshot(*snapshot)
+    _READ.move_to_end(str(path))
+    while len(_READ) > _READ_MEMORY:
+        _READ.popitem(last=False)
+
+
 def read_bytes(path: Path) -> bytes:
     """The contents of the regular file ``path`` (at most :data:`MAX_BYTES`).
 

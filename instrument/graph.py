@@ -94,6 +94,11 @@ class Graph:
         self.missing: list[tuple[str, Companion, Path]] = []  # (parent key, companion, place tried)
         #: (definition key) -> {path as the definition names it: why it cannot be instrumented}
         self.unavailable: dict[str, dict[str, str]] = {}
+        if root.held and root.original is not None and root.snapshot is not None:
+            # The root as the run already made it (maybe in a worker): not read and transformed again.
+            files.remember(Path(root.path), root.snapshot)
+            made = dataclasses.replace(root, held=False, original=None, snapshot=None)
+            self._processed[key_of(Path(root.path)), job] = (made, root.original)
 
     def collect(self) -> None:
         """Every member, processed in memory with the unavailable entries known so far."""

@@ -76,6 +76,10 @@ class Outcome:
     generated_diffs: tuple = ()
     #: Generated files this outcome wrote: (path, "created" or "replaced").
     wrote: tuple = ()
+    #: A held outcome: the bytes it was made from and what the read saw of the file
+    #: (:func:`files.read_snapshot`), so that its graph need not read and transform it again.
+    original: Optional[bytes] = None
+    snapshot: Optional[tuple] = None
 
 
 def _is_text(name: str, kind: Optional[str] = None) -> bool:
@@ -302,7 +306,7 @@ def process_path(job: Job, path: Path, explicit: bool) -> Outcome:
         return Outcome(str(path), error=str(exc))
     outcome = process_prepared(job, path, data, explicit)
     if outcome.companions:  # written with the files it brings, once they are known (instrument.graph)
-        return dataclasses.replace(outcome, output=None, held=True)
+        return dataclasses.replace(outcome, held=True, original=data, snapshot=files.read_snapshot(path))
     if job.write:
         try:
             outcome = write_outcome(path, outcome)

@@ -246,4 +246,50 @@ def test_each_file_of_a_graph_is_processed_once_per_plan(tmp_path):
     graph.settle()
     assert graph.unavailable  # prep.py: planned again without it
     assert calls.count("train.py") == 1 and calls.count("prep.py") == 1
-    assert calls.count("pipeline.yml") == 2  # its job changed: planned again
+    assert calls.count("pipeline.yml") == 1  # the run's outcome first, then planned again once its job changed
+
+
+def test_the_named_definition_is_not_read_and_transformed_again_by_its_graph(tmp_path):
+    from instrument import graph as graph_module
+    from instrument.process import ADD, Job, add_options, process_path
+
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "prep.py").write_text("import sys\nprint(sys.argv)\n")
+    (tmp_path / "src" / "train.py").write_text("import sys\nprint(sys.argv)\n")
+    (tmp_path / "pipeline.yml").write_text(PIPELINE_TWO_NODES)
+    calls = []
+    real = graph_module.read_and_process
+
+    def counting(job, path):
+        calls.append(Path(path).name)
+        return real(job, path)
+
+    job = Job(ADD, options=add_options())
+    root = process_path(job, tmp_path / "pipeline.yml", True)
+    assert root.held and root.original == (tmp_path / "pipeline.yml").read_bytes()
+    graph = graph_module.Graph(job, root, process=counting)
+    graph.settle()
+    assert sorted(calls) == ["prep.py", "train.py"]
+    assert not graph.failures()
+    # and the write of the root is checked against the read the run made (in a worker, maybe)
+    written = {Path(o.path).name for o in graph_module.settle(job, root, set()) if o.changed and not o.error}
+    assert written == {"pipeline.yml", "prep.py", "train.py"}
+    assert b"--remote_debug" in (tmp_path / "pipeline.yml").read_bytes()
+
+
+def test_a_definition_edited_between_its_read_and_its_graph_is_left_alone(tmp_path):
+    from instrument import graph as graph_module
+    from instrument.process import ADD, Job, add_options, process_path
+
+    (tmp_path / "src").mkdir()
+    for name in ("prep.py", "train.py"):
+        (tmp_path / "src" / name).write_text("import sys\nprint(sys.argv)\n")
+    definition = tmp_path / "pipeline.yml"
+    definition.write_text(PIPELINE_TWO_NODES)
+    job = Job(ADD, options=add_options())
+    root = process_path(job, definition, True)
+    definition.write_text(PIPELINE_TWO_NODES + "# edited meanwhile\n")
+    errors = [o.error for o in graph_module.settle(job, root, set()) if o.error]
+    assert any("changed while instrument ran" in error for error in errors), errors
+    assert definition.read_text().endswith("# edited meanwhile\n")
+    assert b"# >>> instrument" not in (tmp_path / "src" / "train.py").read_bytes()

@@ -18,6 +18,8 @@ from instrument.codemods.core.errors import InstrumentError
 #: need both the values (to decide) and every node's marks (to edit lines) of
 #: the same text, and a load is a compose followed by a construction.
 _last_loaded: list = [None, None, None]
+#: The last few texts loaded: {text: (node, data)}.
+_recent: dict = {}
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -51,11 +53,18 @@ def _keep_merge_keys() -> Any:
 def load(text: str) -> Any:
     """The round-trip document (None for an empty file); one-line error otherwise.
 
-    The composed node graph and the values are kept for :func:`composed` and :func:`loaded`.
+    The composed node graph and the values are kept for :func:`composed` and :func:`loaded`,
+    and given again for the same text.
     """
     from ruamel.yaml import YAML
     from ruamel.yaml.error import YAMLError
 
+    known = _recent.get(text)
+    if known is not None:
+        # The same text again (a definition planned again without an entry it cannot have):
+        # planners read the document, never change it.
+        _last_loaded[:] = [text, *known]
+        return known[1]
     try:
         yaml = YAML(typ="rt")
         yaml.Constructor = _keep_merge_keys()
@@ -66,6 +75,9 @@ def load(text: str) -> Any:
     except RecursionError:
         raise InstrumentError("cannot parse YAML: nested too deeply") from None
     _last_loaded[:] = [text, node, data]
+    _recent[text] = (node, data)
+    while len(_recent) > 4:
+        del _recent[next(iter(_recent))]
     return data
 
 
