@@ -182,7 +182,8 @@ def cli() -> None:
     "--client-ip",
     default=None,
     callback=lambda ctx, param, value: _validate_optional_host(ctx, param, value),
-    help="Pipeline steps: pass --remote_debug_client_ip with this VS Code address (reverse connection).",
+    help="Reverse connection to a VS Code listening at this address: job definitions pass "
+    "--remote_debug_client_ip; scoring scripts connect to it from init().",
 )
 @click.option(
     "--step",

@@ -171,3 +171,79 @@ def test_reverse_connection_to_a_listening_vs_code_configuration(tmp_path):
             server.stop()
         adapter.terminate()
         adapter.wait(10)
+
+
+def test_the_scoring_script_connects_out_to_a_listening_vs_code(tmp_path):
+    """``add --client-ip`` on the deployment: init() connects out to VS Code listening (the
+    configuration ``instrument launch --listen`` writes), so nothing listens in the container; a
+    breakpoint in run() stops the request, which is answered once the debugger continues."""
+    import subprocess
+
+    script, environment, _ = deployed(tmp_path, "--client-ip", "127.0.0.1")
+    assert '_instrument["score_debug"](client_ip="127.0.0.1")' in script.read_text()
+    listen_port, adapter_port = free_port(), free_port()
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["launch", "--listen", "--host", "127.0.0.1", "--port", str(listen_port),
+                     "--remote-root", str(script.parent), "--print"]) == 0
+    arguments = {key: value for key, value in json.loads(out.getvalue()).items()
+                 if key not in ("name", "type", "request")}
+    arguments["pathMappings"] = [{"localRoot": str(script.parent), "remoteRoot": str(script.parent)}]
+    adapter = subprocess.Popen([sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port",
+                                str(adapter_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    servers: list = []
+    replies: list = []
+
+    def start_server() -> None:
+        client.wait_event("debugpyWaitingForServer", timeout=WAIT)  # VS Code listens now
+        server = Server(script.parent, {**environment, "INSTRUMENT_DEBUG_PORT": str(listen_port)}, entry=script)
+        servers.append(server)
+
+        def ask() -> None:
+            try:
+                server.wait_until_ready()
+                replies.append(server.score())
+            except (AssertionError, OSError, ValueError) as exc:
+                replies.append(exc)
+
+        threading.Thread(target=ask, daemon=True).start()
+
+    try:
+        client = DapClient.connect("127.0.0.1", adapter_port, timeout=WAIT)
+        try:
+            local = attach_and_stop(client, arguments, script, break_line(script),
+                                    on_attach_sent=start_server, timeout=WAIT)
+            assert (client.frame["name"], client.frame["line"]) == ("run", break_line(script))
+            assert local["data"] == "[1, 2]"
+            continue_and_disconnect(client, timeout=WAIT)
+        finally:
+            client.close()
+        deadline = time.monotonic() + WAIT
+        while not replies and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [server] = servers
+        assert replies == [(200, REPLY)], server.report()
+        log = server.log
+        assert f"Remote debugging: connecting to VS Code at 127.0.0.1:{listen_port}" in log
+        assert "Debugger attached = True" in log
+        assert "Remote debugging: listening" not in log  # no open port in the container
+    finally:
+        for server in servers:
+            server.stop()
+        adapter.terminate()
+        adapter.wait(10)
+
+
+def test_a_vs_code_that_is_not_listening_is_one_line_and_the_service_starts(tmp_path):
+    script, environment, _ = deployed(tmp_path)
+    server = Server(script.parent, {**environment, "INSTRUMENT_DEBUG_CLIENT_IP": "127.0.0.1",
+                                    "INSTRUMENT_DEBUG_PORT": str(free_port()), "INSTRUMENT_DEBUG_TIMEOUT": "5"},
+                    entry=script)
+    try:
+        server.wait_until_ready()
+        assert server.score() == (200, REPLY)
+        log = server.log
+        assert "Remote debugging: cannot connect to 127.0.0.1:" in log
+        assert "Debugger attached = False" in log and "Traceback" not in log, server.report()
+    finally:
+        server.stop()

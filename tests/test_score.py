@@ -64,10 +64,10 @@ def test_detected_as_a_scoring_script_with_a_30_second_default(case):
     detected = process_bytes(Job(ADD, options=case_options("score", case.meta)), case.before, "score.py")
     assert detected.output == case.after
     if case.meta.get("inline"):
-        assert 'port=5678, timeout=30):' in text_of(case.after)
+        assert 'port=5678, timeout=30, client_ip=""):' in text_of(case.after)
     else:  # the helper's own default: the call passes nothing
         assert '_instrument["score_debug"]()' in text_of(case.after)
-        assert 'def score_debug(host="0.0.0.0", port=5678, timeout=30):' in helper_module.module_text()
+        assert 'def score_debug(host="0.0.0.0", port=5678, timeout=30, client_ip=""):' in helper_module.module_text()
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -262,10 +262,10 @@ def test_free_helper_name():
 @pytest.mark.parametrize(
     ("options", "expected"),
     [
-        (Options(port=6000), 'def _instrument_remote_debug(host="0.0.0.0", port=6000, timeout=300):'),
-        (Options(timeout=0), 'def _instrument_remote_debug(host="0.0.0.0", port=5678, timeout=0):'),
-        (Options(host="::1"), 'def _instrument_remote_debug(host="::1", port=5678, timeout=300):'),
-        (Options(host="node-1.example"), '(host="node-1.example", port=5678, timeout=300):'),
+        (Options(port=6000), 'def _instrument_remote_debug(host="0.0.0.0", port=6000, timeout=300, client_ip=""):'),
+        (Options(timeout=0), 'def _instrument_remote_debug(host="0.0.0.0", port=5678, timeout=0, client_ip=""):'),
+        (Options(host="::1"), 'def _instrument_remote_debug(host="::1", port=5678, timeout=300, client_ip=""):'),
+        (Options(host="node-1.example"), '(host="node-1.example", port=5678, timeout=300, client_ip=""):'),
     ],
 )
 def test_options_become_literals(options, expected):

@@ -132,6 +132,8 @@ def _chosen(options: Options, timeout: int, ranks: bool) -> list[str]:
     chosen_ranks = validate_ranks(options.ranks or DEFAULT_RANKS)
     if ranks and chosen_ranks != DEFAULT_RANKS:
         arguments.append(f"ranks={string_literal(chosen_ranks)}")
+    if not ranks and options.client_ip:  # the scoring function connects out
+        arguments.append(f"client_ip={string_literal(validate_host(options.client_ip))}")
     return arguments
 
 

@@ -66,6 +66,8 @@ def _chosen(options: Options, ranks: bool = True) -> dict:
     }
     if ranks:
         values["RANKS"] = validate_ranks(options.ranks or DEFAULT_RANKS)
+    else:  # the scoring block: a reverse connection when --client-ip is given
+        values["CLIENT_IP"] = validate_host(options.client_ip) if options.client_ip else ""
     return values
 
 

@@ -17,10 +17,12 @@ from instrument.codemods.runtime.log_lines import (  # printed, and read back by
     TIMEOUT_LINE,
 )
 
-#: Chosen at add time (``instrument add --host/--port/--timeout``).
+#: Chosen at add time (``instrument add --host/--port/--timeout/--client-ip``); an empty
+#: CLIENT_IP listens, an address connects out to a VS Code listening there.
 HOST = "0.0.0.0"
 PORT = 5678
 TIMEOUT = 30
+CLIENT_IP = ""
 
 #: Longest wait for a debugger, in seconds (a day; see remote_debug.py).
 LONGEST_WAIT = 86400
@@ -33,17 +35,21 @@ ROUTE_PROBE_V6 = "2001:4860:4860::8888"
 ENV_SWITCH = "INSTRUMENT_DEBUG"
 ENV_PORT = "INSTRUMENT_DEBUG_PORT"
 ENV_TIMEOUT = "INSTRUMENT_DEBUG_TIMEOUT"
+ENV_CLIENT = "INSTRUMENT_DEBUG_CLIENT_IP"
 
 
-def _instrument_remote_debug(host=HOST, port=PORT, timeout=TIMEOUT):
+def _instrument_remote_debug(host=HOST, port=PORT, timeout=TIMEOUT, client_ip=CLIENT_IP):
     """Wait for VS Code (debugpy) while the service starts, then go on.
 
     Added by `instrument add`, removed by `instrument strip`. Runs once per
     server worker. Environment variables change it at run time:
     INSTRUMENT_DEBUG=0 switches it off,
     INSTRUMENT_DEBUG_PORT is the port to listen on,
-    INSTRUMENT_DEBUG_TIMEOUT the seconds to wait (0: no limit).
+    INSTRUMENT_DEBUG_TIMEOUT the seconds to wait (0: no limit),
+    INSTRUMENT_DEBUG_CLIENT_IP a VS Code listening there to connect out to
+    (nothing listens in the container).
     """
+    import io
     import os
     import sys
     import threading
@@ -111,6 +117,35 @@ def _instrument_remote_debug(host=HOST, port=PORT, timeout=TIMEOUT):
     except ImportError:
         print("Remote debugging: debugpy is not installed in this environment", file=sys.stderr, flush=True)
         print(ATTACHED_LINE.format(verdict=False), flush=True)
+        return
+    client_ip = os.environ.get(ENV_CLIENT, "").strip() or client_ip
+    if client_ip:
+        # A reverse connection: VS Code listens (`instrument launch --listen`), the worker connects.
+        print("Remote debugging: connecting to VS Code at {}:{} (process {})".format(client_ip, port, os.getpid()), flush=True)
+        outcome: list = []
+
+        def connect():
+            try:
+                debugpy.connect((client_ip, port))
+                outcome.append(None)
+            except Exception as exc:
+                outcome.append(exc)
+
+        real_stderr = sys.stderr
+        sys.stderr = held = io.StringIO()  # a refused connect prints a traceback first
+        try:
+            # A peer that accepts but never answers would hold debugpy.connect forever.
+            connecting = threading.Thread(target=connect, name="remote-debug-connect", daemon=True)
+            connecting.start()
+            connecting.join(timeout if timeout > 0 else None)
+        finally:
+            sys.stderr = real_stderr
+        if outcome and outcome[0] is None:
+            real_stderr.write(held.getvalue())
+        else:
+            reason = "no answer within {} seconds".format(timeout) if not outcome else " ".join(str(outcome[0]).split()) or type(outcome[0]).__name__
+            print("Remote debugging: cannot connect to {}:{}: {}".format(client_ip, port, reason), file=sys.stderr, flush=True)
+        print(ATTACHED_LINE.format(verdict=debugpy.is_client_connected()), flush=True)
         return
     try:
         port = debugpy.listen((host, port))[1]

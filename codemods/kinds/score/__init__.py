@@ -11,7 +11,7 @@ from typing import Optional
 import libcst as cst
 
 from instrument.codemods.kinds import base
-from instrument.codemods.kinds.base import PYTHON, Kind
+from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
 from instrument.codemods.core.options import Options
 from instrument.codemods.python.syntax_kinds import top_level_functions
 
@@ -41,6 +41,8 @@ KIND = Kind(
     verify=verify,
     # A scoring service must answer its health probe soon: wait less.
     default_timeout=30,
+    # --client-ip: the worker connects out to a VS Code that listens (nothing listens in the container).
+    options=LISTENER_OPTIONS | {"client_ip"},
     suffixes=(".py",),
     helper=True,
     priority=10,
