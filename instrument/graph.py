@@ -270,7 +270,11 @@ def _put_back(written: list) -> None:
 
 
 def files_of(job: Job, root: Outcome) -> list[Path]:
-    """Every file of ``root``'s graph other than itself (``check`` reads them too)."""
+    """Every file of ``root``'s graph other than itself (``check`` reads them too), and the helper
+    modules its scripts load beside them."""
+    from instrument import helpers
+
     graph = Graph(job, root)
     graph.collect()
-    return [member.path for key, member in graph.members.items() if member.parent is not None]
+    found = [member.path for key, member in graph.members.items() if member.parent is not None]
+    return found + helpers.loaded_beside([Path(root.path), *found])

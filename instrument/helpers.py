@@ -185,6 +185,23 @@ def edited_helper_of(script: Path, data: bytes) -> Optional[str]:
     return None
 
 
+def loaded_beside(scripts: list) -> list:
+    """The helper modules on disk that the instrument blocks of ``scripts`` load, once each."""
+    found: dict = {}
+    for script in scripts:
+        if script.suffix != ".py":
+            continue
+        try:
+            text = files.read_bytes(script).decode("utf-8", errors="replace")
+        except files.FileError:
+            continue
+        for name in sorted(loaded_by(text) - {"*"}):
+            helper = script.parent / name
+            if helper.is_file():
+                found.setdefault(os.path.normpath(str(helper)), helper)
+    return list(found.values())
+
+
 @dataclass(frozen=True)
 class Swept:
     """One helper ``strip`` looked at: removed (or would be), or refused."""

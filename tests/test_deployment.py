@@ -69,7 +69,15 @@ def test_after_loads_with_azure_ai_ml_with_the_raised_values(case):
     assert after.instance_count == min(before.instance_count, 1) or after.instance_count == before.instance_count == 0
     assert after.code_configuration.scoring_script == before.code_configuration.scoring_script
     # Nothing else changed in what would be submitted.
-    kept = [{k: v for k, v in d._to_dict().items() if k not in RAISED} for d in (before, after)]
+    # gunicorn's worker timeout: a worker held at a breakpoint is not killed for an hour; the file's
+    # other variables are kept as they are.
+    old_variables, new_variables = dict(before.environment_variables or {}), dict(after.environment_variables)
+    worker_timeout = new_variables.pop("WORKER_TIMEOUT")
+    assert worker_timeout.isdigit() and int(worker_timeout) >= v2_deployment.WORKER_TIMEOUT
+    assert int(worker_timeout) >= int(old_variables.pop("WORKER_TIMEOUT", "0"))
+    assert new_variables == old_variables
+    kept = [{k: v for k, v in d._to_dict().items() if k not in RAISED + ("environment_variables",)}
+            for d in (before, after)]
     assert kept[0] == kept[1]
 
 
@@ -106,9 +114,10 @@ def test_check_names_every_file_add_changed(tmp_path, capsys):
     capsys.readouterr()
     assert main(["check", str(folder / "before.yml")]) == 1
     found = capsys.readouterr().out.splitlines()
-    assert {Path(line.split(":")[0]).name for line in found} == {"before.yml", "score.py", "conda.yml"}
+    assert {Path(line.split(":")[0]).name for line in found} == {"before.yml", "score.py", "conda.yml",
+                                                                 "_instrument_debug.py"}
     blocks = (folder / "before.yml").read_text().count("# >>> instrument")
-    assert blocks == 4 and sum(Path(line.split(":")[0]).name == "before.yml" for line in found) == blocks
+    assert blocks == 5 and sum(Path(line.split(":")[0]).name == "before.yml" for line in found) == blocks
 
 
 def _outcome(text: str, name: str = "deployment.yml", **options):
@@ -154,7 +163,8 @@ def test_settings_already_large_enough_are_not_touched():
     body = ("name: blue\nendpoint_name: e\ncode_configuration: {code: ./src, scoring_script: score.py}\n"
             "environment: azureml:env:1\ninstance_count: 1\nrequest_settings:\n  request_timeout_ms: 180000\n"
             "liveness_probe: {initial_delay: 45, failure_threshold: 40}\n"
-            "readiness_probe: {initial_delay: 45, failure_threshold: 40}\n")
+            "readiness_probe: {initial_delay: 45, failure_threshold: 40}\n"
+            "environment_variables:\n  WORKER_TIMEOUT: '7200'\n")
     outcome = _outcome(HEAD + body)
     assert outcome.error is None and not outcome.changed
     assert [c.kind for c in outcome.companions] == ["score"]

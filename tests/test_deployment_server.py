@@ -99,10 +99,11 @@ def serve_and_hold(script: Path, environment: dict, hold: float) -> tuple[list, 
 def test_a_request_held_at_a_breakpoint_past_the_original_timeout_is_answered(tmp_path):
     script, environment, original_ms = deployed(tmp_path, "--host", "127.0.0.1", f"--timeout={WAIT}")
     assert original_ms == 3000 and int(environment["SCORING_TIMEOUT_MS"]) == 180000
-    assert environment["WORKER_COUNT"] == "1" and environment["WORKER_TIMEOUT"] == "600"
+    assert environment["WORKER_COUNT"] == "1" and environment["WORKER_TIMEOUT"] == "3600"  # the file had 600
     held, replies, log = serve_and_hold(script, environment, hold=original_ms / 1000 + 2)
     assert held == [] and replies == [(200, REPLY)], log
     assert "Debugger attached = True" in log and "Traceback" not in log, log
+    assert "Worker Timeout (seconds): 3600" in log  # gunicorn leaves a worker held at a breakpoint alone
 
 
 def test_the_same_pause_under_the_original_timeout_fails(tmp_path):

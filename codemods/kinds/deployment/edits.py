@@ -46,7 +46,15 @@ DEFAULT_INITIAL_DELAY = 10
 DEFAULT_FAILURE_THRESHOLD = 30
 #: What the probes cover when the scoring script waits without limit (``--timeout 0``).
 UNLIMITED_WAIT_COVERED = 3600
+#: gunicorn kills a worker that has not checked in for WORKER_TIMEOUT seconds (azmlinfsrv reads it
+#: from the container's environment); a worker stopped at a breakpoint does not check in. An hour.
+WORKER_TIMEOUT = 3600
 PROBES = ("liveness_probe", "readiness_probe")
+
+
+def _written(value: int, text: bool) -> str:
+    """How a value is written: a number, or (an environment variable) a double-quoted string."""
+    return f'"{value}"' if text else str(value)
 
 
 def _whole_number(value: Any) -> Optional[int]:
@@ -69,11 +77,12 @@ class Settings:
     #: section -> [lines] of sections that are not there.
     new_sections: dict = field(default_factory=dict)
 
-    def at_least(self, path: tuple, needed: int, default: Optional[int] = None) -> Optional[int]:
+    def at_least(self, path: tuple, needed: int, default: Optional[int] = None, text: bool = False) -> Optional[int]:
         """``path`` (one key, or section and key) set to ``needed`` unless it is already that much.
 
         ``default`` is what Azure ML uses when the key is missing: a missing key
         is written whatever its default, so the file says what the session needs.
+        ``text``: the value is a string of digits (an environment variable), written quoted.
         Returns the value the key has afterwards, None when it could not be read.
         """
         builder = self.builder
@@ -84,8 +93,8 @@ class Settings:
             found = v2_anchors.child(node, section)
             value = data.get(section) if isinstance(data, dict) else None
             if found is None:
-                self.new_sections.setdefault(section, []).append(f"  {key}: {missing}")
-                builder.expected.append((path, missing))
+                self.new_sections.setdefault(section, []).append(f"  {key}: {_written(missing, text)}")
+                builder.expected.append((path, str(missing) if text else missing))
                 return missing
             if not isinstance(value, dict) or found[1].id != "mapping":
                 builder.note(found[0], f"{section}: is not a mapping; set {key}: {needed} there by hand")
@@ -93,26 +102,28 @@ class Settings:
             data, node = value, found[1]
         found = v2_anchors.child(node, key)
         if found is None:
-            self._add(node, key, missing)
-            builder.expected.append((path, missing))
+            self._add(node, key, _written(missing, text))
+            builder.expected.append((path, str(missing) if text else missing))
             return missing
         current = _whole_number(data.get(key))
+        if text and isinstance(data.get(key), str) and data.get(key).strip().isdigit():
+            current = int(data.get(key).strip())  # an environment variable: a string of digits
         if current is None or found[1].id != "scalar":
             builder.note(found[0], f"{'.'.join(path)} is not a whole number; set it to {needed} by hand")
             return None
         if current >= needed:
             return current
-        self.replace(found[1], needed)
-        builder.expected.append((path, needed))
+        self.replace(found[1], _written(needed, text))
+        builder.expected.append((path, str(needed) if text else needed))
         return needed
 
-    def replace(self, value_node: Any, new: int) -> None:
+    def replace(self, value_node: Any, new: Any) -> None:
         start, end = value_node.start_mark.index, value_node.end_mark.index
         if value_node.anchor:  # `&name 3`: the mark is at the anchor
             start = end - len(self.builder.text[start:end].split()[-1])
         self.replaced[(start, end)] = str(new)  # an aliased node is written once
 
-    def _add(self, node: Any, key: str, value: int) -> None:
+    def _add(self, node: Any, key: str, value: Any) -> None:
         line = f"{key}: {value}"
         if node.flow_style:
             lines = self.added_inline.setdefault(id(node), (node, []))[1]
@@ -183,6 +194,9 @@ def plan_settings(builder: Any, data: Any, timeout: int) -> None:
         period = period if period and period > 0 else DEFAULT_PERIOD
         settings.at_least((probe, "failure_threshold"), math.ceil(max(paused, wait) / period) + 1,
                           DEFAULT_FAILURE_THRESHOLD)
+    # A worker held at a breakpoint past gunicorn's WORKER_TIMEOUT is killed, and the session with it.
+    settings.at_least(("environment_variables", "WORKER_TIMEOUT"), max(WORKER_TIMEOUT, wait + paused), 300,
+                      text=True)
     found = v2_anchors.child(builder.root, "instance_count")
     count = _whole_number(data.get("instance_count"))
     if found is not None and count is not None and count > 1 and found[1].id == "scalar":
