@@ -28,28 +28,23 @@ loaded document, positions from its composed nodes, as in
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from instrument.codemods.fences import markers
-from instrument.codemods.v2 import anchors as v2_anchors, yaml_edits as v2_yaml
+from instrument.codemods.v2 import anchors as v2_anchors, deployment_settings as settings_needed
+from instrument.codemods.v2 import yaml_edits as v2_yaml
 from instrument.codemods.core.errors import InstrumentError
 
 LABEL = markers.LABEL_YAML_DEPLOYMENT
-#: The longest scoring timeout Azure ML accepts for an online deployment (milliseconds).
-MAX_REQUEST_TIMEOUT_MS = 180_000
-#: Azure ML's defaults where the file sets none (managedOnlineDeployment's reference).
-DEFAULT_REQUEST_TIMEOUT_MS = 5000
-DEFAULT_PERIOD = 10
-DEFAULT_INITIAL_DELAY = 10
-DEFAULT_FAILURE_THRESHOLD = 30
-#: What the probes cover when the scoring script waits without limit (``--timeout 0``).
-UNLIMITED_WAIT_COVERED = 3600
-#: gunicorn kills a worker that has not checked in for WORKER_TIMEOUT seconds (azmlinfsrv reads it
-#: from the container's environment); a worker stopped at a breakpoint does not check in. An hour.
-WORKER_TIMEOUT = 3600
-PROBES = ("liveness_probe", "readiness_probe")
+MAX_REQUEST_TIMEOUT_MS = settings_needed.MAX_REQUEST_TIMEOUT_MS
+DEFAULT_REQUEST_TIMEOUT_MS = settings_needed.DEFAULT_REQUEST_TIMEOUT_MS
+DEFAULT_PERIOD = settings_needed.DEFAULT_PERIOD
+DEFAULT_INITIAL_DELAY = settings_needed.DEFAULT_INITIAL_DELAY
+DEFAULT_FAILURE_THRESHOLD = settings_needed.DEFAULT_FAILURE_THRESHOLD
+UNLIMITED_WAIT_COVERED = settings_needed.UNLIMITED_WAIT_COVERED
+WORKER_TIMEOUT = settings_needed.WORKER_TIMEOUT
+PROBES = settings_needed.PROBES
 
 
 def _written(value: int, text: bool) -> str:
@@ -180,23 +175,21 @@ def plan_settings(builder: Any, data: Any, timeout: int) -> None:
     """Raise the request timeout and the probes for a debug wait of ``timeout`` seconds (0: no limit);
     one instance."""
     settings = Settings(builder, data)
-    wait = timeout or UNLIMITED_WAIT_COVERED
     if not timeout:
         builder.note(builder.root, "--timeout 0: the scoring script waits for VS Code without limit; the probes "
                                    f"cover {UNLIMITED_WAIT_COVERED} s of it")
     request_ms = settings.at_least(("request_settings", "request_timeout_ms"), MAX_REQUEST_TIMEOUT_MS,
-                                   DEFAULT_REQUEST_TIMEOUT_MS)
-    paused = max(request_ms or MAX_REQUEST_TIMEOUT_MS, MAX_REQUEST_TIMEOUT_MS) // 1000
+                                   DEFAULT_REQUEST_TIMEOUT_MS) or MAX_REQUEST_TIMEOUT_MS
     for probe in PROBES:
-        settings.at_least((probe, "initial_delay"), wait + DEFAULT_INITIAL_DELAY, DEFAULT_INITIAL_DELAY)
+        settings.at_least((probe, "initial_delay"), settings_needed.initial_delay(timeout), DEFAULT_INITIAL_DELAY)
         given = data.get(probe)
         period = _whole_number(given.get("period")) if isinstance(given, dict) else None
         period = period if period and period > 0 else DEFAULT_PERIOD
-        settings.at_least((probe, "failure_threshold"), math.ceil(max(paused, wait) / period) + 1,
+        settings.at_least((probe, "failure_threshold"), settings_needed.failure_threshold(timeout, period, request_ms),
                           DEFAULT_FAILURE_THRESHOLD)
     # A worker held at a breakpoint past gunicorn's WORKER_TIMEOUT is killed, and the session with it.
-    settings.at_least(("environment_variables", "WORKER_TIMEOUT"), max(WORKER_TIMEOUT, wait + paused), 300,
-                      text=True)
+    settings.at_least(("environment_variables", "WORKER_TIMEOUT"), settings_needed.worker_timeout(timeout, request_ms),
+                      300, text=True)
     found = v2_anchors.child(builder.root, "instance_count")
     count = _whole_number(data.get("instance_count"))
     if found is not None and count is not None and count > 1 and found[1].id == "scalar":
