@@ -17,9 +17,21 @@ import sys
 
 
 def describe(obj):
-    from azure.ai.ml.entities import CommandComponent, PipelineJob
+    from azure.ai.ml.entities import CommandComponent, OnlineDeployment, PipelineJob
     from azure.ai.ml.entities._builders.command import Command
 
+    if isinstance(obj, OnlineDeployment):
+        probes = {name: getattr(obj, name) for name in ("liveness_probe", "readiness_probe")}
+        return {
+            "type": "deployment",
+            "code": obj.code_configuration.code if obj.code_configuration else None,
+            "scoring_script": obj.code_configuration.scoring_script if obj.code_configuration else None,
+            "instance_count": obj.instance_count,
+            "request_timeout_ms": obj.request_settings.request_timeout_ms if obj.request_settings else None,
+            "environment_variables": dict(obj.environment_variables or {}),
+            **{name: {key: getattr(probe, key) for key in ("initial_delay", "period", "failure_threshold")}
+               for name, probe in probes.items() if probe is not None},
+        }
     if isinstance(obj, PipelineJob):
         return {
             "type": "pipeline",

@@ -78,13 +78,14 @@ LABEL_YAML_COMMAND = "debug flags for the entry script (remove with `instrument 
 LABEL_YAML_SERVICE = "interactive service for debugging (remove with `instrument strip`)"
 LABEL_YAML_REUSE = "no reuse of earlier results while debugging (remove with `instrument strip`)"
 LABEL_YAML_DEPLOYMENT = "timeouts and one instance while debugging (remove with `instrument strip`)"
+LABEL_DEPLOYMENT_IMPORT = "import for the deployment's debug settings"
 #: Every label a begin fence may carry; a ``# >>> instrument: ...`` comment
 #: with any other text is not a fence.
 LABELS = frozenset(
     {
         LABEL_HELPER, LABEL_FLAGS, LABEL_CALL, LABEL_SCORE, LABEL_STEP, LABEL_STEP_CONDA, LABEL_CONDA,
         LABEL_JOB, LABEL_JOB_CONDA, LABEL_JOB_REUSE, LABEL_JOB_SERVICE, LABEL_JOB_IMPORT,
-        LABEL_YAML_COMMAND, LABEL_YAML_SERVICE, LABEL_YAML_REUSE, LABEL_YAML_DEPLOYMENT,
+        LABEL_YAML_COMMAND, LABEL_YAML_SERVICE, LABEL_YAML_REUSE, LABEL_YAML_DEPLOYMENT, LABEL_DEPLOYMENT_IMPORT,
     }
 )
 

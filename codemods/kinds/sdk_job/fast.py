@@ -50,6 +50,8 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     """The plan, or None when the file is of a shape left to the metadata way."""
     from instrument.codemods.kinds.sdk_job.planner import plan_from
 
+    if "OnlineDeployment" in clean:  # online deployments are planned the metadata way (which decides)
+        return None
     try:
         return plan_from(clean, module, options, _Analyser(clean, module).analysis, assemble_by_statement)
     except Unusual:

@@ -24,6 +24,7 @@ original lines behind ``#:``, as for SDK v1 pipelines.
 from __future__ import annotations
 
 import dataclasses
+import posixpath
 from typing import Optional
 
 import libcst as cst
@@ -37,6 +38,9 @@ from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.python.names import free_name
 from instrument.codemods.core.options import Options
 from instrument.codemods.kinds.sdk_job.python import (
+    CODE_CONFIGURATION,
+    PROBE_SETTINGS,
+    REQUEST_SETTINGS,
     SERVICE_CLASSES,
     Analysis,
     JobDef,
@@ -48,6 +52,8 @@ from instrument.codemods.kinds.sdk_job.python import (
 from instrument.codemods.kinds.sdk_job.command import instrument_command
 from instrument.codemods.kinds.sdk_job.conda import appended_element, with_debugpy
 from instrument.codemods.kinds.sdk_job.rewrite import assemble
+from instrument.codemods.runtime import score_debug
+from instrument.codemods.v2 import deployment_settings as needed
 
 LABEL_JOB = "debug flags for this job (remove with `instrument strip`)"
 LABEL_ENV = "debugpy in this environment"
@@ -73,6 +79,7 @@ class _Edits:
         self.service_class: str | None = None
         self.taken: dict = {}  # --take-over: original string node -> the node without hand-written debug arguments
         self.taken_expressions: set = set()
+        self.classes: dict = {}  # azure.ai.ml.entities class the deployment settings need -> its local name
 
     @property
     def quote(self) -> str:
@@ -257,12 +264,150 @@ def plan_from(clean: str, module: cst.Module, options: Options, analysis: Analys
             return again
         taken_notes = [note for note in edits.notes if "--take-over" in note.message]
         return dataclasses.replace(again, source=source, notes=list(again.notes) + taken_notes)
+    for call, function in edits.analysis.deployments:
+        _deployment(edits, call, function)
     if instrumented or edits.companions:  # debugpy only where some job here runs a debugged script
         _environments(edits)
     pure = _reuse(edits, instrumented)
     if _needs_import(edits):
         pure.append(_import_insertion(edits, module))
+    if edits.classes:
+        pure.append(_classes_import(edits, module))
     return assembler(edits, module, pure, LABEL_JOB)
+
+
+LABEL_DEPLOYMENT = markers.LABEL_YAML_DEPLOYMENT
+
+
+def _deployment(edits: _Edits, call: cst.Call, function) -> None:
+    """``ManagedOnlineDeployment(...)``: its scoring script is a companion (the score kind), and the
+    settings a debugging session needs are raised as in a deployment's YAML (v2.deployment_settings)."""
+    options = edits.options
+    # The scoring script waits its own default unless --timeout was given.
+    timeout = options.timeout if "timeout" in options.given and options.timeout is not None else score_debug.TIMEOUT
+    code = keyword(call, "code_configuration")
+    configuration = _settings_call(edits, code.value, function, CODE_CONFIGURATION) if code else None
+    if configuration is None:
+        edits.note(call, "code_configuration is not a CodeConfiguration(...) here: run instrument add on the "
+                         "scoring script too")
+        return
+    folder, script = (keyword(configuration, name) for name in ("code", "scoring_script"))
+    folder_text = edits.analysis.text_of(folder.value, function) if folder else None
+    script_text = edits.analysis.text_of(script.value, function) if script else None
+    local = folder_text[len("file:"):] if folder_text and folder_text.startswith("file:") else folder_text
+    if not local or ":" in local.split("/")[0] or not script_text:  # azureml:, a URL: not a folder here
+        edits.note(configuration, "the scoring script is not a path written here: run instrument add on it too")
+        return
+    path = posixpath.normpath(posixpath.join(local, script_text))
+    why = dict(options.unavailable).get(path)
+    if why:
+        edits.note(configuration, f"scoring script {script_text}: {why}; the deployment is left as it is")
+        return
+    edits.companions.append(Companion(path, "score", entry=True))
+    count = keyword(call, "instance_count")
+    if count is not None and isinstance(count.value, cst.Integer) and int(count.value.value, 0) > 1:
+        if edits.touch(count.value, LABEL_DEPLOYMENT):
+            edits.nodes[count.value] = count.value.with_changes(value="1")
+            edits.note(count.value, f"instance_count {count.value.value} -> 1 while debugging: one container to "
+                                    "attach to (`instrument strip` puts it back)")
+    request_ms = needed.MAX_REQUEST_TIMEOUT_MS
+    _at_least(edits, call, function, "request_settings", REQUEST_SETTINGS, {"request_timeout_ms": request_ms})
+    for probe in needed.PROBES:
+        given = keyword(call, probe)
+        existing = _settings_call(edits, given.value, function, PROBE_SETTINGS) if given else None
+        period_arg = keyword(existing, "period") if existing is not None else None
+        period = int(period_arg.value.value, 0) if period_arg and isinstance(period_arg.value, cst.Integer) else 0
+        period = period or needed.DEFAULT_PERIOD
+        _at_least(edits, call, function, probe, PROBE_SETTINGS, {
+            "initial_delay": needed.initial_delay(timeout),
+            "failure_threshold": needed.failure_threshold(timeout, period, request_ms),
+        })
+    _worker_timeout(edits, call, str(needed.worker_timeout(timeout, request_ms)))
+
+
+def _settings_call(edits: _Edits, value: cst.BaseExpression, function, qualified: str) -> Optional[cst.Call]:
+    """The ``qualified(...)`` call ``value`` is, written there or bound once to its name."""
+    if isinstance(value, cst.Name):
+        value, _ = edits.analysis.bound_value(function, value.value)
+    if isinstance(value, cst.Call) and edits.analysis.table.qualified_name(value.func) == qualified:
+        return value
+    return None
+
+
+def _class_name(edits: _Edits, qualified: str) -> str:
+    """The local name of an azure.ai.ml.entities class: the script's own import, else one to add."""
+    table = edits.analysis.table
+    for local, name in table.aliases.items():
+        if name == qualified:
+            return local
+    if qualified not in edits.classes:
+        taken = table.bound_names | {name for _, name in edits.analysis.bindings} | set(edits.classes.values())
+        edits.classes[qualified] = free_name(qualified.rsplit(".", 1)[1], taken)
+    return edits.classes[qualified]
+
+
+def _at_least(edits: _Edits, call: cst.Call, function, name: str, qualified: str, wanted: dict) -> None:
+    """``name=Class(key=value, ...)`` with each value at least ``wanted``: added where missing."""
+    arg = keyword(call, name)
+    if arg is None:
+        values = ", ".join(f"{key}={value}" for key, value in wanted.items())
+        edits.set_keyword(call, name, f"{_class_name(edits, qualified)}({values})", LABEL_DEPLOYMENT)
+        return
+    settings = _settings_call(edits, arg.value, function, qualified)
+    if settings is None:
+        values = ", ".join(f"{key}={value}" for key, value in wanted.items())
+        edits.note(arg.value, f"{name} is not a {qualified.rsplit('.', 1)[1]}(...) here: set {values} by hand")
+        return
+    for key, value in wanted.items():
+        given = keyword(settings, key)
+        if given is None:
+            edits.set_keyword(settings, key, str(value), LABEL_DEPLOYMENT)
+        elif isinstance(given.value, cst.Integer):
+            if int(given.value.value, 0) < value and edits.touch(given.value, LABEL_DEPLOYMENT):
+                edits.nodes[given.value] = given.value.with_changes(value=str(value))
+        else:
+            edits.note(given.value, f"{name}.{key} is not a number written here: set it to {value} by hand")
+
+
+def _worker_timeout(edits: _Edits, call: cst.Call, seconds: str) -> None:
+    """``environment_variables={"WORKER_TIMEOUT": "3600"}``: gunicorn leaves a worker held at a breakpoint alone."""
+    arg = keyword(call, "environment_variables")
+    entry = f"{quoted('WORKER_TIMEOUT', edits.quote)}: {quoted(seconds, edits.quote)}"
+    if arg is None:
+        edits.set_keyword(call, "environment_variables", "{" + entry + "}", LABEL_DEPLOYMENT)
+        return
+    value = arg.value
+    if not isinstance(value, cst.Dict):
+        edits.note(value, f"environment_variables is not a dict literal here: set WORKER_TIMEOUT to {seconds} by hand")
+        return
+    for element in value.elements:
+        if isinstance(element, cst.DictElement) and string_value(element.key) == "WORKER_TIMEOUT":
+            current = string_value(element.value)
+            if current is not None and current.strip().isdigit() and int(current) >= int(seconds):
+                return
+            if edits.touch(element.value, LABEL_DEPLOYMENT):
+                edits.nodes[element.value] = cst.parse_expression(quoted(seconds, edits.quote))
+            return
+    element = cst.DictElement(cst.parse_expression(quoted("WORKER_TIMEOUT", edits.quote)),
+                              cst.parse_expression(quoted(seconds, edits.quote)))
+    if edits.touch(value, LABEL_DEPLOYMENT):
+        edits.nodes[value] = appended_element(value, element)
+
+
+def _classes_import(edits: _Edits, module: cst.Module) -> markers.Insertion:
+    """``from azure.ai.ml.entities import OnlineRequestSettings, ...`` after the first azure.ai.ml import."""
+    from instrument.codemods.kinds.sdk_job.python import uses_azure_ai_ml
+
+    names = []
+    for qualified, local in sorted(edits.classes.items()):
+        wanted = qualified.rsplit(".", 1)[1]
+        names.append(wanted + (f" as {local}" if local != wanted else ""))
+    line = "from azure.ai.ml.entities import " + ", ".join(names)
+    for statement in module.body:
+        if uses_azure_ai_ml(cst.Module(body=[statement])):
+            end = edits.analysis.positions[statement].end.line
+            return markers.Insertion(end, "", markers.LABEL_DEPLOYMENT_IMPORT, [line])
+    return markers.Insertion(0, "", markers.LABEL_DEPLOYMENT_IMPORT, [line])
 
 
 def _reassigned_commands(clean: str) -> dict:

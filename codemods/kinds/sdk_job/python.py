@@ -30,6 +30,12 @@ ENVIRONMENT = "azure.ai.ml.entities.Environment"
 PIPELINE_JOB = "azure.ai.ml.entities.PipelineJob"
 SERVICE_CLASSES = {"vs_code": "VsCodeJobService", "ssh": "SshJobService"}
 SUBMIT_METHODS = frozenset({"create_or_update", "begin_create_or_update"})
+#: Online deployments and the settings objects they take (azure.ai.ml.entities).
+DEPLOYMENT_CLASSES = frozenset({"azure.ai.ml.entities.ManagedOnlineDeployment",
+                                "azure.ai.ml.entities.KubernetesOnlineDeployment"})
+CODE_CONFIGURATION = "azure.ai.ml.entities.CodeConfiguration"
+REQUEST_SETTINGS = "azure.ai.ml.entities.OnlineRequestSettings"
+PROBE_SETTINGS = "azure.ai.ml.entities.ProbeSettings"
 
 
 def uses_azure_ai_ml(module: cst.Module) -> bool:
@@ -66,6 +72,7 @@ class Analysis:
     decorators: list = field(default_factory=list)  # (Decorator, FunctionDef)
     pipeline_calls: list = field(default_factory=list)  # dsl.pipeline(...) used as a function
     environments: list = field(default_factory=list)  # (Environment Call, statement)
+    deployments: list = field(default_factory=list)  # (ManagedOnlineDeployment Call, function)
     #: (function, name) -> the values bound to it (None for a binding that is no plain `name = value`).
     bindings: dict = field(default_factory=dict)
     #: (function, name) -> statements assigning ``name.settings.<x>`` (pipeline jobs).
@@ -186,6 +193,8 @@ class JobVisitor(cst.CSTVisitor):
             analysis.pipeline_calls.append(node)
         elif qualified == ENVIRONMENT:
             analysis.environments.append((node, analysis.statement_of(node), self.function))
+        elif qualified in DEPLOYMENT_CLASSES:
+            analysis.deployments.append((node, self.function))
         elif isinstance(node.func, cst.Attribute) and node.func.attr.value in SUBMIT_METHODS and node.args:
             first = node.args[0].value
             analysis.submitted.add(first.value if isinstance(first, cst.Name) else first)
@@ -248,4 +257,5 @@ def named(analysis: Analysis) -> Analysis:
 
 
 def defines_jobs(analysis: Analysis) -> bool:
-    return bool(analysis.jobs or analysis.decorators or analysis.pipeline_calls or analysis.settings)
+    return bool(analysis.jobs or analysis.decorators or analysis.pipeline_calls or analysis.settings
+                or analysis.deployments)
