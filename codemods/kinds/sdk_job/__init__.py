@@ -41,7 +41,7 @@ def verify(result, clean, plan):
 KIND = Kind(
     name="sdk_job",
     language=PYTHON,
-    summary="an Azure ML SDK v2 submission script (azure-ai-ml: command, dsl.pipeline, load_component)",
+    summary="an Azure ML SDK v2 submission script (azure-ai-ml: command, dsl.pipeline, load_component, ManagedOnlineDeployment)",
     detect=detect,
     plan=plan,
     verify=verify,
