@@ -12,7 +12,7 @@ import os
 from pathlib import Path, PurePath
 from typing import Iterator, Optional, Sequence
 
-from instrument import files
+from instrument import files, walk
 
 
 #: What a file is, for check: how it runs code.
@@ -83,7 +83,7 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
     never decoded, let alone parsed.
     """
     names = (*BLOCK_NAMES, *_DOCKERFILES)
-    for path, explicit in _with_brought_files(files.iter_files(paths, tuple(_SUFFIXES), names, extensionless=True)):
+    for path, explicit in _with_brought_files(walk.iter_files(paths, tuple(_SUFFIXES), names, extensionless=True)):
         if any(PurePath(path).match(pattern) for pattern in allow):
             continue
         kind = file_type(path) or (None if explicit else file_type(path, _head(path)))

@@ -26,8 +26,6 @@ from typing import Optional
 from instrument import writes
 from instrument.codemods.core.errors import InstrumentError
 
-from instrument.walk import PYTHON_SUFFIXES, YAML_SUFFIXES, iter_files  # noqa: F401 (the walk's home is walk.py)
-
 #: Files larger than this are refused unread (a source file this large is
 #: generated data, and parsing it would take minutes and gigabytes).
 MAX_BYTES = 10 * 1024 * 1024

@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator, Optional, Sequence
 
-from instrument import files
-from instrument.codemods import kinds
+from instrument import files, walk
+from instrument.codemods import kinds, languages
 from instrument.codemods.helper import header as helper_header
 from instrument.codemods.core.options import Options
 
@@ -85,7 +85,7 @@ class Outcome:
 def _is_text(name: str, kind: Optional[str] = None) -> bool:
     """YAML or a line-based file (requirements, Dockerfile): UTF-8, not Python's coding rules."""
     language = kinds.get(kind).language if kind else kinds.language_of(name)
-    return language in (kinds.YAML, kinds.TEXT)
+    return language in (languages.YAML, languages.TEXT)
 
 
 @dataclass(frozen=True)
@@ -110,7 +110,7 @@ def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple
 
     if kind_name is not None and not kinds.bringing(kind_name):
         return ()
-    if language == kinds.PYTHON and "azure" not in clean:  # a definition imports an Azure ML SDK
+    if language == languages.PYTHON and "azure" not in clean:  # a definition imports an Azure ML SDK
         return ()
     try:
         tree = kinds.get_language_parser(language)(clean)
@@ -128,17 +128,17 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     from instrument.codemods.fences import markers
     from instrument.codemods.kinds import base
 
-    language = kinds.language_of(name) or kinds.PYTHON
+    language = kinds.language_of(name) or languages.PYTHON
     if job.kind is not None:
         language = kinds.get(job.kind).language
-    if language == kinds.PYTHON and helper_header.examine(text).ours:
+    if language == languages.PYTHON and helper_header.examine(text).ours:
         return Transformed(text, None, reason="the helper module of instrumented scripts (strip removes it "
                                               "with the last script that loads it)")
     if job.action == STRIP:
         if not markers.has_markers(text):
             # A file named (or brought) may name files that hold blocks (a Dockerfile, a pipeline
             # whose component files were changed): followed as add followed them.
-            companions = _companions_of(text, language, job.kind) if explicit or language == kinds.TEXT else ()
+            companions = _companions_of(text, language, job.kind) if explicit or language == languages.TEXT else ()
             return Transformed(text, job.kind or language, reason="no instrument blocks", companions=companions)
         stripped = base.strip(language, text)
         return Transformed(stripped, job.kind or language, companions=_companions_of(stripped, language, job.kind))
@@ -161,12 +161,12 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
         try:
             tree = kinds.get_language_parser(language)(clean)
         except base.InstrumentError as exc:
-            if explicit or language == kinds.PYTHON:
+            if explicit or language == languages.PYTHON:
                 raise
             return Transformed(text, None, reason=str(exc).split(":")[0])  # templated YAML met while walking
         kind = kinds.detect(clean, tree, language)
         if kind is None:
-            if language == kinds.PYTHON:
+            if language == languages.PYTHON:
                 if not explicit:
                     return Transformed(text, None, reason="not an entry script")
                 kind = kinds.script_kind()  # named: instrumented, but said to be what the walk skips
@@ -249,7 +249,7 @@ def _hand_written_notes(job: Job, text: str, name: str, kind: str, result: str) 
     left when ``--take-over`` took it out of the result)."""
     from instrument.codemods.check import findings as check
 
-    if job.action != ADD or kinds.get(kind).language != kinds.PYTHON:
+    if job.action != ADD or kinds.get(kind).language != languages.PYTHON:
         return ()
     try:
         # The original first: it rarely holds any, and the result carries the
@@ -276,7 +276,7 @@ def select_files(job: Job, paths: Sequence[str]) -> list[tuple[Path, bool]]:
     selected = []
 
     names = kinds.block_names() if job.action == STRIP else ()
-    for path, explicit in files.iter_files(paths, kinds.suffixes(), names):
+    for path, explicit in walk.iter_files(paths, kinds.suffixes(), names):
         # While walking with --kind, only files of that kind's language.
         if not explicit and job.kind is not None and kinds.language_of(path.name) != kinds.get(job.kind).language:
             continue
@@ -350,7 +350,7 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
 
 def _is_python(name: str, kind: Optional[str]) -> bool:
     language = kinds.get(kind).language if kind else kinds.language_of(name)
-    return language == kinds.PYTHON
+    return language == languages.PYTHON
 
 
 def write_outcome(path: Path, outcome: Outcome) -> Outcome:

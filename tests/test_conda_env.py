@@ -88,8 +88,9 @@ def test_requirement_name(spec, name):
 
 
 from instrument.codemods import kinds as _kinds  # noqa: E402
+from instrument.codemods import languages  # noqa: E402
 
-KNOWN = _kinds.described(_kinds.YAML)  # every YAML kind, as the message lists them
+KNOWN = _kinds.described(languages.YAML)  # every YAML kind, as the message lists them
 
 ERRORS = [
     pytest.param("name: x\nchannels: [defaults]\n", "not a conda environment file (no `dependencies:` list)", id="no_dependencies"),

@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from instrument import files
+from instrument import files, walk
 
 
 @pytest.mark.parametrize(
@@ -71,11 +71,11 @@ def test_walk_skips_vcs_venvs_and_caches(tmp_path):
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text("x = 1\n")
     (tmp_path / "myenv" / "pyvenv.cfg").write_text("home = /usr\n")
-    found = [(p.relative_to(tmp_path).as_posix(), explicit) for p, explicit in files.iter_files([str(tmp_path)])]
+    found = [(p.relative_to(tmp_path).as_posix(), explicit) for p, explicit in walk.iter_files([str(tmp_path)])]
     assert found == [("a.py", False), ("pkg/b.py", False)]
-    with_yaml = [p.name for p, _ in files.iter_files([str(tmp_path)], files.PYTHON_SUFFIXES + files.YAML_SUFFIXES)]
+    with_yaml = [p.name for p, _ in walk.iter_files([str(tmp_path)], walk.PYTHON_SUFFIXES + walk.YAML_SUFFIXES)]
     assert with_yaml == ["a.py", "env.yml", "b.py"]
-    assert list(files.iter_files([str(tmp_path / "pkg" / "notes.txt")])) == [(tmp_path / "pkg" / "notes.txt", True)]
+    assert list(walk.iter_files([str(tmp_path / "pkg" / "notes.txt")])) == [(tmp_path / "pkg" / "notes.txt", True)]
 
 
 def test_read_errors_are_one_line(tmp_path):

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument import files
+from instrument import files, walk
 from instrument.cli import main
 from instrument.codemods.check import findings as check
 
@@ -384,7 +384,7 @@ def test_folders_are_walked_by_what_they_are(tmp_path: Path, capsys: pytest.Capt
     (tmp_path / "conda" / "conda-meta").mkdir()
     (tmp_path / "cache" / "CACHEDIR.TAG").write_text("Signature: 8a477f597d28d172789f06886806bc55\n")
     (tmp_path / "dist-out" / "dist" / "pkg-1.0.tar.gz").write_bytes(b"")
-    found = {p.relative_to(tmp_path).as_posix() for p, _ in files.iter_files([str(tmp_path)])}
+    found = {p.relative_to(tmp_path).as_posix() for p, _ in walk.iter_files([str(tmp_path)])}
     assert found == code
     code_, out, _ = _run(capsys, "check", str(tmp_path))
     assert code_ == 1

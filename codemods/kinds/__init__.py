@@ -12,7 +12,7 @@ from functools import lru_cache
 from typing import TYPE_CHECKING, Any, Optional
 
 from instrument.codemods.core.errors import InstrumentError
-from instrument.codemods.languages import PYTHON, TEXT, YAML  # noqa: F401  (kinds.TEXT: the registry's names)
+from instrument.codemods.languages import PYTHON, YAML
 
 if TYPE_CHECKING:
     from instrument.codemods.kinds.base import Kind
