@@ -66,7 +66,7 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
             return report.exit_code
         if job.diff:
             click.echo(outcome.diff, nl=False)
-        elif not check:
+        elif not check and outcome.output is not None:
             sys.stdout.buffer.write(outcome.output)
             sys.stdout.buffer.flush()
         return report.exit_code

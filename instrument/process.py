@@ -164,8 +164,10 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
             if explicit or language == languages.PYTHON:
                 raise
             return Transformed(text, None, reason=str(exc).split(":")[0])  # templated YAML met while walking
-        kind = kinds.detect(clean, tree, language)
-        if kind is None:
+        found_kind = kinds.detect(clean, tree, language)
+        if found_kind is not None:
+            kind = found_kind
+        else:
             if language == languages.PYTHON:
                 if not explicit:
                     return Transformed(text, None, reason="not an entry script")

@@ -150,7 +150,7 @@ def block_indent(body: Sequence[str]) -> str:
 def is_begin(text: str) -> bool:
     """Is this line (without its line end) a begin fence with a registered label?"""
     found = _BEGIN_RE.fullmatch(text)
-    return bool(found) and found.group("label") in LABELS
+    return found is not None and found.group("label") in LABELS
 
 
 def is_end(text: str) -> bool:

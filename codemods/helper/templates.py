@@ -22,6 +22,7 @@ from typing import Optional
 from instrument.codemods.fences import markers
 from instrument.codemods.core.options import (
     DEFAULT_RANKS,
+    DEFAULT_TIMEOUT,
     Options,
     validate_host,
     validate_identifier,
@@ -62,7 +63,7 @@ def _chosen(options: Options, ranks: bool = True) -> dict:
     values = {
         "HOST": validate_host(options.host),
         "PORT": validate_port(options.port),
-        "TIMEOUT": validate_timeout(options.timeout),
+        "TIMEOUT": validate_timeout(options.timeout if options.timeout is not None else DEFAULT_TIMEOUT),
     }
     if ranks:
         values["RANKS"] = validate_ranks(options.ranks or DEFAULT_RANKS)

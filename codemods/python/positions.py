@@ -125,9 +125,10 @@ def paired(module: cst.Module, source: str) -> Optional[dict[int, list]]:
     if _last_pairing[0] is module and (_last_pairing[1] is source or _last_pairing[1] == source):
         return _last_pairing[2]
     tree = ast_tree(source)
-    found: Optional[dict[int, list]] = {}
+    pairs: dict[int, list] = {}
     reverse: dict = {}
-    if tree is None or not _pair(list(module.body), tree.body, found, reverse):
+    found: Optional[dict[int, list]] = pairs
+    if tree is None or not _pair(list(module.body), tree.body, pairs, reverse):
         found = None
     _last_pairing[:] = [module, source, found, reverse]
     return found
@@ -150,7 +151,7 @@ def first_line_above(
     top = decorators[0] if decorators else statement
     above = len(getattr(statement, "leading_lines", ()))
     if top is not statement:
-        above += len(top.leading_lines)
+        above += len(getattr(top, "leading_lines", ()))
     return statement_lines(module, [top], source)[id(top)][0] - 1 - above
 
 

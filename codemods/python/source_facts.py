@@ -128,7 +128,9 @@ class _Facts(cst.CSTVisitor):
 
     def __init__(self) -> None:
         super().__init__()
-        self.calls, self.mapping, self.flags, self.subcommands = 0, False, [], []
+        self.calls, self.mapping = 0, False
+        self.flags: list = []
+        self.subcommands: list = []
 
     def visit_Call(self, node: cst.Call) -> None:
         func = node.func

@@ -97,8 +97,9 @@ def instrument_command(edits, job: JobDef, done: set) -> bool:
         return True  # a command bound to one name and used by several jobs
     done.add(expression)
     changes = [v2_strings.Edit(at, flags, after=True)]
-    if install:
-        changes.append(v2_strings.Edit(v2_commands.install_insertion(command, edits.options.entry), INSTALL, after=False))
+    install_at = v2_commands.install_insertion(command, edits.options.entry) if install else None
+    if install_at is not None:  # the entry found above: its and-or list starts somewhere
+        changes.append(v2_strings.Edit(install_at, INSTALL, after=False))
     replaced = v2_strings.replacements(found, changes, lambda: edits.quote)
     if not edits.touch(expression, edits.label_job):
         return False
