@@ -114,12 +114,12 @@ def test_the_same_pause_under_the_original_timeout_fails(tmp_path):
     assert held == replies == [(500, {"message": f"Scoring timeout after {original_ms} ms"})], log
 
 
-def test_reverse_connection_to_a_listening_vs_code_configuration(tmp_path):
-    """VS Code listens with the configuration ``instrument launch --listen`` writes; the scoring
-    process connects out to it (azmlinfsrv's AZUREML_DEBUG_PORT), so nothing listens in the server."""
+def _reverse_session(script: Path, server_environment) -> str:
+    """VS Code listens (the configuration ``instrument launch --listen`` writes, given to a real
+    debugpy adapter); the server started with ``server_environment(listen_port)`` connects out to
+    it; a request stops at the breakpoint in run() and is answered after continue. The server's log."""
     import subprocess
 
-    script, environment, _ = deployed(tmp_path)
     listen_port, adapter_port = free_port(), free_port()
     out = io.StringIO()
     with contextlib.redirect_stdout(out):
@@ -136,8 +136,7 @@ def test_reverse_connection_to_a_listening_vs_code_configuration(tmp_path):
 
     def start_server() -> None:
         client.wait_event("debugpyWaitingForServer", timeout=WAIT)  # VS Code listens now
-        server = Server(script.parent, {**environment, "AZUREML_DEBUG_PORT": str(listen_port),
-                                        "INSTRUMENT_DEBUG": "0"}, entry=script)
+        server = Server(script.parent, server_environment(listen_port), entry=script)
         servers.append(server)
 
         def ask() -> None:
@@ -164,75 +163,32 @@ def test_reverse_connection_to_a_listening_vs_code_configuration(tmp_path):
             time.sleep(0.1)
         [server] = servers
         assert replies == [(200, REPLY)], server.report()
-        log = server.log
-        assert "DEBUGGING mode because AZUREML_DEBUG_PORT is set" in log
-        assert "Remote debugging: listening" not in log  # the instrumented block stayed off: no open port
+        return server.log.replace(f":{listen_port}", ":LISTEN_PORT")
     finally:
         for server in servers:
             server.stop()
         adapter.terminate()
         adapter.wait(10)
+
+
+def test_reverse_connection_to_a_listening_vs_code_configuration(tmp_path):
+    """azmlinfsrv's own hook (AZUREML_DEBUG_PORT) connects out, so nothing listens in the server."""
+    script, environment, _ = deployed(tmp_path)
+    log = _reverse_session(script, lambda port: {**environment, "AZUREML_DEBUG_PORT": str(port),
+                                                 "INSTRUMENT_DEBUG": "0"})
+    assert "DEBUGGING mode because AZUREML_DEBUG_PORT is set" in log
+    assert "Remote debugging: listening" not in log  # the instrumented block stayed off: no open port
 
 
 def test_the_scoring_script_connects_out_to_a_listening_vs_code(tmp_path):
-    """``add --client-ip`` on the deployment: init() connects out to VS Code listening (the
-    configuration ``instrument launch --listen`` writes), so nothing listens in the container; a
-    breakpoint in run() stops the request, which is answered once the debugger continues."""
-    import subprocess
-
+    """``add --client-ip`` on the deployment: init() connects out to VS Code listening, so nothing
+    listens in the container; a breakpoint in run() stops the request, answered once the debugger continues."""
     script, environment, _ = deployed(tmp_path, "--client-ip", "127.0.0.1")
     assert '_instrument["score_debug"](client_ip="127.0.0.1")' in script.read_text()
-    listen_port, adapter_port = free_port(), free_port()
-    out = io.StringIO()
-    with contextlib.redirect_stdout(out):
-        assert main(["launch", "--listen", "--host", "127.0.0.1", "--port", str(listen_port),
-                     "--remote-root", str(script.parent), "--print"]) == 0
-    arguments = {key: value for key, value in json.loads(out.getvalue()).items()
-                 if key not in ("name", "type", "request")}
-    arguments["pathMappings"] = [{"localRoot": str(script.parent), "remoteRoot": str(script.parent)}]
-    adapter = subprocess.Popen([sys.executable, "-m", "debugpy.adapter", "--host", "127.0.0.1", "--port",
-                                str(adapter_port)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    servers: list = []
-    replies: list = []
-
-    def start_server() -> None:
-        client.wait_event("debugpyWaitingForServer", timeout=WAIT)  # VS Code listens now
-        server = Server(script.parent, {**environment, "INSTRUMENT_DEBUG_PORT": str(listen_port)}, entry=script)
-        servers.append(server)
-
-        def ask() -> None:
-            try:
-                server.wait_until_ready()
-                replies.append(server.score())
-            except (AssertionError, OSError, ValueError) as exc:
-                replies.append(exc)
-
-        threading.Thread(target=ask, daemon=True).start()
-
-    try:
-        client = DapClient.connect("127.0.0.1", adapter_port, timeout=WAIT)
-        try:
-            local = attach_and_stop(client, arguments, script, break_line(script),
-                                    on_attach_sent=start_server, timeout=WAIT)
-            assert (client.frame["name"], client.frame["line"]) == ("run", break_line(script))
-            assert local["data"] == "[1, 2]"
-            continue_and_disconnect(client, timeout=WAIT)
-        finally:
-            client.close()
-        deadline = time.monotonic() + WAIT
-        while not replies and time.monotonic() < deadline:
-            time.sleep(0.1)
-        [server] = servers
-        assert replies == [(200, REPLY)], server.report()
-        log = server.log
-        assert f"Remote debugging: connecting to VS Code at 127.0.0.1:{listen_port}" in log
-        assert "Debugger attached = True" in log
-        assert "Remote debugging: listening" not in log  # no open port in the container
-    finally:
-        for server in servers:
-            server.stop()
-        adapter.terminate()
-        adapter.wait(10)
+    log = _reverse_session(script, lambda port: {**environment, "INSTRUMENT_DEBUG_PORT": str(port)})
+    assert "Remote debugging: connecting to VS Code at 127.0.0.1:LISTEN_PORT" in log
+    assert "Debugger attached = True" in log
+    assert "Remote debugging: listening" not in log  # no open port in the container
 
 
 def test_a_vs_code_that_is_not_listening_is_one_line_and_the_service_starts(tmp_path):
