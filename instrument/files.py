@@ -215,6 +215,11 @@ def read_snapshot(path: Path) -> Optional[tuple]:
     return (found.identity, found.digest) if found is not None else None
 
 
+def forget(path: Path) -> None:
+    """Drop this process's read of ``path`` (the file was removed: a new one is not a change)."""
+    _READ.pop(str(path), None)
+
+
 def remember(path: Path, snapshot: tuple) -> None:
     """Take ``snapshot`` (from :func:`read_snapshot` in a worker process) as this process's
     read of ``path``: a write checks the file against it."""

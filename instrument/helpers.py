@@ -112,6 +112,7 @@ def install(folder: Path, name: str, text: str) -> Optional[str]:
         if path.exists() or path.is_symlink():
             raise
         current = None
+        files.forget(path)  # a helper read before and removed since (strip): a new file now
     if current is not None:
         found = helper_module.examine(current.decode("utf-8", errors="replace"))
         if not found.ours:
@@ -267,5 +268,6 @@ def sweep(folders: Iterable[Path], stripped: set, write: bool, show_diff: bool =
                 except OSError as exc:
                     results.append(Swept(str(helper), error=f"{label}: cannot remove: {exc.strerror}"))
                     continue
+                files.forget(helper)
             results.append(Swept(str(helper), removed=True, diff=shown))
     return results

@@ -237,3 +237,15 @@ def test_the_script_finds_its_helper_from_any_folder_and_as_a_module(tmp_path, c
         lines = done.stdout.splitlines()
         assert "Debugger attached = False" in lines and lines[-1] == "lr 0.5", (argv, done.stdout)
     assert markers.BEGIN in (package / "train.py").read_text()
+
+
+def test_add_strip_add_in_one_process_writes_the_helper_again(code, capsys):
+    """A helper read, then removed by strip, is no "change while instrument ran" for the next add
+    (a long-lived process: an editor integration, a script over many definitions)."""
+    for _ in range(2):
+        status, _, err = _run(capsys, "add", str(code / "train.py"))
+        assert status == 0, err
+        assert (code / HELPER).read_text() == helper_module.module_text()
+        assert _run(capsys, "add", "-q", str(code / "other.py"))[0] == 0  # reads the helper: it is there
+        assert _run(capsys, "strip", "-q", str(code))[0] == 0
+        assert not (code / HELPER).exists()
