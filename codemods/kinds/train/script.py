@@ -362,126 +362,110 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
             notes.append(Note(line, col, f"--remote_debug would make abbreviations of {option} (such as "
                               f"{option[:3]}) ambiguous: the debug flags are read on their own, not by the "
                               "script's parser"))
-    if options.helper is not None:
-        return _plan_beside(clean, module, options, analyzer, analysis, standalone, notes)
-    last_head, first_body = _leading_statements(module)
-    wanted = [last_head] if last_head is not None else []
-    flag_anchors = {}
-    if not standalone:
-        for statement, parser_name in analysis.parser_statements.values():
-            flag_anchors[id(statement)] = flags_anchor(module, statement, parser_name, clean)
-        wanted += [line for line, _ in analysis.parser_statements.values()]
-        wanted += list(flag_anchors.values())
-        wanted += [line for line, _, _ in analysis.anchors]
+    parsers = [] if standalone else list(analysis.parser_statements.values())
+    anchors = [] if standalone else analysis.anchors
+    flag_anchors = {id(statement): flags_anchor(module, statement, name, clean) for statement, name in parsers}
+    beside = options.helper is not None
+    # (a statement, the one below it): the helper's block goes between them.
+    head = _beside_head(module) if beside else _leading_statements(module)
+    wanted = [statement for statement in head if statement is not None]
+    wanted += [statement for statement, _ in parsers] + list(flag_anchors.values())
+    wanted += [statement for statement, _, _ in anchors]
     lines_of = statement_lines(module, wanted, clean)
     lines = markers.split_lines(clean)
     indent_unit = markers.counted_indent(module.default_indent) or "    "
-    name = free_name(templates.HELPER_NAME, analyzer.names | analyzer.imports.bound_names)
+    taken = analyzer.names | analyzer.imports.bound_names
+    if beside:
+        name = free_name(helper_module.LOADED_NAME, taken)
+        helper = _loader_block(module, clean, options, name, standalone, head, lines_of, len(lines), indent_unit)
+    else:
+        name = free_name(templates.HELPER_NAME, taken)
+        helper = _helper_block(module, clean, options, name, standalone, head, lines_of, indent_unit)
+    insertions = [helper]
+    for statement, parser_name in parsers:
+        indent = _indent_of(lines, lines_of[id(statement)][0])
+        if beside:
+            flags = reindent(helper_module.call_lines(
+                helper_module.function(name, helper_module.FLAGS_FUNCTION),
+                [parser_name, *helper_module.train_arguments(options)], indent,
+            ), indent_unit)
+        else:
+            flags = templates.flag_lines(parser_name, options, indent_unit)
+        last = lines_of[id(flag_anchors[id(statement)])][1]
+        insertions.append(markers.Insertion(last, indent, templates.LABEL_FLAGS, flags))
+    seen: set[int] = set()
+    for statement, namespace, run in anchors:
+        first, last = lines_of[id(statement)]
+        if first in seen:
+            continue
+        seen.add(first)
+        indent = _indent_of(lines, first)
+        if beside:
+            # The chosen values again: the fallback for a flag a parent parser defines with a bad value.
+            arguments = [validate_identifier(namespace)] + ([f"run={validate_identifier(run)}"] if run else [])
+            arguments += helper_module.train_arguments(options)
+            call = reindent(helper_module.call_lines(
+                helper_module.function(name, helper_module.TRAIN_FUNCTION), arguments, indent
+            ), indent_unit)
+        else:
+            call = templates.call_lines(name, namespace, run)
+        insertions.append(markers.Insertion(last, indent, templates.LABEL_CALL, call))
+    generated = ((options.helper, helper_module.module_text()),) if beside else ()
+    # ``expected``: the line ending add writes, for verify's stand-ins.
+    return Plan(insertions=insertions, notes=notes, expected=module.default_newline, generated=generated)
 
-    # The block goes after the imports and the blank lines that follow them,
-    # above any comment of the next statement, with the blank lines a
-    # formatter (black, ruff format) wants around a definition inside the
-    # fences: a formatter run on the instrumented file then adds none outside
-    # them, where strip would leave them behind (see fence_layout).
+
+def _helper_block(module, clean, options, name, standalone, head, lines_of, indent_unit) -> markers.Insertion:
+    """The whole helper, defined after the module's imports (``--inline``).
+
+    The block goes after the imports and the blank lines that follow them,
+    above any comment of the next statement, with the blank lines a
+    formatter (black, ruff format) wants around a definition inside the
+    fences: a formatter run on the instrumented file then adds none outside
+    them, where strip would leave them behind (see fence_layout).
+    """
+    last_head, first_body = head
     blank = _blank_lines_before(first_body) if last_head is not None else 0
     leading_below = list(getattr(first_body, "leading_lines", ()))[blank:]
     leads = fence_layout.leads_definition(first_body, leading_below)
-    helper_body = [] if leads else fence_layout.blank_lines_after_fence(0)
-    helper_body += templates.helper_lines(name, options, indent_unit) + ["", ""]
+    body = [] if leads else fence_layout.blank_lines_after_fence(0)
+    body += templates.helper_lines(name, options, indent_unit) + ["", ""]
     if standalone:
-        helper_body += templates.call_lines(name, None) + ["", ""]
+        body += templates.call_lines(name, None) + ["", ""]
     if last_head is not None:
-        helper_at = lines_of[id(last_head)][1] + blank
+        at = lines_of[id(last_head)][1] + blank
     else:  # no imports: above the first statement, its decorators and comments
-        helper_at = first_line_above(module, first_body, clean)
-    insertions = [markers.Insertion(helper_at, "", templates.LABEL_HELPER, helper_body)]
-    if not standalone:
-        for statement, parser_name in analysis.parser_statements.values():
-            first = lines_of[id(statement)][0]
-            last = lines_of[id(flag_anchors[id(statement)])][1]
-            insertions.append(
-                markers.Insertion(
-                    last,
-                    _indent_of(lines, first),
-                    templates.LABEL_FLAGS,
-                    templates.flag_lines(parser_name, options, indent_unit),
-                )
-            )
-        seen: set[int] = set()
-        for statement, namespace, run in analysis.anchors:
-            first, last = lines_of[id(statement)]
-            if first not in seen:
-                seen.add(first)
-                insertions.append(
-                    markers.Insertion(
-                        last,
-                        _indent_of(lines, first),
-                        templates.LABEL_CALL,
-                        templates.call_lines(name, namespace, run),
-                    )
-                )
-    # ``expected``: the line ending add writes, for verify's stand-ins.
-    return Plan(insertions=insertions, notes=notes, expected=module.default_newline)
+        at = first_line_above(module, first_body, clean)
+    return markers.Insertion(at, "", templates.LABEL_HELPER, body)
 
 
-def _plan_beside(clean, module, options, analyzer, analysis, standalone, notes) -> Plan:
-    """The few lines that load the helper file beside the script and call it (``options.helper``).
-
-    The loading statement goes above the module's first statement that runs
-    code (the definitions above it run nothing when the script starts, and a
-    formatter wants no blank lines between it and that code); without a parser
-    to follow, the call to the helper comes right after it, as the inline helper's does.
-    """
-    body = module.body
+def _beside_head(module: cst.Module) -> tuple:
+    """(the statement above the module's first statement that runs code, that statement): the loading
+    statement goes between (the definitions above run nothing when the script starts, and a formatter
+    wants no blank lines between it and that code)."""
     first = _first_code(module)
-    parsers = list(analysis.parser_statements.values()) if not standalone else []
-    flag_anchors = {id(statement): flags_anchor(module, statement, name, clean) for statement, name in parsers}
-    wanted = [statement for statement, _ in parsers] + list(flag_anchors.values())
-    if not standalone:
-        wanted += [line for line, _, _ in analysis.anchors]
-    if first is not None and first > 0:
-        wanted.append(body[first - 1])
-    lines_of = statement_lines(module, wanted, clean)
-    lines = markers.split_lines(clean)
-    indent_unit = markers.counted_indent(module.default_indent) or "    "
-    loaded = free_name(helper_module.LOADED_NAME, analyzer.names | analyzer.imports.bound_names)
     if first is None:
-        at = len(lines)
-    elif first == 0:
-        at = first_line_above(module, body[0], clean)
+        return None, None
+    return (module.body[first - 1] if first > 0 else None), module.body[first]
+
+
+def _loader_block(module, clean, options, name, standalone, head, lines_of, line_count,
+                  indent_unit) -> markers.Insertion:
+    """The statement that loads the helper file beside the script (``options.helper``); without a
+    parser to follow, the call to the helper right after it, as the inline helper's is."""
+    above, first = head
+    if first is None:
+        at = line_count
+    elif above is None:
+        at = first_line_above(module, first, clean)
     else:
-        at = lines_of[id(body[first - 1])][1] + _blank_lines_before(body[first])
-    block = helper_module.loader_lines(loaded, options.helper)
+        at = lines_of[id(above)][1] + _blank_lines_before(first)
+    block = helper_module.loader_lines(name, options.helper)
     if standalone:
         block += helper_module.call_lines(
-            helper_module.function(loaded, helper_module.TRAIN_FUNCTION), helper_module.train_arguments(options), ""
+            helper_module.function(name, helper_module.TRAIN_FUNCTION), helper_module.train_arguments(options), ""
         )
-    insertions = [markers.Insertion(at, "", templates.LABEL_HELPER, reindent(block, indent_unit))]
-    for statement, parser_name in parsers:
-        indent = _indent_of(lines, lines_of[id(statement)][0])
-        call = helper_module.call_lines(
-            helper_module.function(loaded, helper_module.FLAGS_FUNCTION),
-            [parser_name, *helper_module.train_arguments(options)],
-            indent,
-        )
-        last = lines_of[id(flag_anchors[id(statement)])][1]
-        insertions.append(markers.Insertion(last, indent, templates.LABEL_FLAGS, reindent(call, indent_unit)))
-    seen: set[int] = set()
-    for statement, namespace, run in ([] if standalone else analysis.anchors):
-        first_line, last = lines_of[id(statement)]
-        if first_line in seen:
-            continue
-        seen.add(first_line)
-        # The chosen values again: the fallback for a flag a parent parser defines with a bad value.
-        arguments = [validate_identifier(namespace)] + ([f"run={validate_identifier(run)}"] if run else [])
-        arguments += helper_module.train_arguments(options)
-        indent = _indent_of(lines, first_line)
-        call = helper_module.call_lines(
-            helper_module.function(loaded, helper_module.TRAIN_FUNCTION), arguments, indent
-        )
-        insertions.append(markers.Insertion(last, indent, templates.LABEL_CALL, reindent(call, indent_unit)))
-    generated = ((options.helper, helper_module.module_text()),)
-    return Plan(insertions=insertions, notes=notes, expected=module.default_newline, generated=generated)
+    return markers.Insertion(at, "", templates.LABEL_HELPER, reindent(block, indent_unit))
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:
