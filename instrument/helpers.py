@@ -85,10 +85,10 @@ def choose(folder: Path) -> Choice:
         if not path.exists():
             break
         try:
-            found = helper_module.examine(files.read_bytes(path).decode("utf-8", errors="replace"))
+            found = helper_header.examine(files.read_bytes(path).decode("utf-8", errors="replace"))
         except files.FileError:
             continue
-        if found.ours:
+        if found.ours:  # any version of add's, edited or not: install() decides what to do with it
             break
     else:  # pragma: no cover - a hundred modules of that name
         return Choice(None, "every helper file name is taken in this folder")
@@ -126,6 +126,17 @@ def install(folder: Path, name: str, text: str) -> Optional[str]:
     return "created" if current is None else "replaced"
 
 
+def _file_diff(path: Path, old: Optional[str], new: Optional[str]) -> str:
+    """A unified diff of a whole helper file; None on one side: the file is created or removed."""
+    label = files.diff_label(str(path))
+    lines = difflib.unified_diff(
+        (old or "").splitlines(keepends=True), (new or "").splitlines(keepends=True),
+        fromfile="/dev/null" if old is None else f"{label}\t(original)",
+        tofile="/dev/null" if new is None else f"{label}\t(instrumented)",
+    )
+    return "".join(lines)
+
+
 def diff(folder: Path, name: str, text: str) -> str:
     """The helper as ``--diff`` shows it: a new file, or the change from an older version."""
     path = folder / name
@@ -133,14 +144,7 @@ def diff(folder: Path, name: str, text: str) -> str:
         old = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError):
         old = None
-    if old == text:
-        return ""
-    label = files.diff_label(str(path))
-    lines = difflib.unified_diff(
-        (old or "").splitlines(keepends=True), text.splitlines(keepends=True),
-        fromfile="/dev/null" if old is None else f"{label}\t(original)", tofile=f"{label}\t(instrumented)",
-    )
-    return "".join(lines)
+    return "" if old == text else _file_diff(path, old, text)
 
 
 def is_ours(path: Path) -> bool:
@@ -173,16 +177,21 @@ def loaded_by(text: str) -> set[str]:
     return found
 
 
+def _beside(script: Path, data: bytes) -> list[Path]:
+    """The helper files a script's blocks load, where they would be: beside it."""
+    return [script.parent / name for name in sorted(loaded_by(data.decode("utf-8", errors="replace")) - {"*"})]
+
+
 def edited_helper_of(script: Path, data: bytes) -> Optional[str]:
     """Why ``strip`` must leave ``script`` alone: a helper it loads was edited by hand
     (stripping the script would leave that edit behind, loaded by nothing); else None."""
-    for name in sorted(loaded_by(data.decode("utf-8", errors="replace")) - {"*"}):
+    for helper in _beside(script, data):
         try:
-            text = files.read_bytes(script.parent / name).decode("utf-8", errors="replace")
+            text = files.read_bytes(helper).decode("utf-8", errors="replace")
         except files.FileError:
             continue
-        if helper_module.examine_text(text).edited:
-            return f"{files.printable(str(script.parent / name))}, the helper it loads, was edited by hand"
+        if helper_header.examine(text).edited:
+            return f"{files.printable(str(helper))}, the helper it loads, was edited by hand"
     return None
 
 
@@ -193,11 +202,10 @@ def loaded_beside(scripts: list) -> list:
         if script.suffix != ".py":
             continue
         try:
-            text = files.read_bytes(script).decode("utf-8", errors="replace")
+            data = files.read_bytes(script)
         except files.FileError:
             continue
-        for name in sorted(loaded_by(text) - {"*"}):
-            helper = script.parent / name
+        for helper in _beside(script, data):
             if helper.is_file():
                 found.setdefault(os.path.normpath(str(helper)), helper)
     return list(found.values())
@@ -249,7 +257,7 @@ def sweep(folders: Iterable[Path], stripped: set, write: bool, show_diff: bool =
             except files.FileError as exc:
                 results.append(Swept(str(helper), error=str(exc)))
                 continue
-            found = helper_module.examine(text)
+            found = helper_header.examine(text)
             if not found.ours:
                 continue  # the user's own module of that name
             label = files.printable(str(helper))
@@ -257,11 +265,7 @@ def sweep(folders: Iterable[Path], stripped: set, write: bool, show_diff: bool =
                 results.append(Swept(str(helper), error=f"{label}: the helper module was edited by hand; "
                                                          "left in place (delete it yourself when done with it)"))
                 continue
-            shown = ""
-            if show_diff:
-                shown = "".join(difflib.unified_diff(text.splitlines(keepends=True), [],
-                                                     fromfile=f"{files.diff_label(str(helper))}\t(original)",
-                                                     tofile="/dev/null"))
+            shown = _file_diff(helper, text, None) if show_diff else ""
             if write:
                 try:
                     os.unlink(helper)

@@ -82,10 +82,14 @@ class Outcome:
     snapshot: Optional[tuple] = None
 
 
+def _language(name: str, kind: Optional[str] = None) -> Optional[str]:
+    """The language of a file: its forced kind's, else the one its name says."""
+    return kinds.get(kind).language if kind else kinds.language_of(name)
+
+
 def _is_text(name: str, kind: Optional[str] = None) -> bool:
     """YAML or a line-based file (requirements, Dockerfile): UTF-8, not Python's coding rules."""
-    language = kinds.get(kind).language if kind else kinds.language_of(name)
-    return language in (languages.YAML, languages.TEXT)
+    return _language(name, kind) in (languages.YAML, languages.TEXT)
 
 
 @dataclass(frozen=True)
@@ -321,7 +325,7 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
     """:func:`process_bytes` for a file on disk: a script instrumented with ``add`` gets the
     helper module beside it, unless ``--inline`` or the folder's upload would leave it out."""
     why = None
-    if job.action == STRIP and _is_python(path.name, job.kind):
+    if job.action == STRIP and _language(path.name, job.kind) == languages.PYTHON:
         from instrument import helpers
 
         refused = helpers.edited_helper_of(path, data)
@@ -330,7 +334,7 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
                                             "edit, or delete the helper, and run strip again)")
     if job.action == ADD and job.alone and not job.inline:
         why = "its definition's code: uploads this one file, not a helper module beside it"
-    elif job.action == ADD and not job.inline and job.options.helper is None and _is_python(path.name, job.kind):
+    elif job.action == ADD and not job.inline and job.options.helper is None and _language(path.name, job.kind) == languages.PYTHON:
         from instrument import helpers
 
         choice = helpers.choose(path.parent)
@@ -349,10 +353,6 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
         outcome = dataclasses.replace(outcome, generated_diffs=tuple(item for item in shown if item[1]))
     return outcome
 
-
-def _is_python(name: str, kind: Optional[str]) -> bool:
-    language = kinds.get(kind).language if kind else kinds.language_of(name)
-    return language == languages.PYTHON
 
 
 def write_outcome(path: Path, outcome: Outcome) -> Outcome:
