@@ -48,6 +48,7 @@ from instrument.codemods.kinds.sdk_job.python import (
     defines_jobs,
     keyword,
     string_value,
+    uses_azure_ai_ml,
 )
 from instrument.codemods.kinds.sdk_job.command import instrument_command
 from instrument.codemods.kinds.sdk_job.conda import appended_element, with_debugpy
@@ -130,14 +131,19 @@ def _add_service(edits: _Edits, job: JobDef) -> None:
         edits.nodes[value] = appended_element(value, element)
 
 
-def _service_class(edits: _Edits) -> str:
-    wanted = SERVICE_CLASSES[edits.options.service]
+def _local_class(edits: _Edits, qualified: str) -> tuple[str, bool]:
+    """(the name a class of azure.ai.ml has in the script, whether the script imports it): its own
+    import's, else a name free in the script and among the classes this plan imports."""
     table = edits.analysis.table
-    for local, qualified in table.aliases.items():
-        if qualified == f"azure.ai.ml.entities.{wanted}":
-            return local
-    taken = table.bound_names | {name for _, name in edits.analysis.bindings}
-    return free_name(wanted, taken)
+    for local, name in table.aliases.items():
+        if name == qualified:
+            return local, True
+    taken = table.bound_names | {name for _, name in edits.analysis.bindings} | set(edits.classes.values())
+    return free_name(qualified.rsplit(".", 1)[1], taken), False
+
+
+def _service_class(edits: _Edits) -> str:
+    return _local_class(edits, f"azure.ai.ml.entities.{SERVICE_CLASSES[edits.options.service]}")[0]
 
 
 def _needs_import(edits: _Edits) -> bool:
@@ -336,13 +342,11 @@ def _settings_call(edits: _Edits, value: cst.BaseExpression, function, qualified
 
 def _class_name(edits: _Edits, qualified: str) -> str:
     """The local name of an azure.ai.ml.entities class: the script's own import, else one to add."""
-    table = edits.analysis.table
-    for local, name in table.aliases.items():
-        if name == qualified:
-            return local
     if qualified not in edits.classes:
-        taken = table.bound_names | {name for _, name in edits.analysis.bindings} | set(edits.classes.values())
-        edits.classes[qualified] = free_name(qualified.rsplit(".", 1)[1], taken)
+        local, imported = _local_class(edits, qualified)
+        if imported:
+            return local
+        edits.classes[qualified] = local
     return edits.classes[qualified]
 
 
@@ -396,18 +400,12 @@ def _worker_timeout(edits: _Edits, call: cst.Call, seconds: str) -> None:
 
 def _classes_import(edits: _Edits, module: cst.Module) -> markers.Insertion:
     """``from azure.ai.ml.entities import OnlineRequestSettings, ...`` after the first azure.ai.ml import."""
-    from instrument.codemods.kinds.sdk_job.python import uses_azure_ai_ml
-
     names = []
     for qualified, local in sorted(edits.classes.items()):
         wanted = qualified.rsplit(".", 1)[1]
         names.append(wanted + (f" as {local}" if local != wanted else ""))
-    line = "from azure.ai.ml.entities import " + ", ".join(names)
-    for statement in module.body:
-        if uses_azure_ai_ml(cst.Module(body=[statement])):
-            end = edits.analysis.positions[statement].end.line
-            return markers.Insertion(end, "", markers.LABEL_DEPLOYMENT_IMPORT, [line])
-    return markers.Insertion(0, "", markers.LABEL_DEPLOYMENT_IMPORT, [line])
+    return _after_azure_import(edits, module, markers.LABEL_DEPLOYMENT_IMPORT,
+                               "from azure.ai.ml.entities import " + ", ".join(names))
 
 
 def _reassigned_commands(clean: str) -> dict:
@@ -443,16 +441,19 @@ class _Replacer(cst.CSTTransformer):
 
 def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:
     """``from azure.ai.ml.entities import VsCodeJobService`` after the first azure.ai.ml import."""
-    from instrument.codemods.kinds.sdk_job.python import uses_azure_ai_ml
-
     wanted = SERVICE_CLASSES[edits.options.service]
     local = edits.service_class
     line = f"from azure.ai.ml.entities import {wanted}" + (f" as {local}" if local != wanted else "")
+    return _after_azure_import(edits, module, LABEL_IMPORT, line)
+
+
+def _after_azure_import(edits: _Edits, module: cst.Module, label: str, line: str) -> markers.Insertion:
+    """A fenced import line after the script's first import of azure.ai.ml (else at the top)."""
     for statement in module.body:
         if uses_azure_ai_ml(cst.Module(body=[statement])):
             end = edits.analysis.positions[statement].end.line
-            return markers.Insertion(end, "", LABEL_IMPORT, [line])
-    return markers.Insertion(0, "", LABEL_IMPORT, [line])
+            return markers.Insertion(end, "", label, [line])
+    return markers.Insertion(0, "", label, [line])
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:
