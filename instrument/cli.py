@@ -98,6 +98,9 @@ def _run(job, paths: Sequence[str], check: bool, quiet: bool, verbose: bool, job
         report.outcome(outcome)
         for path, status in outcome.wrote:
             report.helper_written(path, status)
+        if not job.write and not outcome.error:  # --check, --diff: what add would write beside the file
+            for name, _ in outcome.generated:
+                report.helper_written(str(Path(outcome.path).parent / name), "pending")
         if job.action == process.STRIP and not outcome.error and Path(outcome.path).suffix == ".py":
             folders.add(Path(outcome.path).parent)
             if outcome.changed:

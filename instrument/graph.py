@@ -238,7 +238,9 @@ def settle(job: Job, root: Outcome, already: set) -> Iterator[Outcome]:
     if job.write:
         for key in order:
             member = graph.members[key]
-            if not member.outcome.changed or member.outcome.output is None or (key in already and key != root_key):
+            outcome = member.outcome
+            if not (outcome.changed or outcome.generated) or outcome.output is None \
+                    or (key in already and key != root_key):
                 continue
             try:
                 member.outcome = write_outcome(member.path, member.outcome)

@@ -137,13 +137,22 @@ def _file_diff(path: Path, old: Optional[str], new: Optional[str]) -> str:
     return "".join(lines)
 
 
+def _current_text(path: Path) -> Optional[str]:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
+def differs(folder: Path, name: str, text: str) -> bool:
+    """Is ``folder/name`` missing, or other than ``text`` (``add`` must write it, or refuse to)?"""
+    return _current_text(folder / name) != text
+
+
 def diff(folder: Path, name: str, text: str) -> str:
     """The helper as ``--diff`` shows it: a new file, or the change from an older version."""
     path = folder / name
-    try:
-        old = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError):
-        old = None
+    old = _current_text(path)
     return "" if old == text else _file_diff(path, old, text)
 
 

@@ -194,7 +194,7 @@ def transform_text(job: Job, text: str, name: str, explicit: bool) -> Transforme
     return Transformed(
         result.text, kind.name, reason=plan.reason, notes=notes, warnings=warnings,
         companions=tuple(plan.companions), entries=plan.entries, applied=applied,
-        generated=tuple(plan.generated) if result.text != text else (),
+        generated=tuple(plan.generated),
     )
 
 
@@ -345,12 +345,16 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
     if why is not None and outcome.changed and outcome.kind is not None and kinds.get(outcome.kind).helper:
         note = f"{outcome.path}:1:1: note: the remote debugging helper goes in the script: {why}"
         outcome = dataclasses.replace(outcome, notes=outcome.notes + (note,))
-    if job.diff and outcome.generated:
+    if outcome.generated:
+        # Only what is not on disk as it should be: a script instrumented before whose helper was
+        # deleted since gets it back, though the script itself does not change.
         from instrument import helpers
 
-        shown = tuple((str(path.parent / name), helpers.diff(path.parent, name, text))
-                      for name, text in outcome.generated)
-        outcome = dataclasses.replace(outcome, generated_diffs=tuple(item for item in shown if item[1]))
+        pending = tuple((name, text) for name, text in outcome.generated if helpers.differs(path.parent, name, text))
+        outcome = dataclasses.replace(outcome, generated=pending)
+        if job.diff:
+            shown = tuple((str(path.parent / name), helpers.diff(path.parent, name, text)) for name, text in pending)
+            outcome = dataclasses.replace(outcome, generated_diffs=shown)
     return outcome
 
 
@@ -358,7 +362,7 @@ def process_prepared(job: Job, path: Path, data: bytes, explicit: bool) -> Outco
 def write_outcome(path: Path, outcome: Outcome) -> Outcome:
     """Write a changed file, the files it needs beside it first; a failure (:class:`files.FileError`)
     leaves the file as it was and takes back a generated file this call created."""
-    if not outcome.changed or outcome.output is None:
+    if outcome.output is None or not (outcome.changed or outcome.generated):
         return outcome
     from instrument import helpers
 
@@ -368,7 +372,8 @@ def write_outcome(path: Path, outcome: Outcome) -> Outcome:
             status = helpers.install(path.parent, name, text)
             if status is not None:
                 wrote.append((str(path.parent / name), status))
-        files.write_atomic(path, outcome.output)
+        if outcome.changed:
+            files.write_atomic(path, outcome.output)
     except files.FileError:
         for written, status in wrote:
             if status == "created":

@@ -93,8 +93,8 @@ class Report:
             return  # two scripts of one folder, each in a worker process
         self.helpers_written.add(path)
         if not self.quiet:
-            self.echo(f"{'wrote' if status == 'created' else 'updated'} {path} (the helper module the scripts "
-                      "beside it load)")
+            done = {"created": "wrote", "replaced": "updated", "pending": "would write"}[status]
+            self.echo(f"{done} {path} (the helper module the scripts beside it load)")
 
     def helper_removed(self, path: str, error: Optional[str] = None) -> None:
         """``strip`` removed a helper module no script loads any more, or refused to."""
@@ -152,7 +152,7 @@ class Report:
     def exit_code(self) -> int:
         if self.failed:
             return EXIT_FAILED
-        if self.warnings or (self.check and (self.changed or self.helpers_removed)):
+        if self.warnings or (self.check and (self.changed or self.helpers_removed or self.helpers_written)):
             return EXIT_WOULD_CHANGE
         return EXIT_OK
 

@@ -249,3 +249,32 @@ def test_add_strip_add_in_one_process_writes_the_helper_again(code, capsys):
         assert _run(capsys, "add", "-q", str(code / "other.py"))[0] == 0  # reads the helper: it is there
         assert _run(capsys, "strip", "-q", str(code))[0] == 0
         assert not (code / HELPER).exists()
+
+
+def test_a_deleted_helper_is_written_again_though_the_script_is_already_instrumented(code, capsys):
+    """A script instrumented before loads a helper that is gone (deleted, not committed, a fresh
+    clone): its job would stop on the missing file. `add` puts the helper back; `--check` says so."""
+    assert _run(capsys, "add", "-q", str(code / "train.py"))[0] == 0
+    instrumented = (code / "train.py").read_bytes()
+    (code / HELPER).unlink()
+    status, _, err = _run(capsys, "add", "--check", str(code / "train.py"))
+    assert status == 1 and f"would write {code / HELPER}" in err and not (code / HELPER).exists()
+    status, out, _ = _run(capsys, "add", "--diff", str(code / "train.py"))
+    assert status == 0 and out.startswith(f"--- /dev/null\n+++ {code / HELPER}\t(instrumented)\n")
+    status, _, err = _run(capsys, "add", str(code / "train.py"))
+    assert status == 0 and f"wrote {code / HELPER}" in err and "1 file left unchanged" in err
+    assert (code / HELPER).read_text() == helper_module.module_text()
+    assert (code / "train.py").read_bytes() == instrumented
+    assert _run(capsys, "add", "--check", str(code / "train.py"))[0] == 0  # nothing left to do
+
+
+def test_a_job_whose_entry_lost_its_helper_gets_it_back(tmp_path, capsys):
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text(TRAIN)
+    job = tmp_path / "job.yml"
+    job.write_text("command: python train.py --lr 0.5\ncode: src\nenvironment: azureml:env:1\n")
+    assert _run(capsys, "add", "-q", str(job))[0] == 0
+    (tmp_path / "src" / HELPER).unlink()
+    status, _, err = _run(capsys, "add", str(job))
+    assert status == 0, err
+    assert (tmp_path / "src" / HELPER).read_text() == helper_module.module_text()
