@@ -3,9 +3,11 @@
 A scoring script (``score.py``) is hosted by Azure ML's inference server
 (azmlinfsrv): gunicorn workers import it and call its ``init()`` once each,
 then ``run(data)`` for every request. ``add(source, options)`` puts one
-fenced block at the start of ``init()``'s body (after its docstring): a
-nested helper that listens for VS Code, waits with a real timeout and lets
-init go on either way, and the call to it. Nothing runs at import time, so
+fenced block at the start of ``init()``'s body (after its docstring): with
+``Options.helper``, a statement that loads the helper module beside the
+script and the call of its ``score_debug``; inline, a nested helper and the
+call to it. Either listens for VS Code, waits with a real timeout and lets
+init go on either way. Nothing runs at import time, so
 the server's master process never listens, and nothing outside ``init()``
 changes. The name ``run`` is the scoring function and is never touched.
 """
@@ -34,8 +36,6 @@ from instrument.codemods.core.options import Options
 HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
 
 _DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
-
-
 
 
 def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionDef]:

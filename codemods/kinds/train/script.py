@@ -13,8 +13,10 @@ script parses its arguments and then:
   after it is defined, parses only the four flags and takes them out of
   ``sys.argv``.
 
-The helper itself is defined once, after the module's leading imports. All
-inserted text is fenced whole lines (see :mod:`instrument.codemods.fences.markers`).
+With ``Options.helper`` (what the runner gives by default) the helper is
+the module beside the script, loaded by one statement above the module's
+first statement that runs; inline, it is defined once, after the module's
+leading imports. All inserted text is fenced whole lines (see :mod:`instrument.codemods.fences.markers`).
 
 The analysis walks statements, not every expression node, and resolves
 names through the module's imports (:mod:`instrument.codemods.python.names`): a full
