@@ -63,7 +63,7 @@ def test_add_writes_the_helper_once_and_the_scripts_load_it(code, capsys):
     assert helper.read_text() == helper_module.module_text()
     assert err.count(f"wrote {helper} ") == 1
     for name in ("train.py", "other.py"):
-        assert "with_name(\"_instrument_debug.py\")" in (code / name).read_text()
+        assert '+ "/_instrument_debug.py"' in (code / name).read_text()
     before = helper.stat().st_mtime_ns
     status, _, err = _run(capsys, "add", str(code))
     assert (status, helper.stat().st_mtime_ns) == (0, before)  # already this version's: not written again
@@ -103,7 +103,7 @@ def test_a_users_module_of_that_name_keeps_it(code, capsys):
     assert _run(capsys, "add", "-q", str(code / "train.py"))[0] == 0
     assert (code / HELPER).read_text() == mine
     assert (code / "_instrument_debug_2.py").read_text() == helper_module.module_text()
-    assert 'with_name("_instrument_debug_2.py")' in (code / "train.py").read_text()
+    assert '+ "/_instrument_debug_2.py"' in (code / "train.py").read_text()
     assert _run(capsys, "strip", "-q", str(code))[0] == 0
     assert (code / "train.py").read_text() == TRAIN
     assert sorted(p.name for p in code.iterdir()) == [HELPER, "other.py", "train.py"]

@@ -37,7 +37,7 @@ STRIP_JOB = Job(STRIP, kind="score")
 HELPER = templates.HELPER_NAME
 PLAIN = next(param.values[0] for param in CASES if param.id == "plain")
 #: What a script's loading statement assigns (the helper module beside it, by path).
-LOADER = '__import__("runpy").run_path(str(__import__("pathlib").Path(__file__).with_name("_instrument_debug.py")))'
+LOADER = '__import__("runpy").run_path((__import__("os").path.dirname(__file__) or ".") + "/_instrument_debug.py")'
 WAIT = 60  # seconds: the bound on any subprocess here, a guard against a hang, not a claim of speed
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY", "INSTRUMENT_"))}
 ENV["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # no frozen-modules warning on stderr
@@ -114,7 +114,7 @@ def test_block_is_indented_one_level_below_def_init(case):
         assert f"\n{unit}def {HELPER}(host=" in text.replace("\r\n", "\n")
         assert f"\n{unit * 3}import debugpy\n" in text.replace("\r\n", "\n")  # in a try
     else:
-        assert f"\n{unit}_instrument = __import__(\"runpy\").run_path(\n{unit * 2}str(" in text.replace("\r\n", "\n")
+        assert f"\n{unit}_instrument = __import__(\"runpy\").run_path(\n{unit * 2}(__import__(\"os\")" in text.replace("\r\n", "\n")
 
 
 def run_script(path: Path, run_args: list, env: dict, python=(sys.executable,)) -> subprocess.CompletedProcess:
