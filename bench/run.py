@@ -136,10 +136,12 @@ def console(name: str) -> list[str]:
 _RUN_ENV = {name: value for name, value in os.environ.items() if name != "PYTHONDONTWRITEBYTECODE"}
 
 
-def run_once(command: list[str], expect: tuple[int, ...] = (0,)) -> tuple[float, int]:
+def run_once(command: list[str], expect: tuple[int, ...] = (0,),
+             env: Optional[dict[str, str]] = None) -> tuple[float, int]:
     """Wall time and peak RSS (KiB, this process and its reaped workers) of one run."""
     start = time.perf_counter()
-    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=_RUN_ENV)
+    child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                             env=_RUN_ENV if env is None else env)
     stderr = child.stderr.read()
     _, status, usage = os.wait4(child.pid, 0)
     elapsed = time.perf_counter() - start
@@ -156,6 +158,7 @@ def compare(
     before: Optional[Callable[[str], None]] = None,
     expect: tuple[int, ...] = (0,),
     warm_up: bool = True,
+    env: Optional[dict[str, str]] = None,
 ) -> dict[str, Samples]:
     """Run each command ``repeat`` times, interleaved, after one untimed warm-up each."""
     samples = {name: Samples() for name in commands}
@@ -164,7 +167,7 @@ def compare(
         for name, command in commands.items():
             if before is not None:
                 before(name)
-            seconds, peak = run_once(command, expect)
+            seconds, peak = run_once(command, expect, env)
             if round_:
                 samples[name].seconds.append(seconds)
                 samples[name].peak_kib.append(peak)
@@ -503,6 +506,16 @@ def bench_runtime(root: Path, repeat: int, rows: list[Row]) -> None:
         "run time of a training script with debugging off, `python train.py` (a fresh process per run)",
         _times(ours, 1000, "ms"), f"original script: {_times(orig, 1000, 'ms')}",
         f"{ours.median / orig.median:.2f}x, +{delta:.2f} ms", "< 5 ms", delta < 5))
+    # Where bytecode is not written (PYTHONDONTWRITEBYTECODE, a read-only folder), each start compiles the helper.
+    shutil.rmtree(root / "__pycache__", ignore_errors=True)
+    samples = compare({"ours": [PYTHON, str(instrumented), *argv], "orig": [PYTHON, str(original), *argv]}, repeat,
+                      env={**_RUN_ENV, "PYTHONDONTWRITEBYTECODE": "1"})
+    ours, orig = samples["ours"], samples["orig"]
+    delta = (ours.median - orig.median) * 1000
+    rows.append(Row(
+        "the same with bytecode not written (`PYTHONDONTWRITEBYTECODE=1`: the helper compiled at each start)",
+        _times(ours, 1000, "ms"), f"original script: {_times(orig, 1000, 'ms')}",
+        f"{ours.median / orig.median:.2f}x, +{delta:.2f} ms", "info", None))
     out = subprocess.run([PYTHON, "-c", IN_PROCESS, str(instrumented), str(original), str(repeat * 10)],
                          capture_output=True, text=True, check=True).stdout.split()
     ours_ms, orig_ms = float(out[0]), float(out[2])

@@ -282,5 +282,28 @@ def sweep(folders: Iterable[Path], stripped: set, write: bool, show_diff: bool =
                     results.append(Swept(str(helper), error=f"{label}: cannot remove: {exc.strerror}"))
                     continue
                 files.forget(helper)
+                _remove_bytecode(helper)
             results.append(Swept(str(helper), removed=True, diff=shown))
     return results
+
+
+def _remove_bytecode(helper: Path) -> None:
+    """Remove what Python cached of ``helper`` (``__pycache__/<name>.<tag>.pyc``, written when a script
+    loaded it), and ``__pycache__`` if that leaves it empty; another module's bytecode stays."""
+    cache = helper.parent / "__pycache__"
+    prefix = helper.name[: -len(".py")] + "."
+    try:
+        entries = list(os.scandir(cache))
+    except OSError:
+        return
+    for entry in entries:
+        if entry.name.startswith(prefix) and entry.name.endswith(".pyc") and entry.is_file(follow_symlinks=False):
+            try:
+                os.unlink(entry.path)
+            except OSError:
+                pass  # bytecode only: Python writes it again, and checks it against the source
+    try:
+        os.rmdir(cache)
+    except OSError:
+        pass  # not empty: the user's own bytecode is there too
+

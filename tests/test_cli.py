@@ -29,7 +29,7 @@ def tree(tmp_path):
 def test_add_then_strip_in_place(tree, capsys):
     train = tree / "src" / "train.py"
     assert main(["add", str(tree)]) == EXIT_OK
-    assert '_instrument["remote_debug"](args)' in train.read_text()
+    assert '_instrument.remote_debug(args)' in train.read_text()
     assert (tree / "src" / "_instrument_debug.py").is_file()  # the helper module, beside the script
     assert (tree / "src" / "utils.py").read_text() == LIBRARY  # not an entry script
     assert (tree / ".venv" / "site.py").read_text() == TRAIN  # virtualenvs are skipped
@@ -44,7 +44,7 @@ def test_add_then_strip_in_place(tree, capsys):
 def test_explicit_library_module_is_instrumented(tree):
     utils = tree / "src" / "utils.py"
     assert main(["add", str(utils)]) == EXIT_OK
-    assert '\n_instrument["remote_debug"]()\n' in utils.read_text()
+    assert '\n_instrument.remote_debug()\n' in utils.read_text()
 
 
 def test_diff_writes_nothing(tree, capsys):
@@ -52,7 +52,7 @@ def test_diff_writes_nothing(tree, capsys):
     assert main(["add", "--diff", str(train)]) == EXIT_OK
     out = capsys.readouterr().out
     assert out.startswith(f"--- {train}\t(original)\n+++ {train}\t(instrumented)\n")
-    assert '+_instrument["remote_debug"](args)\n' in out
+    assert '+_instrument.remote_debug(args)\n' in out
     helper = train.parent / "_instrument_debug.py"
     assert f"--- /dev/null\n+++ {helper}\t(instrumented)\n" in out  # the helper module, a new file
     assert train.read_text() == TRAIN and not helper.exists()
@@ -88,7 +88,7 @@ def test_failure_is_one_line_and_others_still_run(tmp_path, capsys):
     assert f"{tmp_path / 'missing.py'}: no such file or folder" in err
     assert err[-1] == "1 file instrumented, 2 files failed."
     assert bad.read_text() == BROKEN and oct(bad.stat().st_mode & 0o777) == "0o640"
-    assert '_instrument["remote_debug"]' in good.read_text()
+    assert '_instrument.remote_debug' in good.read_text()
 
 
 def test_add_keeps_file_mode(tmp_path):
@@ -119,7 +119,7 @@ def test_options_reach_the_code(tmp_path):
     path.write_text(TRAIN)
     assert main(["add", "--port", "6001", "--timeout", "42", "--host", "127.0.0.1", str(path)]) == EXIT_OK
     text = path.read_text()
-    assert '_instrument["add_flags"](parser, host="127.0.0.1", port=6001, timeout=42)' in text
+    assert '_instrument.add_flags(parser, host="127.0.0.1", port=6001, timeout=42)' in text
     assert main(["add", "--inline", "--port", "6001", "--timeout", "42", "--host", "127.0.0.1", str(path)]) == EXIT_OK
     text = path.read_text()
     assert "default=6001" in text and "default=42" in text and '"--remote_debug_host", type=str, default="127.0.0.1"' in text

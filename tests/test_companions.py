@@ -36,7 +36,7 @@ def test_add_and_strip_follow_the_jobs_entry_script_and_conda_file(tmp_path, cap
     assert f"instrumented {folder / 'src' / 'train.py'} (entry of job.yml)" in err
     assert "3 files instrumented." in err
     assert b"- debugpy" in (folder / "conda.yml").read_bytes()
-    assert b'_instrument["remote_debug"]' in (folder / "src" / "train.py").read_bytes()
+    assert b'_instrument.remote_debug' in (folder / "src" / "train.py").read_bytes()
     assert main(["strip", str(folder / "job.yml")]) == 0
     err = capsys.readouterr().err
     assert f"stripped {folder / 'conda.yml'}" in err and "3 files stripped, 1 helper module removed." in err

@@ -95,7 +95,7 @@ def test_the_whole_graph_add_check_strip(case, tmp_path):
     assert deployment.read_bytes() == case.after
     changed = {p for p, data in originals.items() if p.read_bytes() != data}
     assert folder / "src" / "score.py" in changed
-    assert '_instrument["score_debug"](' in (folder / "src" / "score.py").read_text()
+    assert '_instrument.score_debug(' in (folder / "src" / "score.py").read_text()
     conda = [p for p in changed if p.name == "conda.yml"]
     inline = b"conda_file:\n" in case.before.replace(b"\r\n", b"\n").replace(b"    ", b"  ")
     assert len(conda) == (0 if inline or b"azureml:" in case.before.split(b"environment:")[-1][:40] else 1)

@@ -184,7 +184,7 @@ def test_the_scoring_script_connects_out_to_a_listening_vs_code(tmp_path):
     """``add --client-ip`` on the deployment: init() connects out to VS Code listening, so nothing
     listens in the container; a breakpoint in run() stops the request, answered once the debugger continues."""
     script, environment, _ = deployed(tmp_path, "--client-ip", "127.0.0.1")
-    assert '_instrument["score_debug"](client_ip="127.0.0.1")' in script.read_text()
+    assert '_instrument.score_debug(client_ip="127.0.0.1")' in script.read_text()
     log = _reverse_session(script, lambda port: {**environment, "INSTRUMENT_DEBUG_PORT": str(port)})
     assert "Remote debugging: connecting to VS Code at 127.0.0.1:LISTEN_PORT" in log
     assert "Debugger attached = True" in log

@@ -11,6 +11,7 @@ it; ``--diff`` shows it once as a new file.
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -63,7 +64,7 @@ def test_add_writes_the_helper_once_and_the_scripts_load_it(code, capsys):
     assert helper.read_text() == helper_module.module_text()
     assert err.count(f"wrote {helper} ") == 1
     for name in ("train.py", "other.py"):
-        assert '+ "/_instrument_debug.py"' in (code / name).read_text()
+        assert '"/../_instrument_debug.py"' in (code / name).read_text()
     before = helper.stat().st_mtime_ns
     status, _, err = _run(capsys, "add", str(code))
     assert (status, helper.stat().st_mtime_ns) == (0, before)  # already this version's: not written again
@@ -103,7 +104,7 @@ def test_a_users_module_of_that_name_keeps_it(code, capsys):
     assert _run(capsys, "add", "-q", str(code / "train.py"))[0] == 0
     assert (code / HELPER).read_text() == mine
     assert (code / "_instrument_debug_2.py").read_text() == helper_module.module_text()
-    assert '+ "/_instrument_debug_2.py"' in (code / "train.py").read_text()
+    assert '"/../_instrument_debug_2.py"' in (code / "train.py").read_text()
     assert _run(capsys, "strip", "-q", str(code))[0] == 0
     assert (code / "train.py").read_text() == TRAIN
     assert sorted(p.name for p in code.iterdir()) == [HELPER, "other.py", "train.py"]
@@ -239,6 +240,31 @@ def test_the_script_finds_its_helper_from_any_folder_and_as_a_module(tmp_path, c
     assert markers.BEGIN in (package / "train.py").read_text()
 
 
+def test_the_helper_is_cached_as_bytecode_and_strip_removes_only_that(code, capsys):
+    """Loading the helper caches its bytecode as an import does (a start does not compile 20 KB),
+    and strip takes the helper's bytecode with the helper, keeping the user's."""
+    assert _run(capsys, "add", "-q", str(code / "train.py"))[0] == 0
+    (code / "mine.py").write_text("VALUE = 1\n")
+    (code / "train.py").write_text("import mine\n" + (code / "train.py").read_text())
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+    done = subprocess.run([sys.executable, "train.py", "--lr", "0.5"], cwd=code, env=env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.splitlines()[-1] == "lr 0.5", done.stderr
+    cached = sorted(p.name for p in (code / "__pycache__").iterdir())
+    tag = sys.implementation.cache_tag
+    assert cached == [f"_instrument_debug.{tag}.pyc", f"mine.{tag}.pyc"]
+    (code / "train.py").write_text((code / "train.py").read_text().replace("import mine\n", "", 1))
+    assert _run(capsys, "strip", "-q", str(code / "train.py"))[0] == 0
+    assert (code / "train.py").read_text() == TRAIN and not (code / HELPER).exists()
+    assert sorted(p.name for p in (code / "__pycache__").iterdir()) == [f"mine.{tag}.pyc"]
+    (code / "__pycache__" / f"mine.{tag}.pyc").unlink()
+    assert _run(capsys, "add", "-q", str(code / "train.py"))[0] == 0
+    done = subprocess.run([sys.executable, "train.py"], cwd=code, env=env, capture_output=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert _run(capsys, "strip", "-q", str(code))[0] == 0
+    assert not (code / "__pycache__").exists()  # held only the helper's bytecode
+
+
 def test_add_strip_add_in_one_process_writes_the_helper_again(code, capsys):
     """A helper read, then removed by strip, is no "change while instrument ran" for the next add
     (a long-lived process: an editor integration, a script over many definitions)."""
@@ -278,3 +304,30 @@ def test_a_job_whose_entry_lost_its_helper_gets_it_back(tmp_path, capsys):
     status, _, err = _run(capsys, "add", str(job))
     assert status == 0, err
     assert (tmp_path / "src" / HELPER).read_text() == helper_module.module_text()
+
+
+@pytest.mark.parametrize(("code_text", "expected"), [
+    pytest.param("\n".join(helper_module.loader_lines("_instrument", "_instrument_debug_2.py")), "_instrument_debug_2.py",
+                 id="this-version"),
+    pytest.param("\n".join(helper_module.loader_lines("_i", "_instrument_debug.py", "\t" * 4)), "_instrument_debug.py",
+                 id="this-version-deep"),
+    pytest.param('_instrument = __import__("runpy").run_path(\n'
+                 '    (__import__("os").path.dirname(__file__) or ".") + "/_instrument_debug.py"\n)',
+                 "_instrument_debug.py", id="earlier-runpy-loader"),
+    pytest.param('x = __import__("os").path.normpath(__file__ + "/../mine.py")', None, id="not-a-helper"),
+    pytest.param('x = __import__("os").path.normpath(here + "/../_instrument_debug.py")', None, id="not-beside"),
+])
+def test_strip_knows_which_helper_a_loader_loads(code_text, expected):
+    assert helper_module.loaded_file(code_text) == expected
+
+
+def test_the_loader_is_as_black_writes_it_at_any_indent():
+    black = pytest.importorskip("black")
+    for indent in ("", "    ", "\t", " " * 8):  # module level, or the body of a top-level init()
+        for name in ("_instrument_debug.py", "_instrument_debug_42.py"):
+            lines = helper_module.loader_lines("_instrument", name, indent)
+            depth = len(indent.expandtabs(4)) // 4  # black writes four spaces a level
+            body = "".join(f"{'    ' * level}def f():\n" for level in range(depth))
+            body += "".join(f"{'    ' * depth}{line}\n" for line in lines)
+            assert black.format_str(body, mode=black.Mode()) == body, (indent, name)
+            assert max(len(line) for line in body.splitlines()) <= helper_module.LINE_LENGTH

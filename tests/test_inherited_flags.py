@@ -84,7 +84,7 @@ def _instrumented(tmp_path: Path, train: str, shared: str, capsys: pytest.Captur
 def test_a_parser_with_inherited_flags_starts_and_times_out(flags, handler, extra, tmp_path, capsys):
     train = TRAIN.format(handler=handler)
     script, before = _instrumented(tmp_path, train, SHARED.format(handler=handler, flags=flags), capsys)
-    assert '_instrument["add_flags"](parser)' in script.read_text()  # the helper adds the flags the parser lacks
+    assert '_instrument.add_flags(parser)' in script.read_text()  # the helper adds the flags the parser lacks
     plain = _run(script, "--epochs", "3")
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == before == "epochs 3 seed 0\n"
@@ -123,7 +123,7 @@ def test_a_helper_that_adds_the_flag_after_the_parser_is_built(more, tmp_path, c
     script, before = _instrumented(tmp_path, HELPER_TRAIN.format(more=more), HELPER_SHARED, capsys)
     text = script.read_text()
     # the flags block comes after the helper's call, so the parser has --remote_debug by then
-    assert text.index("shared.add_common_args(parser)") < text.index('_instrument["add_flags"](parser)')
+    assert text.index("shared.add_common_args(parser)") < text.index('_instrument.add_flags(parser)')
     plain = _run(script, "--epochs", "3")
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == before == "epochs 3 seed 0\n"
@@ -190,7 +190,7 @@ def test_a_click_option_from_another_module_keeps_the_script_running(tmp_path, c
     script = tmp_path / "cli.py"
     script.write_text(CLICK)
     assert main(["add", "-q", str(script)]) == 0, capsys.readouterr().err
-    assert '\n_instrument["remote_debug"]()\n' in script.read_text()
+    assert '\n_instrument.remote_debug()\n' in script.read_text()
     plain = _run(script, "--epochs", "3")
     assert (plain.returncode, plain.stdout) == (0, "epochs 3\n"), plain.stderr
     debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1",

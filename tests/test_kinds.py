@@ -92,7 +92,7 @@ def test_an_option_that_does_not_apply_is_reported(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "warning: --client-ip does not apply to any file of this run (train); ignored" in err
     assert "warning: --step does not apply to any file of this run (train); ignored" in err
-    assert '_instrument["remote_debug"]' in path.read_text()
+    assert '_instrument.remote_debug' in path.read_text()
 
 
 def test_an_option_that_applies_to_some_file_of_the_run_is_no_warning(tmp_path, capsys):

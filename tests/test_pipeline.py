@@ -242,7 +242,7 @@ def test_cli_options_reach_the_steps(tmp_path, capsys):
     assert main(["add", "-q", "--client-ip", "10.3.0.5", "--step", "train_step", "--port", "5679", str(path)]) == 0
     text = path.read_text()
     assert "'--remote_debug_client_ip', '10.3.0.5', '--remote_debug_port', 5679]" in text.replace('"', "'")
-    assert b'_instrument["remote_debug"]' in script.read_bytes()  # the step's entry script, brought along
+    assert b'_instrument.remote_debug' in script.read_bytes()  # the step's entry script, brought along
     assert main(["strip", "-q", str(path)]) == 0
     assert path.read_bytes() == SEED.before and script.read_bytes() == original_script
 

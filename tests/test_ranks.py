@@ -195,7 +195,7 @@ def test_add_ranks_option_is_the_flags_default(tmp_path, capsys):
     path = tmp_path / "train.py"
     path.write_text(PLAIN, encoding="utf-8")
     assert main(["add", "-q", "--ranks", "0, 3", str(path)]) == 0
-    assert '_instrument["add_flags"](parser, ranks="0,3")' in path.read_text()
+    assert '_instrument.add_flags(parser, ranks="0,3")' in path.read_text()
     assert main(["add", "--ranks", "0;3", str(path)]) == 2
     assert "--ranks" in capsys.readouterr().err
 

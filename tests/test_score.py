@@ -36,8 +36,12 @@ ADD_JOB = Job(ADD, kind="score")
 STRIP_JOB = Job(STRIP, kind="score")
 HELPER = templates.HELPER_NAME
 PLAIN = next(param.values[0] for param in CASES if param.id == "plain")
-#: What a script's loading statement assigns (the helper module beside it, by path).
-LOADER = '__import__("runpy").run_path((__import__("os").path.dirname(__file__) or ".") + "/_instrument_debug.py")'
+#: A script's loading statements: the helper module beside it, by path, with the source loader.
+LOADER = (
+    '_instrument = __import__("types").ModuleType("")\n'
+    '__import__("importlib.machinery").machinery.SourceFileLoader('
+    '"", __import__("os").path.normpath(__file__ + "/../_instrument_debug.py")).exec_module(_instrument)\n'
+)
 WAIT = 60  # seconds: the bound on any subprocess here, a guard against a hang, not a claim of speed
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY", "INSTRUMENT_"))}
 ENV["PYDEVD_DISABLE_FILE_VALIDATION"] = "1"  # no frozen-modules warning on stderr
@@ -66,7 +70,7 @@ def test_detected_as_a_scoring_script_with_a_30_second_default(case):
     if case.meta.get("inline"):
         assert 'port=5678, timeout=30, client_ip=""):' in text_of(case.after)
     else:  # the helper's own default: the call passes nothing
-        assert '_instrument["score_debug"]()' in text_of(case.after)
+        assert '_instrument.score_debug()' in text_of(case.after)
         assert 'def score_debug(host="0.0.0.0", port=5678, timeout=30, client_ip=""):' in helper_module.module_text()
 
 
@@ -90,15 +94,16 @@ def test_only_init_changes_and_the_block_comes_first(case):
     compile(case.after, "score.py", "exec", dont_inherit=True)  # symbol table: global statements
     body = _init_of(after).body
     start = 1 if ast.get_docstring(_init_of(before), clean=False) is not None else 0
-    helper, call = body[start], body[start + 1]
-    if case.meta.get("inline"):
+    inline = bool(case.meta.get("inline"))
+    helper, call = body[start], body[start + (1 if inline else 2)]
+    if inline:
         assert isinstance(helper, ast.FunctionDef) and helper.name == HELPER
         assert ast.dump(call) == ast.dump(ast.parse(f"{HELPER}()").body[0])
     else:  # the helper module beside the script, loaded by path, and its scoring function called
-        loader = ast.parse(f"_instrument = {LOADER}").body[0]
-        assert ast.dump(helper) == ast.dump(loader)
-        assert ast.dump(call) == ast.dump(ast.parse('_instrument["score_debug"]()').body[0])
-    del body[start : start + 2]
+        loader = ast.parse(LOADER).body
+        assert [ast.dump(s) for s in body[start : start + 2]] == [ast.dump(s) for s in loader]
+        assert ast.dump(call) == ast.dump(ast.parse("_instrument.score_debug()").body[0])
+    del body[start : start + (2 if inline else 3)]
     assert ast.dump(after) == ast.dump(before)  # run, imports, globals: all untouched
     names = {n.id for n in ast.walk(helper) if isinstance(n, ast.Name)}
     assert "run" not in names and "Run" not in names
@@ -114,7 +119,8 @@ def test_block_is_indented_one_level_below_def_init(case):
         assert f"\n{unit}def {HELPER}(host=" in text.replace("\r\n", "\n")
         assert f"\n{unit * 3}import debugpy\n" in text.replace("\r\n", "\n")  # in a try
     else:
-        assert f"\n{unit}_instrument = __import__(\"runpy\").run_path(\n{unit * 2}(__import__(\"os\")" in text.replace("\r\n", "\n")
+        assert f"\n{unit}_instrument = __import__(\"types\")" in text.replace("\r\n", "\n")
+        assert f"\n{unit * 2}\"\", __import__(\"os\")" in text.replace("\r\n", "\n")
 
 
 def run_script(path: Path, run_args: list, env: dict, python=(sys.executable,)) -> subprocess.CompletedProcess:

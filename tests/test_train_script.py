@@ -47,7 +47,7 @@ def test_mode_follows_the_scripts_parser(case):
     standalone = templates_label("flags") not in text  # the flags join the script's parser, else read alone
     assert ("standalone" if standalone else "parser") == case.meta["mode"]
     if standalone:  # the helper is called where it is loaded (or defined): before the script's own code
-        assert re.search(r"\n(_instrument\[\"remote_debug\"\]|_instrument_remote_debug)\(", text)
+        assert re.search(r"\n(_instrument\.remote_debug|_instrument_remote_debug)\(", text)
 
 
 def templates_label(which: str) -> str:

@@ -108,7 +108,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     if options.helper is not None:
         # The helper module beside the script: load it, call it (no definition, no blank lines).
         loaded = free_name(helper_module.LOADED_NAME, _identifiers(module, clean, helper_module.LOADED_NAME))
-        lines = helper_module.loader_lines(loaded, options.helper) + helper_module.call_lines(
+        lines = helper_module.loader_lines(loaded, options.helper, indent) + helper_module.call_lines(
             helper_module.function(loaded, helper_module.SCORE_FUNCTION), helper_module.score_arguments(options), indent
         )
         block = markers.Insertion(
