@@ -10,9 +10,9 @@ by exporting a variable that makes a server or ``breakpoint()`` reach one
 Commands are read as bash reads them (:mod:`shell_tokens`: quotes removed,
 control operators, redirects, comments), one simple command at a time, so a
 mention in a comment, an ``echo`` or a ``pip install debugpy`` is not a
-finding. Code given to ``-c`` is checked as Python
-(:func:`instrument.codemods.check.findings.code_findings`) and as a shell command when
-the program is a shell or not known.
+finding. Code given to ``-c`` is checked as Python (by the reader the
+caller passes, :data:`PythonCode`) and as a shell command when the program
+is a shell or not known.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ from __future__ import annotations
 import posixpath
 import re
 import shlex
-from typing import Iterator, Optional, Sequence
+from typing import Callable, Iterator, Optional, Sequence
 
 from instrument.codemods.shell.shell_tokens import COMMENT, OPERATOR, REDIRECT, tokenize
+
+#: What reads the Python code a command gives a Python (``python -c CODE``): the (qualified
+#: name, message) of each finding in it. The caller passes it (:func:`instrument.codemods.check.
+#: findings.code_pairs`): Python code may run commands in turn, and this module stays below.
+PythonCode = Callable[[str], list[tuple[str, str]]]
 
 #: Modules that, run with ``python -m``, make the process reachable by a debugger.
 DEBUGGER_MODULES = ("debugpy", "ptvsd", "pydevd", "pydevd_pycharm", "remote_pdb", "web_pdb", "madbg")
@@ -75,12 +80,6 @@ def remote_debug_flag(words: Sequence[str]) -> bool:
     return any(word == REMOTE_DEBUG_FLAG or word.startswith(REMOTE_DEBUG_FLAG + "=") for word in words)
 
 
-def command_message(words: Sequence[str]) -> Optional[str]:
-    """Why a command that runs in a job must not ship, or None."""
-    found = argv_findings(words)
-    return found[0] if found else None
-
-
 def variable_message(name: str, value: Optional[str]) -> Optional[str]:
     """Why exporting ``name`` (with ``value``, None: not known) must not ship, or None."""
     if name == DEBUG_PORT_VARIABLE:
@@ -117,7 +116,7 @@ def _opened_groups(words: Sequence[str]) -> list[str]:
     return opened
 
 
-def argv_findings(words: Sequence[str], depth: int = 0) -> list[str]:
+def argv_findings(words: Sequence[str], *, python: PythonCode, depth: int = 0) -> list[str]:
     """Why one program's argument vector (an exec form, a simple command's words) must not ship."""
     found: list[str] = []
     if any(word.startswith("$[[") for word in words):
@@ -129,7 +128,7 @@ def argv_findings(words: Sequence[str], depth: int = 0) -> list[str]:
             found.append(message)
     for word in words:  # $(...) and `...` inside a word run commands too
         for inner in re.findall(r"\$\((.*)\)|`([^`]*)`", word, re.DOTALL):
-            found += shell_findings(inner[0] or inner[1], depth + 1)
+            found += shell_findings(inner[0] or inner[1], python=python, depth=depth + 1)
     program = _program(words)
     if program < len(words) and posixpath.basename(words[program]) in _PRINTERS:
         return found  # ``echo python -m debugpy``: a mention
@@ -145,11 +144,11 @@ def argv_findings(words: Sequence[str], depth: int = 0) -> list[str]:
     if remote_debug_flag(words):
         found.append(f"`{REMOTE_DEBUG_FLAG}` in a job command starts the script in debug mode")
     if depth < _MAX_DEPTH and program < len(words):
-        found += _code_findings(words, program, depth)
+        found += _code_findings(words, program, depth, python)
     return found
 
 
-def _code_findings(words: Sequence[str], program: int, depth: int) -> list[str]:
+def _code_findings(words: Sequence[str], program: int, depth: int, python_code: PythonCode) -> list[str]:
     """Findings in the code a program is given with ``-c`` (a shell's or Python's)."""
     name = posixpath.basename(words[program])
     shell = name in _SHELLS
@@ -167,11 +166,10 @@ def _code_findings(words: Sequence[str], program: int, depth: int) -> list[str]:
             code = word[2:]
         if code is None:
             continue
-        found = [] if python else [f"`{name} -c`: {m}" for m in shell_findings(code, depth + 1)]
+        found = [] if python else [f"`{name} -c`: {m}" for m in shell_findings(code, python=python_code,
+                                                                                 depth=depth + 1)]
         if not shell:
-            from instrument.codemods.check.findings import code_findings
-
-            found += [f"`{name} -c` code: {f.message}" for f in code_findings(code)]
+            found += [f"`{name} -c` code: {message}" for _, message in python_code(code)]
         return found
     return []
 
@@ -200,7 +198,7 @@ def simple_commands(command: str) -> Iterator[tuple[int, list[str]]]:
         yield start, words
 
 
-def located_shell_findings(command: str, depth: int = 0) -> list[tuple[int, str]]:
+def located_shell_findings(command: str, *, python: PythonCode, depth: int = 0) -> list[tuple[int, str]]:
     """(offset of the simple command, message) for each reason a shell text must not ship."""
     if depth > _MAX_DEPTH:
         return []
@@ -209,14 +207,14 @@ def located_shell_findings(command: str, depth: int = 0) -> list[tuple[int, str]
         if words[0] in ("export", "declare", "typeset", "readonly", "local"):
             messages = [m for w in words[1:] if not w.startswith("-") and (m := _assignment_message(w))]
         else:
-            messages = argv_findings(words, depth)
+            messages = argv_findings(words, python=python, depth=depth)
         found += [(start, message) for message in dict.fromkeys(messages)]
     return found
 
 
-def shell_findings(command: str, depth: int = 0) -> list[str]:
+def shell_findings(command: str, *, python: PythonCode, depth: int = 0) -> list[str]:
     """Why a shell text (a job's command, a script, a RUN) must not ship: one message per reason."""
-    return [message for _, message in located_shell_findings(command, depth)]
+    return [message for _, message in located_shell_findings(command, python=python, depth=depth)]
 
 
 def _assignment_message(word: str) -> Optional[str]:

@@ -12,17 +12,17 @@ Two kinds of finding, each a :class:`Finding` at a 1-based line and column:
   ``getattr`` with a literal name and plain assignments), so
   ``from debugpy import listen as l; l()`` counts and ``socket.listen()`` or a
   string mentioning ``debugpy.listen`` does not;
-* a debugger reached another way (:mod:`check_sinks`): a debugger function passed on as a
+* a debugger reached another way (:mod:`.sinks`): a debugger function passed on as a
   value, code given to ``exec``/``eval``/``compile``, a command line given to ``subprocess``,
-  ``os.system`` and friends (:mod:`check_commands`), azure-ai-ml's and SDK v1's job values, a
+  ``os.system`` and friends (:mod:`.commands`), azure-ai-ml's and SDK v1's job values, a
   debug variable set in code, with strings and lists followed through names
-  (:mod:`check_values`); in YAML, what Azure ML runs or exports (:mod:`check_yaml`); in
-  ``.pth`` files, notebooks, shell scripts and Dockerfiles (:mod:`check_formats`).
+  (:mod:`.values`); in YAML, what Azure ML runs or exports (:mod:`.yaml_files`); in
+  ``.pth`` files, notebooks, shell scripts and Dockerfiles (:mod:`.formats`).
 
 What is looked at is the source as Python runs it: decoded by its coding line
 (``# coding: utf-7`` included) and with identifiers NFKC-normalised, as the
 parser does (``ｄｅｂｕｇｐｙ`` is ``debugpy``). A file that holds nothing a
-finding needs is not parsed (:mod:`check_prefilter`).
+finding needs is not parsed (:mod:`.prefilter`).
 
 Check reads code, it never rewrites it, so it parses with Python's own
 :mod:`ast` (about a tenth of LibCST's parse, and no LibCST import at all):
@@ -53,6 +53,8 @@ from instrument.codemods.helper import header as helper_header
 from instrument.codemods.python import grammar
 from instrument.codemods.check.names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (the public tables)
 from instrument.codemods.check.prefilter import could_have_findings, could_have_findings_text  # noqa: F401
+from instrument.codemods.check import yaml_files as reader
+from instrument.codemods.check.sinks import Finder
 from instrument.codemods.core.errors import InstrumentError
 
 BLOCK_MESSAGE = "instrument block (remove with `instrument strip`)"
@@ -86,8 +88,8 @@ def _block_lines(source: str, yaml: bool = False) -> tuple[list[Finding], set[in
     covered: set[int] = set()
     lines = markers.split_lines(source) if blocks else []
     for block in blocks:
-        line = lines[block.begin]
-        col = len(line) - len(line.lstrip(" \t\f")) + 1
+        text = lines[block.begin]
+        col = len(text) - len(text.lstrip(" \t\f")) + 1
         findings.append(Finding(block.begin + 1, col, BLOCK_MESSAGE))
         covered.update(range(block.begin + 1, block.end + 2))
     return findings, covered
@@ -148,10 +150,8 @@ def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[F
 
 
 def _findings(source: str, tree: ast.Module, in_blocks: set[int]) -> list[Finding]:
-    from instrument.codemods.check.sinks import Finder
-
     found: dict[tuple[int, str], tuple[int, int, int, str, str]] = {}
-    for node, name, message in Finder(tree, source).findings():
+    for node, name, message in Finder(tree, source, code_pairs).findings():
         line = getattr(node, "lineno", 1)
         if line in in_blocks:
             continue
@@ -182,6 +182,11 @@ def code_findings(code: str) -> list[Finding]:
         return []
 
 
+def code_pairs(code: str) -> list[tuple[str, str]]:
+    """(qualified name, message) of each finding in a piece of code (:data:`check_commands.PythonCode`)."""
+    return [(finding.name, finding.message) for finding in code_findings(code)]
+
+
 def _is_allowed(finding: Finding, allow: Sequence[str]) -> bool:
     return bool(finding.name) and any(fnmatch.fnmatchcase(finding.name, pattern) for pattern in allow)
 
@@ -194,8 +199,8 @@ EDITED_HELPER_MESSAGE = "instrument's helper module, edited by hand (delete it w
 def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     """Every finding in a Python source, in line order (the helper module: one)."""
     if source.startswith(helper_header.FIRST_LINE):
-        found = helper_header.examine(source)
-        return [Finding(1, 1, EDITED_HELPER_MESSAGE if found.edited else HELPER_MESSAGE)]
+        helper = helper_header.examine(source)
+        return [Finding(1, 1, EDITED_HELPER_MESSAGE if helper.edited else HELPER_MESSAGE)]
     blocks, in_blocks = _block_lines(source)
     calls = []
     if could_have_findings_text(source):
@@ -220,7 +225,7 @@ def check_text(source: str) -> list[Finding]:
 
 def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     """Every instrument block in a YAML file, and, read as Azure ML reads the file
-    (:mod:`check_yaml`), every ``command:`` that starts a debugger or passes
+    (:mod:`.yaml_files`), every ``command:`` that starts a debugger or passes
     ``--remote_debug`` and every debug variable in ``environment_variables:``
     outside them.
 
@@ -230,10 +235,8 @@ def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     blocks, in_blocks = _block_lines(source, yaml=True)
     if not could_have_findings(source.encode("utf-8", "surrogatepass"), yaml=True):
         return blocks
-    from instrument.codemods.check import yaml_files as reader
-
     try:
-        found_values = reader.yaml_findings(source)
+        found_values = reader.yaml_findings(source, code_pairs)
     except (reader.LoadError, RecursionError):
         return blocks
     lines = markers.split_lines(source)

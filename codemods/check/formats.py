@@ -18,8 +18,9 @@ import re
 from typing import Any, Optional
 
 from instrument.codemods.check import commands as check_commands
-from instrument.codemods.check.findings import Finding, allowed_line, check_python, code_findings
+from instrument.codemods.check.findings import Finding, allowed_line, check_python, code_findings, code_pairs
 from instrument.codemods.core.errors import InstrumentError
+from instrument.codemods.shell.dockerfile import instructions
 
 _SHELL_NAME = "shell.command"
 _HEREDOC_RE = re.compile(r"<<-?\s*(['\"]?)([A-Za-z_][A-Za-z0-9_]*)\1")
@@ -45,7 +46,7 @@ def check_shell(source: str) -> list[Finding]:
     """Every simple command of a shell script, and Python here-documents (``python - <<EOF``)."""
     lines = source.splitlines()
     found = []
-    for offset, message in check_commands.located_shell_findings(source):
+    for offset, message in check_commands.located_shell_findings(source, python=code_pairs):
         line = _line_of(source, offset)
         if not allowed_line(lines[line - 1] if line <= len(lines) else ""):
             found.append(Finding(line, offset - source.rfind("\n", 0, offset), message, _name(message)))
@@ -80,8 +81,6 @@ def _name(message: str) -> str:
 
 def check_dockerfile(source: str) -> list[Finding]:
     """``RUN``/``CMD``/``ENTRYPOINT`` that start a debugger and ``ENV`` that exports a debug variable."""
-    from instrument.codemods.shell.dockerfile import instructions
-
     lines = source.splitlines()
     found = []
     entrypoint: Optional[list[str]] = None
@@ -95,15 +94,15 @@ def check_dockerfile(source: str) -> list[Finding]:
                 arguments = arguments.partition(" ")[2].lstrip()
             words = _exec_form(arguments)
             if words is not None:
-                messages += check_commands.argv_findings(words)
+                messages += check_commands.argv_findings(words, python=code_pairs)
                 if keyword == "ENTRYPOINT":
                     entrypoint = words
                 elif keyword == "CMD" and entrypoint:
-                    messages += check_commands.argv_findings(entrypoint + words)
+                    messages += check_commands.argv_findings(entrypoint + words, python=code_pairs)
             else:
-                messages += check_commands.shell_findings(arguments)
+                messages += check_commands.shell_findings(arguments, python=code_pairs)
             for body in instruction.heredocs:
-                messages += check_commands.shell_findings(body)
+                messages += check_commands.shell_findings(body, python=code_pairs)
                 messages += [f"here-document: {f.message}" for f in code_findings(body)]
         elif keyword == "ENV":
             for name, value in _env_pairs(arguments):

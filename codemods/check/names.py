@@ -11,7 +11,7 @@ spells. Beyond imports, the ways a module or a function travels as a value:
 ``globals()["debugpy"]`` and ``functools.partial`` stand for what they
 return; an assignment (``l = debugpy.listen``, ``self.dbg = debugpy``, a
 class attribute, a dict or list of them) makes an alias. Strings are read
-with :mod:`check_values`, so ``import_module("de" + "bugpy")`` is debugpy.
+with :mod:`.values`, so ``import_module("de" + "bugpy")`` is debugpy.
 """
 
 from __future__ import annotations

@@ -116,7 +116,7 @@ def _joins(needle: str, firsts: set[str], lasts: set[str], wholes: set[str]) -> 
 #: Where a value built from pieces can matter in Python: the calls that run a string, import or
 #: look up a name given as a string, or export a variable. A file naming none of them has
 #: findings only where a needle is spelled out (the analysis reads built keys of variables only
-#: in a file that names one of these too, see :data:`check_sinks`).
+#: in a file that names one of these too, see :mod:`.sinks`).
 SINK_WORDS = ("exec", "eval", "compile", "import_module", "__import__", "run_module", "resolve_name", "modules",
               "subprocess", "system", "popen", "spawn", "getoutput", "env", "azure", "PythonScriptStep",
               "getattr", "vars", "__dict__", "globals", "locals", "getter", "caller")

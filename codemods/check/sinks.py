@@ -6,9 +6,9 @@
   ``map(...)``, ``sys.breakpointhook = remote_pdb.set_trace``);
 * a string that runs: code given to ``exec``/``eval``/``compile``, a command
   line given to ``subprocess``/``os.system``/``os.exec*``/``runpy.run_module``
-  (read by :mod:`check_commands`), and azure-ai-ml's or SDK v1's job values
+  (read by :mod:`.commands`), and azure-ai-ml's or SDK v1's job values
   (``command=``, ``arguments=``, ``environment_variables=``) however they
-  are reached (:mod:`check_values`);
+  are reached (:mod:`.values`);
 * a variable that reaches a debugger set in code: ``AZUREML_DEBUG_PORT``, or
   ``PYTHONBREAKPOINT`` naming a network debugger (a dict's key, an item set,
   ``os.putenv``, ``setdefault``, a keyword).
@@ -59,12 +59,13 @@ def _name_of(message: str, fallback: str) -> str:
 
 
 class Finder:
-    def __init__(self, tree: ast.Module, source: str) -> None:
+    def __init__(self, tree: ast.Module, source: str, python: check_commands.PythonCode) -> None:
+        self.python = python  # the findings in a piece of Python code (exec's, ``python -c``'s)
         self.nodes = nodes_by_type(tree)  # one walk, shared by every reading
         self.bindings = Bindings(self.nodes)
         self.names = Names(self.nodes, self.bindings)
         # A variable's name built from pieces is read only where the file names a way to export
-        # it (``env``): the byte pre-test keeps such a file (check_prefilter.SINK_WORDS).
+        # it (``env``): the byte pre-test keeps such a file (prefilter.SINK_WORDS).
         self.exports = any(word in source for word in ("env", *_VARIABLES))
 
     def findings(self) -> Iterator[RawFinding]:
@@ -130,11 +131,9 @@ class Finder:
             for message in self._command_messages(node):
                 yield node, _name_of(message, "subprocess"), f"{message} (run by {spelling(node.func)}())"
         if callee & _RUN_CODE and node.args:
-            from instrument.codemods.check.findings import code_findings
-
             for code in self.names.strings(node.args[0]):
-                for found in code_findings(code):
-                    yield node, found.name or "exec", f"{spelling(node.func)}() runs code: {found.message}"
+                for name, message in self.python(code):
+                    yield node, name or "exec", f"{spelling(node.func)}() runs code: {message}"
         if any(name.startswith(("azure.", "azureml.")) or name.endswith("PythonScriptStep") for name in callee):
             yield from self._job(node, callee)
         if callee & {"operator.methodcaller", "operator.attrgetter"} and debuggers_imported:
@@ -155,16 +154,16 @@ class Finder:
         arguments = [*node.args, *(k.value for k in node.keywords if k.arg in (None, "args", "cmd", "command"))]
         for argument in arguments:
             for text in self.names.strings(argument):
-                messages += check_commands.shell_findings(text)
+                messages += check_commands.shell_findings(text, python=self.python)
             for words in self.bindings.word_lists(argument):
-                messages += check_commands.argv_findings(words)
+                messages += check_commands.argv_findings(words, python=self.python)
         singles = [self.names.strings(argument) for argument in node.args]
         if len(singles) > 1 and all(singles):  # os.execl(path, "python", "-m", "debugpy"): the path, then argv
-            messages += check_commands.argv_findings([texts[0] for texts in singles])
-            messages += check_commands.argv_findings([texts[0] for texts in singles[1:]])
+            messages += check_commands.argv_findings([texts[0] for texts in singles], python=self.python)
+            messages += check_commands.argv_findings([texts[0] for texts in singles[1:]], python=self.python)
         for argument in node.args[1:2]:  # os.execv(path, argv): argv names its program again
             for words in self.bindings.word_lists(argument):
-                messages += check_commands.argv_findings(words[1:])
+                messages += check_commands.argv_findings(words[1:], python=self.python)
         return list(dict.fromkeys(messages))
 
     def _job(self, node: ast.Call, callee: set[str]) -> Iterator[RawFinding]:
@@ -172,9 +171,9 @@ class Finder:
         job = next(iter(sorted(callee)))
         for keyword in node.keywords:
             if keyword.arg == "command":
-                messages = [m for text in self.names.strings(keyword.value) for m in check_commands.shell_findings(text)]
+                messages = [m for text in self.names.strings(keyword.value) for m in check_commands.shell_findings(text, python=self.python)]
                 messages += [m for words in self.bindings.word_lists(keyword.value)
-                             for m in check_commands.argv_findings(words)]
+                             for m in check_commands.argv_findings(words, python=self.python)]
                 for message in dict.fromkeys(messages):
                     yield node, _name_of(message, "azure.ai.ml.command"), \
                         f"{message} (the command= of {spelling(node.func)}())"

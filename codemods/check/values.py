@@ -19,6 +19,8 @@ from __future__ import annotations
 import ast
 from typing import Iterator, Optional, Union
 
+from instrument.codemods.check.commands import tokens
+
 #: A word whose text the file does not tell (``sys.executable`` is told: a Python).
 UNKNOWN = "\0"
 #: How many values of one expression are looked at (names bound many times multiply).
@@ -210,8 +212,6 @@ class Bindings:
         name = func.attr if isinstance(func, ast.Attribute) else func.id if isinstance(func, ast.Name) else ""
         first = node.args[0] if node.args else None
         if name == "split":  # text.split() or shlex.split(text)
-            from instrument.codemods.check.commands import tokens
-
             texts = self.strings(func.value, depth) if isinstance(func, ast.Attribute) else []
             for text in texts or self.strings(first, depth):
                 yield tuple(tokens(text))

@@ -63,8 +63,10 @@ def _pairs(loader: Any, node: Any) -> dict:
     return pairs
 
 
-def yaml_findings(text: str) -> list[YamlFinding]:
-    """Every finding of a YAML text. Raises :class:`LoadError` when the safe loader cannot read it."""
+def yaml_findings(text: str, python: check_commands.PythonCode) -> list[YamlFinding]:
+    """Every finding of a YAML text (``python`` reads code a command gives a Python).
+
+    Raises :class:`LoadError` when the safe loader cannot read it."""
     import yaml
 
     loader, root = _compose(text)
@@ -86,7 +88,7 @@ def yaml_findings(text: str) -> list[YamlFinding]:
         for key, (_, value) in pairs.items():
             if key in _COMMAND_KEYS and isinstance(value, yaml.ScalarNode):
                 command = _substituted(value.value, inputs)
-                for message in dict.fromkeys(check_commands.shell_findings(command)):
+                for message in dict.fromkeys(check_commands.shell_findings(command, python=python)):
                     found.append(_at(lines, value, f"{key}: {message}"))
             elif key == "environment_variables" and isinstance(value, yaml.MappingNode):
                 for name, (name_node, setting) in _pairs(loader, value).items():
