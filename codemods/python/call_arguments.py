@@ -17,8 +17,9 @@ import libcst.matchers as m
 
 from instrument.codemods.core.errors import InstrumentError
 
-# Expressions that can stand left of `+` without parentheses.
-_ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple() | m.BinaryOperation(m.Add())
+# Expressions that can stand left of `+` without parentheses. A sum is not among
+# them: `(a + b) + [...]` keeps the original expression one operand.
+_ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple()
 
 
 def quoted(value: str, quote: str) -> str:
@@ -114,7 +115,8 @@ def merged_into_mapping(args: list[cst.Arg], items: list[tuple[str, str]], line:
 def string_items(value: cst.BaseExpression) -> list[str]:
     """The string literals directly inside a list or tuple literal."""
     elements = value.elements if isinstance(value, (cst.List, cst.Tuple)) else ()
-    return [e.value.evaluated_value for e in elements if isinstance(e.value, cst.SimpleString)]
+    items = (e.value.evaluated_value for e in elements if isinstance(e.value, cst.SimpleString))
+    return [item for item in items if isinstance(item, str)]  # not bytes: b"..." names no flag or package
 
 
 def appended(left: cst.BaseExpression, right: str) -> cst.BaseExpression:
@@ -162,8 +164,8 @@ def with_keywords(call: cst.Call, new: list[tuple[str, str]], arg_indent: str) -
         # after the last argument stays on its line.
         to_next = after.with_changes(indent=False, last_line=indent)
         args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=to_next))
-        closing = cst.Comma(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
-        return call.with_changes(args=args + _chained(added, closing, line_start))
+        last_comma = cst.Comma(whitespace_after=after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[]))
+        return call.with_changes(args=args + _chained(added, last_comma, line_start))
     args[-1] = last.with_changes(comma=trailing.with_changes(whitespace_after=cst.SimpleWhitespace(" ")))
     return call.with_changes(args=args + _chained(added, cst.Comma(whitespace_after=after), " "))
 
