@@ -61,15 +61,19 @@ class ImportTable:
         if node.relative or node.module is None:
             return
         module = import_name(node.module)
+        if module is None:
+            return
         if isinstance(node.names, cst.ImportStar):
             for name in STAR_EXPORTS.get(module, ()):
                 self.aliases[name] = f"{module}.{name}"
             return
         for alias in node.names:
             imported = import_name(alias.name)
-            if module is None or imported is None:
+            if imported is None:
                 continue
-            local = alias.asname.name.value if alias.asname is not None else imported
+            # `as` takes a plain name in `from ... import` (the grammar allows nothing else)
+            asname = alias.asname.name if alias.asname is not None else None
+            local = asname.value if isinstance(asname, cst.Name) else imported
             self.aliases[local] = f"{module}.{imported}"
 
     def qualified_name(self, node: cst.BaseExpression) -> Optional[str]:
