@@ -1,3 +1,3 @@
-from instrument.cli import main
+from instrument.console import main
 
 raise SystemExit(main())

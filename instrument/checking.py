@@ -10,7 +10,8 @@ from __future__ import annotations
 import fnmatch
 import os
 from pathlib import Path, PurePath
-from typing import Iterator, Optional, Sequence
+import sys
+from typing import Callable, Iterator, Optional, Sequence
 
 from instrument import files, walk
 
@@ -90,7 +91,7 @@ def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tup
         if kind is None and not explicit:
             continue  # a file without a dot that no #! line says runs code
         try:
-            data = files.read_bytes(path)
+            data = files.read_bytes(path, remember=False)
         except files.FileError as exc:
             yield path, str(exc)
             continue
@@ -132,7 +133,7 @@ def _may_bring(path: Path) -> bool:
     if kind != PYTHON:
         return False
     try:
-        data = files.read_bytes(path)
+        data = files.read_bytes(path, remember=False)
         if data.isascii():
             return b"azure" in data
         return "azure" in files.decode(data, str(path)).text
@@ -150,7 +151,7 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
     from instrument.codemods.core.errors import InstrumentError
 
     try:
-        data = files.read_bytes(Path(name))
+        data = files.read_bytes(Path(name), remember=False)
         kind = file_type(Path(name), data[:256]) or PYTHON
         if kind in (PYTHON, PTH):
             text = files.decode(data, name).text
@@ -177,3 +178,58 @@ def check_path(name: str, allow: Sequence[str] = ()) -> tuple[list[str], Optiona
 
 def _finding_lines(name: str, found) -> list[str]:
     return [f"{name}:{f.line}:{f.col}: {f.message}" for f in found]
+
+
+#: Files per worker process below which check reads them all in this process (a pool costs
+#: more than it saves on a few small files: the pre-commit hook's usual call).
+POOL_THRESHOLD = 64
+#: Exit codes, as the rest of the command line's (``cli.py``).
+EXIT_OK, EXIT_FOUND, EXIT_FAILED = 0, 1, 123
+
+
+def _echo(text: str, err: bool = False) -> None:
+    stream = sys.stderr if err else sys.stdout
+    stream.write(text + "\n")
+    stream.flush()
+
+
+def run(paths: Sequence[str], allow: Sequence[str] = (), jobs: Optional[int] = None,
+        echo: Callable[..., None] = _echo) -> int:
+    """``instrument check PATHS``: print one ``path:line:col: message`` per finding, a total on
+    stderr, and return the exit code (1: findings, 123: a file could not be checked)."""
+    import functools
+
+    from instrument import parallel
+    from instrument.report import plural
+
+    candidates: list[str] = []
+    failed = 0
+    # Read errors are reported during the walk; findings and parse errors
+    # after it, in the order of the files.
+    for path, error in check_candidates(paths, allow):
+        if error:
+            failed += 1
+            echo(files.printable(error), err=True)
+        else:
+            candidates.append(str(path))
+    found = 0
+    files_with_findings = 0
+    for lines, error in parallel.map_in_order(
+        functools.partial(check_path, allow=allow),
+        candidates,
+        jobs=jobs or parallel.default_jobs(),
+        per_worker=POOL_THRESHOLD,
+    ):
+        if error:
+            failed += 1
+            echo(files.printable(error), err=True)
+        for line in lines:
+            echo(files.printable(line))
+        found += len(lines)
+        files_with_findings += bool(lines)
+    if found:
+        total = f"{plural(found, 'finding')} in {plural(files_with_findings)}"
+    else:  # a file that could not be read was not found clean
+        total = "no findings in the files read" if failed else "no findings"
+    echo(total + (f", {plural(failed)} failed (not checked)." if failed else "."), err=True)
+    return EXIT_FAILED if failed else EXIT_FOUND if found else EXIT_OK

@@ -260,9 +260,6 @@ def strip(paths, diff, check, kind, quiet, verbose, jobs) -> None:
 #: Candidate files (those a byte search cannot clear) each ``check`` worker
 #: must get before a pool is started: below it, starting the workers costs
 #: more than the parsing they would share.
-CHECK_POOL_THRESHOLD = 64
-
-
 def _validate_allow(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]) -> tuple[str, ...]:
     if any(not pattern for pattern in value):
         raise click.BadParameter("empty pattern")
@@ -287,43 +284,9 @@ def check(paths, allow, jobs) -> None:
     Prints one `path:line:col: message` per finding. A call with a
     `# instrument: allow` comment on its line is accepted.
     """
-    import functools
+    from instrument import checking
 
-    from instrument import checking, files, parallel
-
-    candidates: list[str] = []
-    failed = 0
-    # Read errors are reported during the walk; findings and parse errors
-    # after it, in the order of the files.
-    for path, error in checking.check_candidates(paths, allow):
-        if error:
-            failed += 1
-            click.echo(files.printable(error), err=True)
-        else:
-            candidates.append(str(path))
-    found = 0
-    files_with_findings = 0
-    for lines, error in parallel.map_in_order(
-        functools.partial(checking.check_path, allow=allow),
-        candidates,
-        jobs=jobs or parallel.default_jobs(),
-        per_worker=CHECK_POOL_THRESHOLD,
-    ):
-        if error:
-            failed += 1
-            click.echo(files.printable(error), err=True)
-        for line in lines:
-            click.echo(files.printable(line))
-        found += len(lines)
-        files_with_findings += bool(lines)
-    from instrument.report import plural
-
-    if found:
-        total = f"{plural(found, 'finding')} in {plural(files_with_findings)}"
-    else:  # a file that could not be read was not found clean
-        total = "no findings in the files read" if failed else "no findings"
-    click.echo(total + (f", {plural(failed)} failed (not checked)." if failed else "."), err=True)
-    raise SystemExit(EXIT_FAILED if failed else EXIT_WOULD_CHANGE if found else EXIT_OK)
+    raise SystemExit(checking.run(paths, allow, jobs, echo=click.echo))
 
 
 def _validate_optional_host(ctx: click.Context, param: click.Parameter, value: Optional[str]) -> Optional[str]:

@@ -229,14 +229,17 @@ def remember(path: Path, snapshot: tuple) -> None:
         _READ.popitem(last=False)
 
 
-def read_bytes(path: Path) -> bytes:
+def read_bytes(path: Path, remember: bool = True) -> bytes:
     """The contents of the regular file ``path`` (at most :data:`MAX_BYTES`).
 
     Raises :class:`FileError` with one line for anything else: missing,
     unreadable, a FIFO or device, too large. What was read is remembered
-    so that :func:`write_atomic` can tell whether the file changed since.
+    so that :func:`write_atomic` can tell whether the file changed since
+    (``remember=False``: a reader that never writes, ``check``).
     """
     data, info = _read_regular(path)
+    if not remember:
+        return data
     key = str(path)
     _READ[key] = writes.snapshot(info, data)
     _READ.move_to_end(key)

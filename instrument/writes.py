@@ -22,10 +22,8 @@ instrument's) and reported, so no writer's lines are lost.
 from __future__ import annotations
 
 import errno
-import hashlib
 import os
 import stat
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
@@ -58,6 +56,8 @@ def snapshot(info: os.stat_result, data: bytes) -> Snapshot:
 
 
 def _digest(data: bytes) -> bytes:
+    import hashlib  # here: OpenSSL's load costs a start milliseconds that check (no writes) never needs
+
     return hashlib.blake2b(data, digest_size=16).digest()
 
 
@@ -161,6 +161,8 @@ def _new_temporary(target: Path, data: bytes, name: str, info: Optional[os.stat_
     mode, owner and group (a new file: the mode open() gives); None when the owner or group
     cannot be given."""
     try:
+        import tempfile  # as hashlib in _digest
+
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".instrument-tmp", dir=target.parent)
     except OSError as exc:
         raise _failed(name, exc) from None
@@ -278,6 +280,8 @@ def _reserve(fd: int, size: int) -> None:
 def _backup(target: Path, original: bytes, name: str) -> str:
     """A copy of ``original`` beside ``target``, on disk (its name in the folder too) before anything is overwritten."""
     try:
+        import tempfile
+
         fd, backup = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".instrument-backup", dir=target.parent)
     except OSError as exc:
         raise _failed(name, exc) from None

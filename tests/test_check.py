@@ -15,7 +15,7 @@ from instrument.codemods import kinds
 from instrument.codemods.check import findings as check
 from instrument.codemods.fences import markers
 from instrument.codemods.check.findings import BLOCK_MESSAGE, Finding
-from instrument import cli, files
+from instrument import checking, cli, files
 from instrument.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -305,7 +305,7 @@ def test_command_skips_what_walks_skip(tmp_path: Path, capsys: pytest.CaptureFix
 def test_command_large_tree_in_parallel_matches_serial(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    count = 3 * cli.CHECK_POOL_THRESHOLD
+    count = 3 * checking.POOL_THRESHOLD
     for index in range(count):
         package = tmp_path / f"pkg{index % 7}"
         package.mkdir(exist_ok=True)
@@ -313,7 +313,7 @@ def test_command_large_tree_in_parallel_matches_serial(
         (package / f"m{index:03}.py").write_text(source)
     assert main(["check", str(tmp_path)]) == 1
     parallel = capsys.readouterr().out
-    monkeypatch.setattr(cli, "CHECK_POOL_THRESHOLD", 10**9)
+    monkeypatch.setattr(checking, "POOL_THRESHOLD", 10**9)
     assert main(["check", str(tmp_path)]) == 1
     serial = capsys.readouterr().out
     assert parallel == serial

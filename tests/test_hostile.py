@@ -139,6 +139,7 @@ import os, sys
 from instrument.cli import main
 warm = sys.argv[1]
 main(['add', '--diff', '-q', warm]); main(['check', warm])  # load every module while they are readable
+import hashlib, tempfile  # (loaded when a file is written, and --diff writes none)
 os.setgroups([]); os.setgid(65534); os.setuid(65534)
 sys.exit(main(sys.argv[2:]))
 """

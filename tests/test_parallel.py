@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument import cli, parallel, process
+from instrument import checking, cli, parallel, process
 from instrument.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -26,7 +26,7 @@ BROKEN = "import argparse\nparser = argparse.ArgumentParser(\n"
 @pytest.fixture(autouse=True)
 def pool_for_every_few_files(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(process, "FILES_PER_WORKER", 2)
-    monkeypatch.setattr(cli, "CHECK_POOL_THRESHOLD", 2)
+    monkeypatch.setattr(checking, "POOL_THRESHOLD", 2)
 
 
 def _tree(root: Path, broken: bool = False) -> Path:

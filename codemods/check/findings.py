@@ -53,8 +53,6 @@ from instrument.codemods.helper import header as helper_header
 from instrument.codemods.python import grammar
 from instrument.codemods.check.names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (the public tables)
 from instrument.codemods.check.prefilter import could_have_findings, could_have_findings_text  # noqa: F401
-from instrument.codemods.check import yaml_files as reader
-from instrument.codemods.check.sinks import Finder
 from instrument.codemods.core.errors import InstrumentError
 
 BLOCK_MESSAGE = "instrument block (remove with `instrument strip`)"
@@ -150,6 +148,10 @@ def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[F
 
 
 def _findings(source: str, tree: ast.Module, in_blocks: set[int]) -> list[Finding]:
+    # Loaded here, not above: a file the byte test clears (nearly every file a commit holds)
+    # never needs the readers, and ``instrument check`` runs on every commit.
+    from instrument.codemods.check.sinks import Finder
+
     found: dict[tuple[int, str], tuple[int, int, int, str, str]] = {}
     for node, name, message in Finder(tree, source, code_pairs).findings():
         line = getattr(node, "lineno", 1)
@@ -235,6 +237,8 @@ def check_yaml(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     blocks, in_blocks = _block_lines(source, yaml=True)
     if not could_have_findings(source.encode("utf-8", "surrogatepass"), yaml=True):
         return blocks
+    from instrument.codemods.check import yaml_files as reader  # as Finder above
+
     try:
         found_values = reader.yaml_findings(source, code_pairs)
     except (reader.LoadError, RecursionError):

@@ -7,7 +7,6 @@ importing the renderer.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from dataclasses import dataclass
 
@@ -19,6 +18,8 @@ _HASH_RE = re.compile(r"# instrument-helper sha256=([0-9a-f]{64})\r?\n")
 
 def _digest(body: str) -> str:
     # Line endings as git may have turned them (core.autocrlf) are not an edit.
+    import hashlib  # here: a file that starts with the header is rare, OpenSSL's load is not free
+
     return hashlib.sha256(body.replace("\r\n", "\n").encode("utf-8")).hexdigest()
 
 
