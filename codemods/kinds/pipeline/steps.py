@@ -17,7 +17,7 @@ the original lines behind ``#:`` so strip restores them byte for byte.
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import Callable, ClassVar, Union
 
 import libcst as cst
 import libcst.matchers as m
@@ -57,7 +57,8 @@ LABEL_CONDA = "debugpy in this step environment"
 
 def debug_arguments(options: Options, quote: str = "'") -> str:
     """The debug flags as a Python list literal (ints for port and timeout, as the seed)."""
-    items = ["--remote_debug", "--remote_debug_connection_timeout", int(options.timeout)]
+    assert options.timeout is not None, "the kind's default is filled in first (Options.for_kind)"
+    items: list[Union[str, int]] = ["--remote_debug", "--remote_debug_connection_timeout", int(options.timeout)]
     if options.client_ip:
         items += ["--remote_debug_client_ip", options.client_ip]
     items += ["--remote_debug_port", int(options.port)]
@@ -99,7 +100,7 @@ class StepAnalysis(cst.CSTVisitor):
             self.creates.append(node)
         elif self._is(node.func, "CondaDependencies"):
             self._constructor(node)
-        elif m.matches(node.func, m.Attribute(attr=m.Name("add_pip_package") | m.Name("add_conda_package"))):
+        elif isinstance(node.func, cst.Attribute) and node.func.attr.value in ("add_pip_package", "add_conda_package"):
             first = node.args[0].value if node.args else None
             if isinstance(first, cst.SimpleString) and requirement_name(first.evaluated_value) == DEBUGPY:
                 self.with_debugpy.add(code_of(node.func.value))
@@ -132,7 +133,9 @@ def _own_line(line: int, target: str) -> str:
 class StepRewriter(cst.CSTTransformer):
     """Applies the edits to the calls the analysis chose."""
 
-    def __init__(self, analysis: StepAnalysis, lines: list[str], line_of, quote: str) -> None:
+    def __init__(
+        self, analysis: StepAnalysis, lines: list[str], line_of: Callable[[cst.CSTNode], int], quote: Callable[[], str],
+    ) -> None:
         super().__init__()
         self.analysis, self.lines, self.line_of, self.quote = analysis, lines, line_of, quote
         self.steps, self.creates = set(analysis.steps), set(analysis.creates)
@@ -152,7 +155,7 @@ class StepRewriter(cst.CSTTransformer):
 
     def _quote(self, node: cst.CSTNode) -> str:
         """The quote style of the strings in ``node``, else the module's (``quote()``, asked only then)."""
-        return preferred_quote(node, None) or self.quote()
+        return preferred_quote(node, "") or self.quote()
 
     def _arg_indent(self, call: cst.Call) -> str:
         anchor = call.args[-1] if call.args else call
@@ -161,7 +164,9 @@ class StepRewriter(cst.CSTTransformer):
 
     def _step(self, call: cst.Call, line: int, arg_indent: str) -> cst.Call:
         debug = debug_arguments(self.analysis.options, self._quote(call))
-        args, new, through_mapping = list(call.args), [], []
+        args = list(call.args)
+        new: list[tuple[str, str]] = []
+        through_mapping: list[tuple[str, str]] = []
         index = argument_index(call, "arguments", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
             (through_mapping if double_star(call) else new).append(("arguments", debug))
@@ -202,7 +207,7 @@ class StepRewriter(cst.CSTTransformer):
             # 'debugpy' goes first, as in the seed, on a line of its own in a one-per-line list.
             opening = value.lbracket if isinstance(value, cst.List) else value.lpar[0]
             after = opening.whitespace_after
-            separator = cst.SimpleWhitespace(" ")
+            separator: cst.BaseParenthesizableWhitespace = cst.SimpleWhitespace(" ")
             if isinstance(after, cst.ParenthesizedWhitespace):
                 separator = after.with_changes(first_line=cst.TrailingWhitespace(), empty_lines=[])
             comma = cst.Comma(whitespace_after=separator) if value.elements else cst.MaybeSentinel.DEFAULT
