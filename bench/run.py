@@ -485,11 +485,17 @@ def bench_real_console(root: Path, repeat: int, rows: list[Row], real: dict[str,
         rows.append(timed_row(figure, samples["add"], samples["floor"], floor, 1.3))
 
 
-def bench_startup(repeat: int, rows: list[Row]) -> None:
+def bench_startup(root: Path, repeat: int, rows: list[Row]) -> None:
     print("  start-up", file=sys.stderr)
-    samples = compare({"help": console("instrument") + ["--help"], "pass": [PYTHON, "-c", "pass"]}, repeat)
-    rows.append(timed_row("start-up: `instrument --help`", samples["help"], samples["pass"], "`python -c pass`", 3,
+    clean = root / "clean_one.py"
+    clean.write_text(corpus.RUNNABLE_SCRIPT)
+    samples = compare({"help": console("instrument") + ["--help"],
+                       "check": console("instrument") + ["check", str(clean)],
+                       "pass": [PYTHON, "-c", "pass"]}, repeat)
+    rows.append(timed_row("start-up: `instrument --help`", samples["help"], samples["pass"], "`python -c pass`", 2,
                           unit=1000, suffix="ms"))
+    rows.append(timed_row("start-up: `instrument check FILE` on one clean file (the pre-commit hook's call)",
+                          samples["check"], samples["pass"], "`python -c pass`", 2, unit=1000, suffix="ms"))
 
 
 def bench_runtime(root: Path, repeat: int, rows: list[Row]) -> None:
@@ -564,7 +570,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if "add" in only:
             bench_add_strip(root, args.files, args.files * 4, args.repeat, jobs, rows)
         if "startup" in only:
-            bench_startup(args.repeat * 7, rows)
+            bench_startup(root, args.repeat * 7, rows)
         if "runtime" in only:
             bench_runtime(root, args.repeat * 10, rows)
     finally:
