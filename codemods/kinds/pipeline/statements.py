@@ -110,11 +110,13 @@ class _LineAnalysis:
                 return {table.qualified_dotted(spelled) or spelled}
 
             def _constructor(self, call: cst.Call) -> None:
-                for small in self.statement.body:
+                statement = self.statement
+                assert statement is not None, "set before the statement is visited"
+                for small in statement.body:
                     if isinstance(small, cst.Assign) and small.value is call and len(small.targets) == 1:
                         target = small.targets[0].target
                         if isinstance(target, (cst.Name, cst.Attribute)):
-                            self.constructed.append((self.statement, pipeline.code_of(target)))
+                            self.constructed.append((statement, pipeline.code_of(target)))
                         return
 
         return Analysis()
@@ -124,10 +126,13 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     from instrument.codemods.kinds.pipeline import steps as pipeline
 
     tree = ast_tree(clean)
-    pairing = paired(module, clean) if tree is not None else None
+    if tree is None:
+        return None
+    pairing = paired(module, clean)
     if pairing is None:
         return None
     owner = statement_of(module, clean)
+    assert owner is not None, "None only where paired() is"
     table = ImportTable()
     for node in import_statements(module):
         table.add(node)
@@ -149,7 +154,7 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         lasts = [call.args[-1] for call in calls if call.args]
         original = "".join(lines[first - 1 : last])
         indent = original[: len(original) - len(original.lstrip(" \t\f"))]
-        code, offsets = statement_code(module, statement, calls + lasts, indent)
+        code, offsets = statement_code(module, statement, [*calls, *lasts], indent)
         if indent + code.rstrip("\r\n") != original.rstrip("\r\n"):
             return None  # does not regenerate to its own lines: let the metadata way decide
         places[id(statement)] = (first, last, indent)
@@ -166,6 +171,7 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     has_step: dict[int, bool] = {}
     for statement in chosen.values():
         new = statement.visit(rewriter)
+        assert isinstance(new, cst.SimpleStatementLine), "the rewriter edits calls only"
         if not any(call in rewriter.changed for call in calls_of[id(statement)]):
             continue
         first, last, indent = places[id(statement)]
