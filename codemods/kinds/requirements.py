@@ -10,9 +10,10 @@ requirements file is not a job's environment).
 from __future__ import annotations
 
 from instrument.codemods.fences import markers
+from instrument.codemods.shell import dockerfile
 from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
 from instrument.codemods.core.errors import InstrumentError
-from instrument.codemods.kinds.base import TEXT, Kind, Plan
+from instrument.codemods.kinds.base import TEXT, Kind, Plan, remove_blocks
 
 
 def requirement_lines(text: str) -> list[str]:
@@ -37,8 +38,6 @@ def requirement_lines(text: str) -> list[str]:
 
 
 def detect(text: str, tree) -> bool:
-    from instrument.codemods.shell import dockerfile
-
     return not dockerfile.is_dockerfile(text)
 
 
@@ -53,8 +52,6 @@ def plan(text: str, tree, options) -> Plan:
 
 
 def verify(result: str, clean: str, plan: Plan) -> None:
-    from instrument.codemods.kinds.base import remove_blocks
-
     if remove_blocks(result, TEXT) != clean:
         raise InstrumentError("internal error: the result does not strip back to the original")
     if DEBUGPY not in (requirement_name(line) for line in requirement_lines(result)):

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 from typing import Any, Iterator, Optional
 
+from instrument.codemods.core.errors import InstrumentError
+
 MERGE_TAG = "tag:yaml.org,2002:merge"
 
 
@@ -132,8 +134,6 @@ class Claims:
         entry = self.claimed.setdefault(id(node), (node, [], []))
         entry[1].append(path)
         if entry[2] and edit is not None and entry[2][0] != edit:
-            from instrument.codemods.core.errors import InstrumentError
-
             name, line = self._anchor(node)
             raise InstrumentError(f"line {line}: {spelled(entry[1][0])} and {spelled(path)} share the anchor "
                                   f"&{name} but need different edits; add the flags by hand")
@@ -151,8 +151,6 @@ class Claims:
         """Raise unless every user of every edited node is a path the plan edits it for."""
         if not self.claimed:
             return
-        from instrument.codemods.core.errors import InstrumentError
-
         users = Users(self.root)
         for node, paths, _ in self.claimed.values():
             others = [path for path in users.of(node) if path not in paths]

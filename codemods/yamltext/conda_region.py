@@ -37,6 +37,7 @@ from typing import Any, Optional
 from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 
 from instrument.codemods.core.errors import InstrumentError
+from instrument.codemods.fences import markers
 
 _DASH_RE = re.compile(r"( *)-[ \t]+")
 _INDENT_RE = re.compile(r" *")
@@ -79,7 +80,6 @@ def edited(root: Any, dependencies: CommentedSeq, index: int, items: list, lines
 def proves(result: str, original: str, edited: Edited) -> bool:
     """True when the region proves the result (see the module docstring); False when the
     whole result must be loaded instead. Raises when the region means something else."""
-    from instrument.codemods.fences import markers
     from instrument.codemods.yamltext import yaml_text
 
     if original.startswith("%") or "\n%" in original or "\r%" in original:
