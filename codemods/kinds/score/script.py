@@ -15,7 +15,7 @@ changes. The name ``run`` is the scoring function and is never touched.
 from __future__ import annotations
 
 import ast
-from typing import Optional
+from typing import Optional, cast
 
 import libcst as cst
 import libcst.matchers as m
@@ -66,24 +66,23 @@ def _identifiers(module: cst.Module, source: str, base: str = templates.HELPER_N
         return set()
     tree = ast_tree(source)
     if tree is None:
-        return {node.value for node in m.findall(module, m.Name())}
+        return {cast(cst.Name, node).value for node in m.findall(module, m.Name())}
     found: set[str] = set()
     for node in ast.walk(tree):
-        kind = type(node)
-        if kind is ast.Name:
+        if isinstance(node, ast.Name):
             found.add(node.id)
-        elif kind is ast.Attribute:
+        elif isinstance(node, ast.Attribute):
             found.add(node.attr)
-        elif kind is ast.arg or kind is ast.keyword:
+        elif isinstance(node, (ast.arg, ast.keyword)):
             found.add(node.arg or "")
-        elif kind is ast.alias:
+        elif isinstance(node, ast.alias):
             found.update(node.name.split("."))
             found.add(node.asname or "")
-        elif kind in (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler):
+        elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.ExceptHandler)):
             found.add(node.name or "")
-        elif kind in (ast.Global, ast.Nonlocal):
+        elif isinstance(node, (ast.Global, ast.Nonlocal)):
             found.update(node.names)
-        elif kind is ast.ImportFrom:
+        elif isinstance(node, ast.ImportFrom):
             found.update((node.module or "").split("."))
     return found
 
@@ -122,7 +121,11 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     statements = list(init.body.body)
     below = statements[1:2] if m.matches(statements[0], _DOCSTRING) else statements[:1]
     lines = templates.score_lines(name, options, indent)
-    if not below or not fence_layout.leads_definition(below[0], below[0].leading_lines):
+    first_below = below[0] if below else None
+    # A block's statements are statement lines and compound statements, each with its leading lines.
+    if not isinstance(first_below, (cst.SimpleStatementLine, cst.BaseCompoundStatement)) or not (
+        fence_layout.leads_definition(first_below, first_below.leading_lines)
+    ):
         lines = fence_layout.blank_lines_after_fence(1) + lines
     block = markers.Insertion(_block_position(module, init, clean), indent, templates.LABEL_SCORE, lines)
     return Plan(insertions=[block])
