@@ -321,8 +321,9 @@ def test_strip_knows_which_helper_a_loader_loads(code_text, expected):
     assert helper_module.loaded_file(code_text) == expected
 
 
+@pytest.mark.lint
 def test_the_loader_is_as_black_writes_it_at_any_indent():
-    black = pytest.importorskip("black")
+    import black  # the 'lint' extra
     for indent in ("", "    ", "\t", " " * 8):  # module level, or the body of a top-level init()
         for name in ("_instrument_debug.py", "_instrument_debug_42.py"):
             lines = helper_module.loader_lines("_instrument", name, indent)
