@@ -156,19 +156,25 @@ class _Analyzer:
         while changed:  # parser variables and factories, to a fixpoint
             changed = False
             for s in self.statements:
-                if s.target is not None and (id(s.scope), s.target) not in self.parsers:
-                    built = self.resolve_parser(s.value, s.scope, s)
-                    if built is not None:
-                        self.parsers[(id(s.scope), s.target)] = built
-                        changed = True
-                elif s.target is None and s.function.name.value not in self.factories:
+                if s.target is not None:
+                    if (id(s.scope), s.target) not in self.parsers:
+                        built = self.resolve_parser(s.value, s.scope, s)
+                        if built is not None:
+                            self.parsers[(id(s.scope), s.target)] = built
+                            changed = True
+                    continue
+                function = s.function
+                assert function is not None, "a return is recorded inside a function only"
+                if function.name.value not in self.factories:
                     built = self.resolve_parser(s.value, s.scope)
                     if built is not None:
-                        self.factories[s.function.name.value] = built
+                        self.factories[function.name.value] = built
                         changed = True
         # A parser variable later bound to something else (``parser =
         # add_my_args(parser)``) may no longer be the parser that is parsed.
         for s in self.statements:
+            if s.target is None:
+                continue  # a return: parsers are keyed by the names they are bound to
             key = (id(s.scope), s.target)
             if key in self.parsers and self.resolve_parser(s.value, s.scope, s) is None:
                 self.parsers[key] = frozenset()
@@ -198,10 +204,12 @@ class _Analyzer:
         if s.target is not None:
             result.anchors.append((s.line, s.target, self.run_context(s)))
             return
+        function = s.function
+        assert function is not None, "a return is recorded inside a function only"
         callers = [
             c
             for c in self.statements
-            if c.target is not None and _calls_name(c.value, s.function.name.value)
+            if c.target is not None and _calls_name(c.value, function.name.value)
         ]
         if not callers or depth >= 3 or any(c.suite for c in callers):
             result.unfollowable = True
@@ -229,6 +237,7 @@ class _Analyzer:
             function = anchor.function
             if (
                 s.scope is None
+                and function is not None  # the anchor is not at module level (the same scope as s, above)
                 and function is anchor.scope
                 and self.enclosing.get(id(function), self) is None
                 and not self._binds_locally(function, s.target)
@@ -412,7 +421,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
         else:
             call = templates.call_lines(name, namespace, run)
         insertions.append(markers.Insertion(last, indent, templates.LABEL_CALL, call))
-    generated = ((options.helper, helper_module.module_text()),) if beside else ()
+    generated = ((options.helper, helper_module.module_text()),) if options.helper is not None else ()
     # ``expected``: the line ending add writes, for verify's stand-ins.
     return Plan(insertions=insertions, notes=notes, expected=module.default_newline, generated=generated)
 
