@@ -60,14 +60,21 @@ class _Source:
         self.newline = "\r\n" if "\r\n" in text else "\n"
 
     def span(self, node: model.Node) -> tuple[int, int]:
+        lineno, col_offset = node.lineno, node.col_offset
+        end_lineno, end_col_offset = node.end_lineno, node.end_col_offset
+        # Optional in json-five's model (a node built by hand), always set on a parsed one.
+        assert lineno is not None and col_offset is not None, "a parsed node has its position"
+        assert end_lineno is not None and end_col_offset is not None, "a parsed node has its position"
         return (
-            self._line_starts[node.lineno - 1] + node.col_offset,
-            self._line_starts[node.end_lineno - 1] + node.end_col_offset,
+            self._line_starts[lineno - 1] + col_offset,
+            self._line_starts[end_lineno - 1] + end_col_offset,
         )
 
     def line_indent(self, offset: int) -> str:
         start = self.text.rfind("\n", 0, offset) + 1
-        return re.match(r"[ \t]*", self.text[start:]).group()
+        indent = re.match(r"[ \t]*", self.text[start:])
+        assert indent is not None, "[ \\t]* matches the empty string too"
+        return indent.group()
 
     def starts_line(self, offset: int) -> bool:
         start = self.text.rfind("\n", 0, offset) + 1
@@ -222,10 +229,13 @@ def merge(text: str, configurations: list[dict], compounds: Sequence[dict] = ())
 def _verify(before: str, after: str, expected: dict[str, list]) -> None:
     """Refuse a result that does not say exactly what was intended."""
     old = value_of(before)
+    assert isinstance(old, dict), "merge() checked that the top level is an object"
     try:
         new = value_of(after)
     except JsoncError as exc:
         raise JsoncError(f"cannot merge the configurations: the result would not parse ({exc})") from None
+    if not isinstance(new, dict):
+        raise JsoncError("cannot merge the configurations without changing something else")
     for key, items in expected.items():
         old.pop(key, None)
         if new.pop(key, None) != items:
