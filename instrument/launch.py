@@ -43,7 +43,7 @@ class LaunchError(InstrumentError):
 class Target:
     """Where VS Code connects (or listens) and how files map between the machines."""
 
-    host: str
+    host: Optional[str]  # None: none of its own (reading logs: each node names its address)
     port: int = DEFAULT_PORT
     local_root: str = WORKSPACE  # a localRoot value, ${workspaceFolder}-relative when it can be
     remote_root: str = "."
@@ -127,6 +127,7 @@ def compound(name: str, configurations: list[dict]) -> dict:
 
 def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> tuple[list[dict], list[dict], list[str]]:
     """(configurations, compounds, notes for the user) for ``request``, or for each node read from logs."""
+    host: Optional[str]
     if request.docker:
         host, remote_root = DOCKER_HOST, DOCKER_REMOTE_ROOT
     elif request.tunnel:
@@ -143,7 +144,7 @@ def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> 
     if nodes is None:
         return [attach_configuration(name, target, request.legacy_type, request.just_my_code)], [], []
     if nodes and all(node.rank is not None for node in nodes):
-        return _rank_configurations(request, name, target, sorted(nodes, key=lambda node: node.rank))
+        return _rank_configurations(request, name, target, sorted(nodes, key=_rank_of))
     if request.rank is not None:
         raise LaunchError(f"--rank {request.rank}: the log has no rank lines (logged by scripts "
                           "instrumented before distributed support); --node N picks a node")
@@ -176,6 +177,11 @@ def configurations_for(request: Request, nodes: Optional[list[Node]] = None) -> 
         notes.insert(0, f"the log names {len(nodes)} nodes: one configuration each and the compound "
                         f"{compounds[0]['name']!r} (--node N picks one)")
     return configurations, compounds, notes
+
+
+def _rank_of(node: Node) -> int:
+    assert node.rank is not None, "nodes are sorted by rank only when every one has a rank"
+    return node.rank
 
 
 def _rank_configurations(request: Request, name: str, target: Target,
