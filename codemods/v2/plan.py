@@ -80,7 +80,7 @@ class Builder:
 
     text: str
     options: Options
-    lines: v2_yaml.Lines = None
+    lines: v2_yaml.Lines = field(init=False)  # of text, made after it
     root: Any = None
     insertions: list = field(default_factory=list)
     notes: list = field(default_factory=list)
@@ -243,6 +243,11 @@ def plan_entry(builder: Builder, holder: CommentedMap, entry: v2_commands.Entry,
     return companion is not None
 
 
+def _merged_services(kind: str) -> InstrumentError:
+    """services: loaded from a merge key (``<<: *defaults``): not written in the holder's own mapping."""
+    return InstrumentError(f"services: comes through a merge key (<<:); add a {kind} service by hand")
+
+
 def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:
     """``services:`` with a VS Code or SSH service (``--service``)."""
     kind = builder.options.service
@@ -251,7 +256,9 @@ def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:
     name = f"instrument_{kind}"
     entry = [f"{name}:", f"  type: {kind}"]
     if kind == "ssh":
-        entry.append(f"  ssh_public_keys: {v2_yaml.double_quoted(builder.options.ssh_public_key)}")
+        public_key = builder.options.ssh_public_key
+        assert public_key is not None, "Options requires the key with --service ssh"
+        entry.append(f"  ssh_public_keys: {v2_yaml.double_quoted(public_key)}")
     entry.append("  nodes: all")
     node = node_at(builder.root, path)
     if not builder.claims.claim(node, path, "services"):
@@ -261,6 +268,8 @@ def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:
     if isinstance(services, CommentedMap) and any(
         isinstance(s, CommentedMap) and s.get("type") == kind for s in services.values()
     ):
+        if found is None:
+            raise _merged_services(kind)
         builder.note(found[0], f"a {kind} service is already there")
         return
     if found is not None and found[1].id == "mapping" and found[1].flow_style:
@@ -268,6 +277,8 @@ def plan_service(builder: Builder, holder: CommentedMap, path: tuple) -> None:
         builder.insertions.append(v2_yaml.add_to_flow_mapping(builder.text, builder.lines, found[1], flow,
                                                               SERVICE_LABEL))
     elif isinstance(services, CommentedMap) and len(services):
+        if found is None:
+            raise _merged_services(kind)
         builder.insertions.append(v2_yaml.add_keys(builder.text, builder.lines, found[1], entry, SERVICE_LABEL))
     elif found is not None:
         raise InstrumentError(f"line {found[0].start_mark.line + 1}: services: is empty or not a mapping; "

@@ -56,7 +56,9 @@ def _pieces(node: cst.BaseExpression, top: bool = False) -> Optional[list[Piece]
     if isinstance(node, cst.SimpleString):
         if "b" in node.prefix.lower():
             return None
-        return [Piece(node.evaluated_value, node, True)]
+        value = node.evaluated_value
+        assert isinstance(value, str), "not a bytes literal (its prefix says)"
+        return [Piece(value, node, True)]
     if isinstance(node, cst.ConcatenatedString):
         left, right = _pieces(node.left), _pieces(node.right)
         return None if left is None or right is None else left + right
@@ -171,12 +173,15 @@ def replacements(found: Sequence[Piece], edits: Sequence[Edit], quote: Union[str
     by_host: dict = {}
     for index, inserts in placed.items():
         piece = found[index]
+        node = piece.node
         if piece.host is not None:
             by_host.setdefault(piece.host, []).append((index, inserts))
         elif piece.literal:
-            by_host[piece.node] = _simple(piece.node, inserts)
+            assert isinstance(node, cst.SimpleString), "a literal outside an f-string is a SimpleString"
+            by_host[node] = _simple(node, inserts)
         else:
-            by_host[piece.node] = _around(piece.node, inserts, quote() if callable(quote) else quote)
+            assert isinstance(node, cst.BaseExpression), "an opaque piece outside an f-string is an operand of +"
+            by_host[node] = _around(node, inserts, quote() if callable(quote) else quote)
     for host in [h for h in by_host if isinstance(h, cst.FormattedString)]:
         by_host[host] = _fstring(host, found, by_host[host])
     return by_host

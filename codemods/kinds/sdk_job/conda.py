@@ -24,7 +24,8 @@ def _key(element) -> Optional[str]:
 
 
 def _strings(node: cst.List) -> list[str]:
-    return [e.value.evaluated_value for e in node.elements if isinstance(e.value, cst.SimpleString)]
+    values = (e.value.evaluated_value for e in node.elements if isinstance(e.value, cst.SimpleString))
+    return [value for value in values if isinstance(value, str)]  # not bytes: b"..." names no package
 
 
 def prepended(node: cst.List, codes: list[str]) -> cst.List:
@@ -87,7 +88,12 @@ def appended_element(node: cst.Dict, element: cst.DictElement) -> cst.Dict:
     if not elements:
         return node.with_changes(elements=[element])
     last = elements[-1]
-    before = elements[-2].comma.whitespace_after if len(elements) > 1 else node.lbrace.whitespace_after
+    if len(elements) > 1:
+        comma = elements[-2].comma
+        assert isinstance(comma, cst.Comma), "every element but the last is followed by a comma"
+        before = comma.whitespace_after
+    else:
+        before = node.lbrace.whitespace_after
     closing = node.rbrace.whitespace_before
     if isinstance(closing, cst.ParenthesizedWhitespace):  # `}` on its own line: a comment after the last element stays put
         to_next = closing.with_changes(last_line=_line_start(before, closing), indent=_indent(before, closing))

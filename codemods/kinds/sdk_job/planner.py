@@ -67,6 +67,7 @@ class _Edits:
     """The changes to make: node replacements, keywords per call, statements touched."""
 
     label_job = LABEL_JOB
+    lines: list[str]  # the script's lines, set by plan_from
 
     def __init__(self, analysis: Analysis, options: Options, quote) -> None:
         self.analysis, self.options = analysis, options
@@ -111,7 +112,9 @@ def _add_service(edits: _Edits, job: JobDef) -> None:
     local = edits.service_class or _service_class(edits)
     edits.service_class = local
     if options.service == "ssh":
-        entry = f"{local}(ssh_public_keys={quoted(options.ssh_public_key, edits.quote)}, nodes={quoted('all', edits.quote)})"
+        public_key = options.ssh_public_key
+        assert public_key is not None, "Options requires the key with --service ssh"
+        entry = f"{local}(ssh_public_keys={quoted(public_key, edits.quote)}, nodes={quoted('all', edits.quote)})"
         key = "ssh"
     else:
         entry = f"{local}(nodes={quoted('all', edits.quote)})"
@@ -143,7 +146,9 @@ def _local_class(edits: _Edits, qualified: str) -> tuple[str, bool]:
 
 
 def _service_class(edits: _Edits) -> str:
-    return _local_class(edits, f"azure.ai.ml.entities.{SERVICE_CLASSES[edits.options.service]}")[0]
+    service = edits.options.service
+    assert service is not None, "a service is added with --service only"
+    return _local_class(edits, f"azure.ai.ml.entities.{SERVICE_CLASSES[service]}")[0]
 
 
 def _needs_import(edits: _Edits) -> bool:
@@ -331,7 +336,7 @@ def _deployment(edits: _Edits, call: cst.Call, function) -> None:
     _worker_timeout(edits, call, str(needed.worker_timeout(timeout, request_ms)))
 
 
-def _settings_call(edits: _Edits, value: cst.BaseExpression, function, qualified: str) -> Optional[cst.Call]:
+def _settings_call(edits: _Edits, value: Optional[cst.BaseExpression], function, qualified: str) -> Optional[cst.Call]:
     """The ``qualified(...)`` call ``value`` is, written there or bound once to its name."""
     if isinstance(value, cst.Name):
         value, _ = edits.analysis.bound_value(function, value.value)
@@ -441,7 +446,9 @@ class _Replacer(cst.CSTTransformer):
 
 def _import_insertion(edits: _Edits, module: cst.Module) -> markers.Insertion:
     """``from azure.ai.ml.entities import VsCodeJobService`` after the first azure.ai.ml import."""
-    wanted = SERVICE_CLASSES[edits.options.service]
+    service = edits.options.service
+    assert service is not None, "the service class is imported with --service only"
+    wanted = SERVICE_CLASSES[service]
     local = edits.service_class
     line = f"from azure.ai.ml.entities import {wanted}" + (f" as {local}" if local != wanted else "")
     return _after_azure_import(edits, module, LABEL_IMPORT, line)

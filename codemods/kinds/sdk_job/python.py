@@ -13,10 +13,10 @@ from __future__ import annotations
 
 import posixpath
 from dataclasses import dataclass, field
-from typing import Optional
+from typing import Optional, Protocol, TypeVar
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from instrument.codemods.python.names import ImportTable
 from instrument.codemods.python.syntax_kinds import imported_modules, imports
@@ -36,6 +36,16 @@ DEPLOYMENT_CLASSES = frozenset({"azure.ai.ml.entities.ManagedOnlineDeployment",
 CODE_CONFIGURATION = "azure.ai.ml.entities.CodeConfiguration"
 REQUEST_SETTINGS = "azure.ai.ml.entities.OnlineRequestSettings"
 PROBE_SETTINGS = "azure.ai.ml.entities.ProbeSettings"
+
+
+_Found = TypeVar("_Found", covariant=True)
+
+
+class NodeLookup(Protocol[_Found]):
+    """Where a node's position or parent is looked up: LibCST's metadata, or the lazy
+    lookups of :mod:`instrument.codemods.kinds.sdk_job.places` (the statements looked at only)."""
+
+    def __getitem__(self, node: cst.CSTNode, /) -> _Found: ...
 
 
 def uses_azure_ai_ml(module: cst.Module) -> bool:
@@ -80,8 +90,9 @@ class Analysis:
     submitted: set = field(default_factory=set)  # names and calls passed to create_or_update
     node_calls: list = field(default_factory=list)  # (target name, callee name)
     keyed: list = field(default_factory=list)  # (key, value expression) of dict literals
-    positions: object = None
-    parents: object = None
+    #: Set once the module is read (analyse(), or the fast path's reader).
+    positions: NodeLookup[CodeRange] = field(default_factory=dict)
+    parents: NodeLookup[cst.CSTNode] = field(default_factory=dict)
 
     def line(self, node: cst.CSTNode) -> tuple[int, int]:
         start = self.positions[node].start
@@ -111,7 +122,8 @@ class Analysis:
             return None if left is None or right is None else left + right
         if isinstance(node, cst.Call) and self.table.qualified_name(node.func) == "os.path.join" and node.args:
             parts = [None if arg.star or arg.keyword else self.text_of(arg.value, function, depth + 1) for arg in node.args]
-            return None if None in parts else posixpath.join(*parts)
+            texts = [part for part in parts if part is not None]
+            return None if len(texts) < len(parts) else posixpath.join(*texts)
         return None
 
     def statement_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
