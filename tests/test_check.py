@@ -15,7 +15,7 @@ from instrument.codemods import kinds
 from instrument.codemods.check import findings as check
 from instrument.codemods.fences import markers
 from instrument.codemods.check.findings import BLOCK_MESSAGE, Finding
-from instrument import checking, cli, files
+from instrument import checking, files
 from instrument.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
