@@ -335,3 +335,25 @@ def test_a_node_merged_into_others_is_edited_once_and_each_node_runs_the_flags()
     for node in after.jobs.values():
         pip = [d for d in node.component.environment.conda_file["dependencies"] if isinstance(d, dict)][0]["pip"]
         assert pip.count("debugpy") == 1
+
+
+def test_services_reached_through_a_merge_key_are_refused_with_one_line(tmp_path, capsys):
+    job = tmp_path / "job.yml"
+    job.write_text(
+        "$schema: https://azuremlschemas.azureedge.net/latest/commandJob.schema.json\n"
+        "base: &base\n"
+        "  services:\n"
+        "    my_jupyter:\n"
+        "      type: jupyter_lab\n"
+        "<<: *base\n"
+        "command: python train.py\n"
+        "code: src\n"
+        "environment: azureml:env@1\n"
+    )
+    (tmp_path / "src").mkdir()
+    (tmp_path / "src" / "train.py").write_text("import argparse\n\nargparse.ArgumentParser().parse_args()\n")
+    before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
+    assert main(["add", "--service", "vs_code", str(job)]) == 123
+    err = capsys.readouterr().err
+    assert f"{job}: services: comes through a merge key (<<:); add a vs_code service by hand" in err.splitlines()
+    assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before
