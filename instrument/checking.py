@@ -183,8 +183,6 @@ def _finding_lines(name: str, found) -> list[str]:
 #: Files per worker process below which check reads them all in this process (a pool costs
 #: more than it saves on a few small files: the pre-commit hook's usual call).
 POOL_THRESHOLD = 64
-#: Exit codes, as the rest of the command line's (``cli.py``).
-EXIT_OK, EXIT_FOUND, EXIT_FAILED = 0, 1, 123
 
 
 def _echo(text: str, err: bool = False) -> None:
@@ -199,8 +197,7 @@ def run(paths: Sequence[str], allow: Sequence[str] = (), jobs: Optional[int] = N
     stderr, and return the exit code (1: findings, 123: a file could not be checked)."""
     import functools
 
-    from instrument import parallel
-    from instrument.report import plural
+    from instrument import parallel, report
 
     candidates: list[str] = []
     failed = 0
@@ -228,8 +225,8 @@ def run(paths: Sequence[str], allow: Sequence[str] = (), jobs: Optional[int] = N
         found += len(lines)
         files_with_findings += bool(lines)
     if found:
-        total = f"{plural(found, 'finding')} in {plural(files_with_findings)}"
+        total = f"{report.plural(found, 'finding')} in {report.plural(files_with_findings)}"
     else:  # a file that could not be read was not found clean
         total = "no findings in the files read" if failed else "no findings"
-    echo(total + (f", {plural(failed)} failed (not checked)." if failed else "."), err=True)
-    return EXIT_FAILED if failed else EXIT_FOUND if found else EXIT_OK
+    echo(total + (f", {report.plural(failed)} failed (not checked)." if failed else "."), err=True)
+    return report.EXIT_FAILED if failed else report.EXIT_WOULD_CHANGE if found else report.EXIT_OK

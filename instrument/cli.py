@@ -15,10 +15,9 @@ import click
 
 from instrument import __version__
 from instrument.codemods.core.options import MAX_TIMEOUT
+from instrument.report import EXIT_FAILED, EXIT_OK
 
-EXIT_OK = 0
-EXIT_WOULD_CHANGE = 1
-EXIT_FAILED = 123
+
 def _kind_choices() -> tuple[str, ...]:
     from instrument.codemods.kinds import NAMES
 

@@ -8,7 +8,8 @@ import sys
 
 import pytest
 
-from instrument.cli import EXIT_FAILED, EXIT_OK, EXIT_WOULD_CHANGE, main
+from instrument.cli import main
+from instrument.report import EXIT_FAILED, EXIT_OK, EXIT_WOULD_CHANGE
 
 TRAIN = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_args()\n"
 LIBRARY = "def helper():\n    return 1\n"

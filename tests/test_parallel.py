@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from instrument import checking, cli, parallel, process
+from instrument import checking, parallel, process, report
 from instrument.cli import main
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures"
@@ -115,7 +115,7 @@ def test_diff_and_check_with_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[
     assert (code_1, code_2) == (0, 0)
     assert diff_1 == diff_2
     assert diff_1.count("\n+++ ") == 4 * len(TRAIN_CASES)  # two copies of each script, and the helper beside it
-    assert _run(capsys, "add", "--check", "-j", "2", str(root))[0] == cli.EXIT_WOULD_CHANGE
+    assert _run(capsys, "add", "--check", "-j", "2", str(root))[0] == report.EXIT_WOULD_CHANGE
     assert _snapshot(root) == before  # --diff and --check write nothing
 
 
@@ -123,7 +123,7 @@ def test_errors_stay_one_line_each_in_input_order(tmp_path: Path, capsys: pytest
     serial, pooled = _tree(tmp_path / "serial", broken=True), _tree(tmp_path / "pooled", broken=True)
     code_1, _, err_1 = _run(capsys, "add", "-q", "-j", "1", str(serial))
     code_2, _, err_2 = _run(capsys, "add", "-q", "-j", "2", str(pooled))
-    assert code_1 == code_2 == cli.EXIT_FAILED
+    assert code_1 == code_2 == report.EXIT_FAILED
     lines = err_2.splitlines()
     assert len(lines) == 2
     assert lines[0].startswith(f"{pooled / 'copy0' / 'a_broken.py'}: cannot parse")
@@ -136,13 +136,13 @@ def test_errors_stay_one_line_each_in_input_order(tmp_path: Path, capsys: pytest
 def test_check_with_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     root = _tree(tmp_path, broken=True)
     (root / "copy0" / "a_broken.py").write_text("import debugpy\n" + BROKEN)
-    assert main(["add", "-q", "-j", "1", str(root / "copy1")]) == cli.EXIT_FAILED  # z_undecodable
+    assert main(["add", "-q", "-j", "1", str(root / "copy1")]) == report.EXIT_FAILED  # z_undecodable
     capsys.readouterr()
     serial = _run(capsys, "check", "-j", "1", str(root))
     pooled = _run(capsys, "check", "-j", "2", str(root))
     assert serial == pooled
     code, out, err = pooled
-    assert code == cli.EXIT_FAILED
+    assert code == report.EXIT_FAILED
     assert err.splitlines()[:-1] == [
         f"{root / 'copy0' / 'a_broken.py'}: cannot parse: '(' was never closed (line 3, column 33)"
     ]
