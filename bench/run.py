@@ -505,28 +505,28 @@ def bench_runtime(root: Path, repeat: int, rows: list[Row]) -> None:
     instrumented.write_text(corpus.RUNNABLE_SCRIPT)
     run_once(console("instrument") + ["add", "-q", str(instrumented)])
     argv = ["--epochs", "2"]
-    samples = compare({"ours": [PYTHON, str(instrumented), *argv], "orig": [PYTHON, str(original), *argv]}, repeat)
-    ours, orig = samples["ours"], samples["orig"]
-    delta = (ours.median - orig.median) * 1000
-    rows.append(Row(
-        "run time of a training script with debugging off, `python train.py` (a fresh process per run)",
-        _times(ours, 1000, "ms"), f"original script: {_times(orig, 1000, 'ms')}",
-        f"{ours.median / orig.median:.2f}x, +{delta:.2f} ms", "< 5 ms", delta < 5))
-    # Where bytecode is not written (PYTHONDONTWRITEBYTECODE, a read-only folder), each start compiles the helper.
+    commands = {"ours": [PYTHON, str(instrumented), *argv], "orig": [PYTHON, str(original), *argv]}
+    # As a user runs it (bytecode written: the helper is compiled once), then where bytecode is not
+    # written (PYTHONDONTWRITEBYTECODE, a read-only folder: the helper is compiled at each start).
+    for figure, env, target in [
+        ("run time of a training script with debugging off, `python train.py` (a fresh process per run)",
+         _RUN_ENV, 5.0),
+        ("the same with bytecode not written (`PYTHONDONTWRITEBYTECODE=1`: the helper compiled at each start)",
+         {**_RUN_ENV, "PYTHONDONTWRITEBYTECODE": "1"}, None),
+    ]:
+        shutil.rmtree(root / "__pycache__", ignore_errors=True)
+        samples = compare(commands, repeat, env=env)
+        ours, orig = samples["ours"], samples["orig"]
+        delta = (ours.median - orig.median) * 1000
+        rows.append(Row(figure, _times(ours, 1000, "ms"), f"original script: {_times(orig, 1000, 'ms')}",
+                        f"{ours.median / orig.median:.2f}x, +{delta:.2f} ms",
+                        f"< {target:g} ms" if target else "info", delta < target if target else None))
     shutil.rmtree(root / "__pycache__", ignore_errors=True)
-    samples = compare({"ours": [PYTHON, str(instrumented), *argv], "orig": [PYTHON, str(original), *argv]}, repeat,
-                      env={**_RUN_ENV, "PYTHONDONTWRITEBYTECODE": "1"})
-    ours, orig = samples["ours"], samples["orig"]
-    delta = (ours.median - orig.median) * 1000
-    rows.append(Row(
-        "the same with bytecode not written (`PYTHONDONTWRITEBYTECODE=1`: the helper compiled at each start)",
-        _times(ours, 1000, "ms"), f"original script: {_times(orig, 1000, 'ms')}",
-        f"{ours.median / orig.median:.2f}x, +{delta:.2f} ms", "info", None))
     out = subprocess.run([PYTHON, "-c", IN_PROCESS, str(instrumented), str(original), str(repeat * 10)],
-                         capture_output=True, text=True, check=True).stdout.split()
+                         capture_output=True, text=True, check=True, env=_RUN_ENV).stdout.split()
     ours_ms, orig_ms = float(out[0]), float(out[2])
     rows.append(Row(
-        "the same, run in one process with `runpy` (imports cached; compile and helper call only), median",
+        "the same, run in one process with `runpy` (imports and the helper's bytecode cached), median",
         f"{ours_ms:.2f} ms", f"original script: {orig_ms:.2f} ms",
         f"{ours_ms / orig_ms:.2f}x, +{ours_ms - orig_ms:.2f} ms", "< 5 ms", ours_ms - orig_ms < 5))
 
