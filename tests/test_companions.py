@@ -224,25 +224,37 @@ jobs:
 """
 
 
-def test_each_file_of_a_graph_is_processed_once_per_plan(tmp_path):
-    """The round that plans the pipeline again (prep.py cannot be instrumented) does not process
-    train.py again: its job did not change."""
-    from instrument import graph as graph_module
-    from instrument.process import ADD, Job, add_options, process_path
+def _two_node_pipeline(folder: Path, prep: str) -> list[str]:
+    """pipeline.yml running src/prep.py (``prep``) and src/train.py; the list the graph's reads go to."""
+    (folder / "src").mkdir()
+    (folder / "src" / "prep.py").write_text(prep)
+    (folder / "src" / "train.py").write_text("import sys\nprint(sys.argv)\n")
+    (folder / "pipeline.yml").write_text(PIPELINE_TWO_NODES)
+    return []
 
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "prep.py").write_text("def broken(:\n")
-    (tmp_path / "src" / "train.py").write_text("import sys\nprint(sys.argv)\n")
-    (tmp_path / "pipeline.yml").write_text(PIPELINE_TWO_NODES)
-    calls = []
+
+def _counting(calls: list[str]):
+    """The graph's read-and-process, noting the name of each file it is given."""
+    from instrument import graph as graph_module
+
     real = graph_module.read_and_process
 
     def counting(job, path):
         calls.append(Path(path).name)
         return real(job, path)
 
+    return counting
+
+
+def test_each_file_of_a_graph_is_processed_once_per_plan(tmp_path):
+    """The round that plans the pipeline again (prep.py cannot be instrumented) does not process
+    train.py again: its job did not change."""
+    from instrument import graph as graph_module
+    from instrument.process import ADD, Job, add_options, process_path
+
+    calls = _two_node_pipeline(tmp_path, "def broken(:\n")
     job = Job(ADD, options=add_options())
-    graph = graph_module.Graph(job, process_path(job, tmp_path / "pipeline.yml", True), process=counting)
+    graph = graph_module.Graph(job, process_path(job, tmp_path / "pipeline.yml", True), process=_counting(calls))
     graph.settle()
     assert graph.unavailable  # prep.py: planned again without it
     assert calls.count("train.py") == 1 and calls.count("prep.py") == 1
@@ -253,21 +265,11 @@ def test_the_named_definition_is_not_read_and_transformed_again_by_its_graph(tmp
     from instrument import graph as graph_module
     from instrument.process import ADD, Job, add_options, process_path
 
-    (tmp_path / "src").mkdir()
-    (tmp_path / "src" / "prep.py").write_text("import sys\nprint(sys.argv)\n")
-    (tmp_path / "src" / "train.py").write_text("import sys\nprint(sys.argv)\n")
-    (tmp_path / "pipeline.yml").write_text(PIPELINE_TWO_NODES)
-    calls = []
-    real = graph_module.read_and_process
-
-    def counting(job, path):
-        calls.append(Path(path).name)
-        return real(job, path)
-
+    calls = _two_node_pipeline(tmp_path, "import sys\nprint(sys.argv)\n")
     job = Job(ADD, options=add_options())
     root = process_path(job, tmp_path / "pipeline.yml", True)
     assert root.held and root.original == (tmp_path / "pipeline.yml").read_bytes()
-    graph = graph_module.Graph(job, root, process=counting)
+    graph = graph_module.Graph(job, root, process=_counting(calls))
     graph.settle()
     assert sorted(calls) == ["prep.py", "train.py"]
     assert not graph.failures()
