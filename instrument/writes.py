@@ -160,9 +160,9 @@ def _new_temporary(target: Path, data: bytes, name: str, info: Optional[os.stat_
     """A temporary file beside ``target`` holding ``data``, with the original's
     mode, owner and group (a new file: the mode open() gives); None when the owner or group
     cannot be given."""
-    try:
-        import tempfile  # as hashlib in _digest
+    import tempfile  # as hashlib in _digest
 
+    try:
         fd, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".instrument-tmp", dir=target.parent)
     except OSError as exc:
         raise _failed(name, exc) from None
@@ -279,9 +279,9 @@ def _reserve(fd: int, size: int) -> None:
 
 def _backup(target: Path, original: bytes, name: str) -> str:
     """A copy of ``original`` beside ``target``, on disk (its name in the folder too) before anything is overwritten."""
-    try:
-        import tempfile
+    import tempfile
 
+    try:
         fd, backup = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".instrument-backup", dir=target.parent)
     except OSError as exc:
         raise _failed(name, exc) from None
