@@ -13,13 +13,17 @@ from __future__ import annotations
 from typing import Optional, Sequence
 
 import libcst as cst
-import libcst.matchers as m
 
 from instrument.codemods.core.errors import InstrumentError
 
 # Expressions that can stand left of `+` without parentheses. A sum is not among
 # them: `(a + b) + [...]` keeps the original expression one operand.
-_ATOM = m.Name() | m.Attribute() | m.Call() | m.Subscript() | m.List() | m.Tuple()
+_ATOM = (cst.Name, cst.Attribute, cst.Call, cst.Subscript, cst.List, cst.Tuple)
+
+
+def is_name(node: cst.CSTNode, value: str) -> bool:
+    """Whether ``node`` is the plain name ``value`` (``None``, ``False``), parenthesized or not."""
+    return isinstance(node, cst.Name) and node.value == value
 
 
 def quoted(value: str, quote: str) -> str:
@@ -100,7 +104,7 @@ def merged_into_mapping(args: list[cst.Arg], items: list[tuple[str, str]], line:
     """
     stars = [i for i, arg in enumerate(args) if arg.star == "**"]
     mapping = args[stars[0]].value
-    if len(stars) > 1 or not m.matches(mapping, m.Name() | m.Attribute()):
+    if len(stars) > 1 or not isinstance(mapping, (cst.Name, cst.Attribute)):
         raise ambiguous(line, "**", mapping, items[0][0])
     source = code_of(mapping)
     entries = [f"**{source}"]
@@ -121,9 +125,9 @@ def string_items(value: cst.BaseExpression) -> list[str]:
 
 def appended(left: cst.BaseExpression, right: str) -> cst.BaseExpression:
     """``left + right``, the original expression kept recognisable in front."""
-    if m.matches(left, m.Name("None")):
+    if is_name(left, "None"):
         return cst.parse_expression(right)
-    if not m.matches(left, _ATOM) and not left.lpar:
+    if not isinstance(left, _ATOM) and not left.lpar:
         left = left.with_changes(lpar=[cst.LeftParen()], rpar=[cst.RightParen()])
     return cst.BinaryOperation(left, cst.Add(), cst.parse_expression(right))
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 from typing import Callable, ClassVar, Union
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider, QualifiedNameProvider
 
 from instrument.codemods.fences import markers
@@ -31,6 +30,7 @@ from instrument.codemods.python.call_arguments import (
     argument_index,
     code_of,
     double_star,
+    is_name,
     merged_into_mapping,
     preferred_quote,
     quoted,
@@ -119,7 +119,7 @@ class StepAnalysis(cst.CSTVisitor):
             return  # an unnamed object (e.g. passed straight on) cannot be given a package
         target = assign.targets[0].target
         statement = self.get_metadata(ParentNodeProvider, assign)
-        if not m.matches(target, m.Name() | m.Attribute()):
+        if not isinstance(target, (cst.Name, cst.Attribute)):
             return
         if not isinstance(statement, cst.SimpleStatementLine):
             raise InstrumentError(_own_line(self.line(call), code_of(target)))
@@ -183,7 +183,7 @@ class StepRewriter(cst.CSTTransformer):
         index = argument_index(call, "allow_reuse", STEP_PARAMETERS, line, through_mapping=True)
         if index is None:
             (through_mapping if double_star(call) else new).append(("allow_reuse", "False"))
-        elif not m.matches(args[index].value, m.Name("False")):
+        elif not is_name(args[index].value, "False"):
             args[index] = args[index].with_changes(value=cst.Name("False"))
         if through_mapping:
             args = merged_into_mapping(args, through_mapping, line, self._quote(call))
@@ -199,7 +199,7 @@ class StepRewriter(cst.CSTTransformer):
         created = f"[{debugpy}, {quoted(SDK_DEFAULT_PIP_PACKAGE, quote)}]"
         if index is None:
             return with_keywords(call, [("pip_packages", created)], arg_indent)
-        if m.matches(value, m.Name("None")):
+        if is_name(value, "None"):
             new_value = cst.parse_expression(created)
         elif isinstance(value, cst.List) or (isinstance(value, cst.Tuple) and value.lpar):
             if DEBUGPY in {requirement_name(s) for s in string_items(value)}:

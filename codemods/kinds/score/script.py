@@ -15,10 +15,9 @@ changes. The name ``run`` is the scoring function and is never touched.
 from __future__ import annotations
 
 import ast
-from typing import Optional, cast
+from typing import Optional
 
 import libcst as cst
-import libcst.matchers as m
 
 from instrument.codemods.fences import fence_layout, markers
 from instrument.codemods.helper import module as helper_module, templates
@@ -35,7 +34,23 @@ from instrument.codemods.core.options import Options
 #: Calls that mean the script already has hand-written remote debugging.
 HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
 
-_DOCSTRING = m.SimpleStatementLine(body=[m.Expr(m.SimpleString() | m.ConcatenatedString())])
+
+
+def _is_docstring(statement: cst.CSTNode) -> bool:
+    """A statement line holding one string literal and nothing else."""
+    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
+        and isinstance(statement.body[0], cst.Expr) \
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+
+
+class _Names(cst.CSTVisitor):
+    """Every ``Name`` node's value."""
+
+    def __init__(self) -> None:
+        self.found: set[str] = set()
+
+    def visit_Name(self, node: cst.Name) -> None:
+        self.found.add(node.value)
 
 
 def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionDef]:
@@ -50,7 +65,7 @@ def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionD
 def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> int:
     """0-based line before which the block goes: after the docstring, else first."""
     first = init.body.body[0]
-    if m.matches(first, _DOCSTRING):
+    if _is_docstring(first):
         return statement_lines(module, [first], source)[id(first)][1]
     return first_line_above(module, first, source)
 
@@ -66,7 +81,9 @@ def _identifiers(module: cst.Module, source: str, base: str = templates.HELPER_N
         return set()
     tree = ast_tree(source)
     if tree is None:
-        return {cast(cst.Name, node).value for node in m.findall(module, m.Name())}
+        names = _Names()
+        module.visit(names)
+        return names.found
     found: set[str] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Name):
@@ -119,7 +136,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     # formatter would give the fence the definition's blank line, outside
     # the block (see fence_layout).
     statements = list(init.body.body)
-    below = statements[1:2] if m.matches(statements[0], _DOCSTRING) else statements[:1]
+    below = statements[1:2] if _is_docstring(statements[0]) else statements[:1]
     lines = templates.score_lines(name, options, indent)
     first_below = below[0] if below else None
     # A block's statements are statement lines and compound statements, each with its leading lines.

@@ -10,11 +10,10 @@ rewritten statements, so no line arithmetic can drift.
 from __future__ import annotations
 
 import libcst as cst
-import libcst.matchers as m
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from instrument.codemods.fences import markers
-from instrument.codemods.python.call_arguments import with_keywords
+from instrument.codemods.python.call_arguments import is_name, with_keywords
 from instrument.codemods.kinds.base import Plan
 
 
@@ -46,7 +45,7 @@ def _with_keywords(call: cst.Call, items: list, arg_indent: str) -> cst.Call:
         index = next((i for i, a in enumerate(args) if a.keyword is not None and a.keyword.value == name), None)
         if index is None:
             new.append((name, code))
-        elif not m.matches(args[index].value, m.Name(code)):
+        elif not is_name(args[index].value, code):
             args[index] = args[index].with_changes(value=cst.parse_expression(code))
     call = call.with_changes(args=args)
     return with_keywords(call, new, arg_indent) if new else call
