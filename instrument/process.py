@@ -114,8 +114,8 @@ def _companions_of(clean: str, language: str, kind_name: Optional[str]) -> tuple
 
     if kind_name is not None and not kinds.bringing(kind_name):
         return ()
-    if language == languages.PYTHON and "azure" not in clean:  # a definition imports an Azure ML SDK
-        return ()
+    if language == languages.PYTHON and ("azure" not in clean or kind_name is None and not kinds.may_bring(clean)):
+        return ()  # a definition imports an Azure ML SDK
     try:
         tree = kinds.get_language_parser(language)(clean)
         kind = kinds.get(kind_name) if kind_name else kinds.detect(clean, tree, language)

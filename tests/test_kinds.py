@@ -8,9 +8,11 @@ from pathlib import Path
 
 import pytest
 
+from instrument import files
 from instrument.cli import KIND_CHOICES, main
 from instrument.codemods import kinds
 from instrument.codemods.kinds import base
+from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.core.options import FLAGS, Options
 
 README = Path(__file__).resolve().parents[1] / "README.md"
@@ -57,6 +59,79 @@ DETECTION = [
 @pytest.mark.parametrize(("source", "expected"), DETECTION)
 def test_detection_comes_from_the_syntax_tree(source, expected):
     assert kinds.detect_python_kind(source) == expected
+
+
+# Import shapes the bringing kinds' detection takes (each must pass the CPython pre-test), and
+# imports near them that it does not (the pre-test need not refuse those: it is a necessary condition).
+IMPORT_SHAPES = [
+    "from azureml.pipeline.steps import PythonScriptStep\n",
+    "from azureml.pipeline.steps import PythonScriptStep as S\n",
+    "import azureml.pipeline.steps as steps\n",
+    "import azureml.pipeline.steps\n",
+    "from azureml.pipeline import steps\n",
+    "from azureml.core.conda_dependencies import CondaDependencies\n",
+    "from azureml.core.runconfig import CondaDependencies\n",
+    "try:\n    from azureml.core.conda_dependencies import CondaDependencies\nexcept ImportError:\n    pass\n",
+    "def build():\n    from azureml.pipeline.steps import PythonScriptStep\n    return PythonScriptStep\n",
+    "class B:\n    def f(self):\n        import azure.ai.ml as aml\n        return aml.command\n",
+    "from azure.ai.ml import command\n",
+    "from azure.ai.ml import *\n",
+    "from azure.ai import ml\n",
+    "import azure.ai.ml\n",
+    "from azure.ai.ml.entities import Environment\n",
+    "from azure.ai.ml.dsl import pipeline\n",
+    "from azureml.core import Run\n",
+    "import azureml.core\n",
+    "from azure.identity import DefaultAzureCredential\n",
+    "from . import azure\n",
+    "# from azure.ai.ml import command\nimport os\n",
+    "x = 'from azureml.pipeline.steps import PythonScriptStep'\n",
+    "print 'python 2'\nfrom azure.ai.ml import command\n",  # CPython cannot parse it: the pre-test says True
+]
+
+
+def _python_sources():
+    from tests.fixture_cases import FIXTURES
+
+    for path in sorted(FIXTURES.rglob("*.py")):
+        try:
+            text = files.decode(path.read_bytes(), str(path)).text
+        except (files.FileError, UnicodeDecodeError, ValueError, LookupError):
+            continue
+        yield str(path.relative_to(FIXTURES)), text
+    for index, source in enumerate(IMPORT_SHAPES):
+        yield f"shape-{index}", source
+
+
+def test_the_cpython_pre_test_never_passes_over_a_file_that_brings():
+    """``kinds.may_bring`` (CPython's tree) lets ``strip`` and ``check`` skip LibCST's parse of a file
+    that cannot bring others: it must say True for every file a bringing kind detects."""
+    bringing = [kind for kind in kinds.all_kinds() if kind.language == base.PYTHON and kind.brings]
+    assert {kind.name for kind in bringing} == {"pipeline", "sdk_job"}
+    detected = passed_over = 0
+    for name, source in _python_sources():
+        try:
+            clean = kinds.strip(source, "train")
+            tree = kinds.parse(clean)
+        except InstrumentError:
+            continue
+        if any(kind.detect(clean, tree) for kind in bringing):
+            detected += 1
+            assert kinds.may_bring(clean), f"{name}: detected as a definition, passed over by the pre-test"
+        elif not kinds.may_bring(clean):
+            passed_over += 1
+    assert detected >= 40 and passed_over >= 200, (detected, passed_over)  # both sides are exercised
+
+
+@pytest.mark.parametrize(("source", "expected"), [
+    ("from azureml.core import Run\nrun = Run.get_context()\n", False),
+    ("import argparse\nimport azure.storage.blob\n", False),
+    ("from azureml.pipeline.steps import PythonScriptStep\n", True),
+    ("def f():\n    from azure.ai.ml import command\n", True),
+    ("print 'python 2'\n", True),
+])
+def test_the_cpython_pre_test(source, expected):
+    assert kinds.may_bring(source) is expected
 
 
 def test_unknown_kind_is_one_line():

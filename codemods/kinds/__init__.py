@@ -75,6 +75,41 @@ def bringing(name: Optional[str]) -> bool:
     return name is not None and get(name).brings
 
 
+def may_bring(source: str) -> bool:
+    """Whether a Python source can be of a kind that brings other files, from CPython's tree (a
+    fraction of LibCST's parse): each such kind accepts only a file that imports one of its
+    ``imports`` modules (or from one, or one inside it), anywhere. True when CPython cannot parse
+    the source: LibCST knows more grammars, and its detection decides."""
+    import ast
+
+    wanted = _bringing_imports()
+    if wanted is None:
+        return True
+    try:
+        tree = compile(source, "<source>", "exec", flags=ast.PyCF_ONLY_AST, dont_inherit=True)
+    except (SyntaxError, ValueError, MemoryError, RecursionError):
+        return True
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module and not node.level:
+            names = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        if any(name == module or name.startswith(module + ".") for name in names for module in wanted):
+            return True
+    return False
+
+
+@lru_cache(maxsize=None)
+def _bringing_imports() -> Optional[tuple[str, ...]]:
+    """The ``imports`` of every Python kind that brings; None: one of them names none."""
+    bringing = [kind for kind in all_kinds() if kind.language == PYTHON and kind.brings]
+    if any(not kind.imports for kind in bringing):
+        return None
+    return tuple(module for kind in bringing for module in kind.imports)
+
+
 def runs_commands(name: Optional[str]) -> bool:
     """Whether the kind ``name`` is a definition whose commands run entry scripts."""
     return name is not None and get(name).runs_commands

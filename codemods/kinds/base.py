@@ -129,6 +129,10 @@ class Kind:
     #: Its files name other files that change with them (``Plan.companions``): strip and
     #: check follow them from a file that holds no block itself.
     brings: bool = False
+    #: Python kinds that bring: the modules one of which a file must import (``import M``,
+    #: ``from M import n``, or a module inside one) for ``detect`` to accept it. Read from
+    #: CPython's tree (:func:`kinds.may_bring`) to pass over a file without LibCST's parse.
+    imports: tuple = ()
     #: A definition whose commands run entry scripts: brought by another definition (a
     #: pipeline's component file), it is dropped with a note when it runs nothing to debug.
     runs_commands: bool = False

@@ -14,7 +14,7 @@ import libcst as cst
 from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
 from instrument.codemods.core.options import Options
-from instrument.codemods.python.syntax_kinds import uses_v1_pipeline_sdk
+from instrument.codemods.python.syntax_kinds import V1_PIPELINE_MODULES, uses_v1_pipeline_sdk
 
 
 def detect(text: str, module: cst.Module) -> bool:
@@ -64,6 +64,7 @@ KIND = Kind(
     suffixes=(".py",),
     priority=20,
     brings=True,
+    imports=V1_PIPELINE_MODULES,
 )
 
 

@@ -52,4 +52,5 @@ KIND = Kind(
     suffixes=(".py",),
     priority=15,
     brings=True,
+    imports=("azure.ai.ml",),  # sdk_job.python.PACKAGE
 )
