@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from instrument.codemods.fences.markers import BEGIN, END, LABEL_CALL, LABEL_FLAGS, Insertion, MarkerError, find_blocks, insert_blocks, remove_blocks
@@ -110,3 +112,61 @@ def test_insertion_right_after_a_replaced_run():
 def test_impossible_insertions(insertions, message):
     with pytest.raises(ValueError, match=message):
         insert_blocks("a\nb\n", insertions, "\n")
+
+
+# Fence look-alikes around string literals that span lines: inside one (content), between the
+# parts of implicitly joined literals (comments), after a backslash-continued short string.
+STRING_SHAPES = [
+    f"s = '''\n{BEGIN}: {X}\n{END}\n'''\n{BEGIN}: {X}\ny = 1\n{END}\n",
+    f"s = ('a'\n{BEGIN}: {X}\n{END}\n'b')\n",
+    f"s = ('''a\n''' 'b'\n{BEGIN}: {X}\n{END}\n)\n",
+    f"s = 'a\\\n{BEGIN}: {X}\\\n{END}'\n",
+    f"s = f'''{{1}}\n{BEGIN}: {X}\n{END}\n'''\n",
+    f"s = b'''\n{BEGIN}: {X}\n{END}\n'''\n",
+    f"def f():\n    '''Doc\n    {BEGIN}: {X}\n    '''\n    {BEGIN}: {X}\n    pass\n    {END}\n",
+    f"x = [\n    1,\n{BEGIN}: {X}\n    2,\n{END}\n]\n",
+]
+
+
+def _python_sources():
+    from tests.fixture_cases import FIXTURES
+
+    for path in sorted(FIXTURES.rglob("*.py")):
+        text = path.read_bytes().decode("utf-8", "replace").lstrip("\ufeff")
+        if BEGIN in text:
+            yield text
+    yield from STRING_SHAPES
+
+
+def test_fences_found_with_the_string_spans_of_cpythons_tree_are_the_tokenizers():
+    """``check`` decides that a fence is a comment from CPython's tree (outside every string
+    literal that spans lines) and tokenizes only when a fence lies inside one: same blocks."""
+    import ast
+
+    from instrument.codemods.check.values import nodes_by_type
+    from instrument.codemods.fences import marker_scan
+
+    compared = 0
+    for source in _python_sources():
+        try:
+            tree = ast.parse(source)
+        except (SyntaxError, ValueError):
+            continue
+        spans = marker_scan.string_spans(nodes_by_type(tree))
+        try:
+            expected = find_blocks(source)
+        except MarkerError as exc:
+            with pytest.raises(MarkerError, match=re.escape(str(exc))):
+                find_blocks(source, strings=spans)
+        else:
+            assert find_blocks(source, strings=spans) == expected, source
+        compared += 1
+    assert compared >= 80
+
+
+@pytest.mark.parametrize(("source", "blocks"), [(s, n) for s, n in zip(STRING_SHAPES, (1, 1, 1, 0, 0, 0, 1, 1))])
+def test_fences_around_strings_that_span_lines(source, blocks):
+    from instrument.codemods.check import findings
+
+    assert len(find_blocks(source)) == blocks
+    assert [f.message for f in findings.check_python(source)] == [findings.BLOCK_MESSAGE] * blocks

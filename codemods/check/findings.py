@@ -48,7 +48,8 @@ import tokenize
 from dataclasses import dataclass
 from typing import Optional, Sequence
 
-from instrument.codemods.fences import markers
+from instrument.codemods.check.values import nodes_by_type
+from instrument.codemods.fences import marker_scan, markers
 from instrument.codemods.helper import header as helper_header
 from instrument.codemods.python import grammar
 from instrument.codemods.check.names import DEBUG_CALLS, MODULE_NAMES  # noqa: F401 (the public tables)
@@ -72,10 +73,12 @@ class Finding:
     name: str = ""
 
 
-def _block_lines(source: str, yaml: bool = False) -> tuple[list[Finding], set[int]]:
-    """Findings for the instrument blocks, and the 1-based lines they cover."""
+def _block_lines(source: str, yaml: bool = False,
+                 strings: Optional[Sequence[tuple[int, int]]] = None) -> tuple[list[Finding], set[int]]:
+    """Findings for the instrument blocks, and the 1-based lines they cover (``strings``: the
+    Python source's string spans, :func:`marker_scan.string_spans`)."""
     try:
-        blocks = markers.find_blocks(source, yaml=yaml)
+        blocks = markers.find_blocks(source, yaml=yaml, strings=strings)
     except markers.MarkerError as exc:
         # Broken fences are still instrumentation (and strip refuses them).
         found = _MARKER_LINE_RE.match(str(exc))
@@ -118,14 +121,20 @@ def parse(source: str) -> ast.Module:
 
     Raises ``InstrumentError`` ("cannot parse: ...") for invalid Python.
     """
+    return _parsed(source)[0]
+
+
+def _parsed(source: str) -> tuple[ast.Module, bool]:
+    """:func:`parse`'s tree, and whether this Python's parser made it from ``source`` itself
+    (not from a lowered copy of a newer grammar, whose lines may differ)."""
     try:
-        return ast.parse(source)
+        return ast.parse(source), True
     except (SyntaxError, ValueError):  # ValueError: null bytes
         # A grammar newer than this Python's (match on 3.9) is checked as on
         # the newer Python; the reason for a real error is worded alike.
         tree = grammar.lowered_tree(source)
         if tree is not None:
-            return tree
+            return tree, False
         reason = grammar.syntax_error_reason(source)
     except (RecursionError, MemoryError):
         reason = "nested too deeply to analyse"
@@ -147,13 +156,13 @@ def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[F
     return [f for f in _findings(source, tree, _block_lines(source)[1]) if not f.name.endswith("PythonScriptStep")]
 
 
-def _findings(source: str, tree: ast.Module, in_blocks: set[int]) -> list[Finding]:
+def _findings(source: str, tree: ast.Module, in_blocks: set[int], nodes: Optional[dict] = None) -> list[Finding]:
     # Loaded here, not above: a file the byte test clears (nearly every file a commit holds)
     # never needs the readers, and ``instrument check`` runs on every commit.
     from instrument.codemods.check.sinks import Finder
 
     found: dict[tuple[int, str], tuple[int, int, int, str, str]] = {}
-    for node, name, message in Finder(tree, source, code_pairs).findings():
+    for node, name, message in Finder(tree, source, code_pairs, nodes).findings():
         line = getattr(node, "lineno", 1)
         if line in in_blocks:
             continue
@@ -203,14 +212,19 @@ def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     if source.startswith(helper_header.FIRST_LINE):
         helper = helper_header.examine(source)
         return [Finding(1, 1, EDITED_HELPER_MESSAGE if helper.edited else HELPER_MESSAGE)]
-    blocks, in_blocks = _block_lines(source)
-    calls = []
-    if could_have_findings_text(source):
-        try:
-            found = _findings(source, parse(source), in_blocks)
-        except RecursionError:
-            raise InstrumentError("cannot parse: nested too deeply to analyse") from None
-        calls = [f for f in found if not _is_allowed(f, allow)]
+    if not could_have_findings_text(source):
+        return _block_lines(source)[0]
+    try:
+        tree, native = _parsed(source)
+        # One walk of the tree, shared: the fences' test (a fence outside every string literal
+        # that spans lines is a comment: no tokenizer) and the readers of calls.
+        nodes = nodes_by_type(tree)
+        strings = marker_scan.string_spans(nodes) if native else None
+        blocks, in_blocks = _block_lines(source, strings=strings)
+        found = _findings(source, tree, in_blocks, nodes)
+    except RecursionError:
+        raise InstrumentError("cannot parse: nested too deeply to analyse") from None
+    calls = [f for f in found if not _is_allowed(f, allow)]
     return sorted(blocks + calls, key=lambda f: (f.line, f.col))
 
 

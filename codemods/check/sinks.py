@@ -59,9 +59,10 @@ def _name_of(message: str, fallback: str) -> str:
 
 
 class Finder:
-    def __init__(self, tree: ast.Module, source: str, python: check_commands.PythonCode) -> None:
+    def __init__(self, tree: ast.Module, source: str, python: check_commands.PythonCode,
+                 nodes: Optional[dict] = None) -> None:
         self.python = python  # the findings in a piece of Python code (exec's, ``python -c``'s)
-        self.nodes = nodes_by_type(tree)  # one walk, shared by every reading
+        self.nodes = nodes_by_type(tree) if nodes is None else nodes  # one walk, shared by every reading
         self.bindings = Bindings(self.nodes)
         self.names = Names(self.nodes, self.bindings)
         # A variable's name built from pieces is read only where the file names a way to export

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import io
 import tokenize
-from typing import Optional, Sequence
+from typing import Iterable, Optional, Sequence
 
 
 def python_comment_lines(source: str) -> Optional[set[int]]:
@@ -29,6 +29,26 @@ def python_comment_lines(source: str) -> Optional[set[int]]:
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return None
     return lines
+
+
+def string_spans(nodes: dict[type, list]) -> list[tuple[int, int]]:
+    """The 1-based (first, last) lines of each string literal that spans lines, from CPython's
+    tree (its nodes by class, as ``check`` collects them): implicitly joined literals and
+    f-strings are one node each, and every string token lies inside one of these spans."""
+    import ast
+
+    spans = []
+    for node in (*nodes.get(ast.Constant, ()), *nodes.get(ast.JoinedStr, ())):
+        end = getattr(node, "end_lineno", None)
+        if end is not None and end > node.lineno:
+            spans.append((node.lineno, end))
+    return spans
+
+
+def outside(lines: Iterable[int], spans: Sequence[tuple[int, int]]) -> bool:
+    """Whether no 0-based line lies inside a span (after its first line: a line that starts in
+    a string token is a line the token began on earlier)."""
+    return not any(first < line + 1 <= last for line in lines for first, last in spans)
 
 
 def yaml_comment_lines(source: str) -> Optional[set[int]]:

@@ -162,13 +162,18 @@ def has_markers(source: str) -> bool:
     return BEGIN in source
 
 
-def find_blocks(source: str, trusted: bool = False, yaml: bool = False) -> list[Block]:
+def find_blocks(source: str, trusted: bool = False, yaml: bool = False,
+                strings: Optional[Sequence[tuple[int, int]]] = None) -> list[Block]:
     """All fenced blocks, in order. Raises MarkerError on broken fences.
 
     Only comments count as fences: a fence look-alike inside a Python string
     literal or a YAML scalar is content. ``trusted`` skips that test for
     text add has just written, whose verification falls back to the exact
-    way if the quick way disagrees.
+    way if the quick way disagrees. ``strings``: the 1-based (first, last)
+    lines of every string literal of the Python source that spans lines,
+    from CPython's tree (:func:`marker_scan.string_spans`); a fence line
+    outside all of them is a comment, and the tokenizer is needed only for
+    one inside.
     """
     if not has_markers(source):
         return []
@@ -184,7 +189,7 @@ def find_blocks(source: str, trusted: bool = False, yaml: bool = False) -> list[
             fences[index] = False
     if not any(fences.values()):
         return []
-    if not trusted:
+    if not trusted and not (strings is not None and not yaml and marker_scan.outside(fences, strings)):
         comments = marker_scan.yaml_comment_lines(source) if yaml else marker_scan.python_comment_lines(source)
         if comments is not None:
             fences = {index: begins for index, begins in fences.items() if index in comments}
