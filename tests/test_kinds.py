@@ -223,3 +223,23 @@ def test_check_ends_with_a_total(tmp_path, capsys):
     (tmp_path / "a.py").write_text("print(1)\n")
     assert main(["check", str(tmp_path)]) == 0
     assert capsys.readouterr().err.splitlines()[-1] == "no findings."
+
+
+@pytest.mark.parametrize("fixture", ["env/channel_pinned_pip/before.yml", "environment/inline_conda_crlf/before.yml"])
+def test_files_that_are_not_python_never_load_libcst(fixture, tmp_path):
+    """LibCST's import alone costs about as much as Python's start: the kind registry and the
+    runs over files of other languages do without it."""
+    import subprocess
+    import sys
+
+    from tests.fixture_cases import FIXTURES
+
+    source = FIXTURES / fixture
+    target = tmp_path / source.name
+    shutil.copyfile(source, target)
+    code = ("import sys\nfrom instrument.cli import main\nfrom instrument.codemods import kinds\n"
+            "kinds.all_kinds()\nstatus = main(['add', '-q', sys.argv[1]])\n"
+            "print(status, 'libcst' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "0 False", done.stderr
+    assert target.read_bytes() != source.read_bytes()

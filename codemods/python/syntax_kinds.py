@@ -11,16 +11,9 @@ from __future__ import annotations
 import libcst as cst
 
 from instrument.codemods.python.names import ImportTable, import_name
+from instrument.codemods.python.sdk_modules import V1_PIPELINE_MODULES, V1_PIPELINE_NAMES
 from instrument.codemods.python.statements import walk
 
-#: Modules of the SDK v1 pipeline API (steps and their environments).
-V1_PIPELINE_MODULES = (
-    "azureml.pipeline",
-    "azureml.core.conda_dependencies",
-    "azureml.core.runconfig",
-)
-#: Names whose import makes a v1 pipeline definition, wherever they come from.
-V1_PIPELINE_NAMES = frozenset({"PythonScriptStep", "CondaDependencies"})
 _PARSE_METHODS = ("parse_args", "parse_known_args")
 
 

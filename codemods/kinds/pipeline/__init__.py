@@ -7,17 +7,20 @@ see :mod:`instrument.codemods.kinds.pipeline.steps`.
 
 from __future__ import annotations
 
-from typing import Optional
-
-import libcst as cst
+from typing import TYPE_CHECKING, Optional
 
 from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
 from instrument.codemods.core.options import Options
-from instrument.codemods.python.syntax_kinds import V1_PIPELINE_MODULES, uses_v1_pipeline_sdk
+from instrument.codemods.python.sdk_modules import V1_PIPELINE_MODULES
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 def detect(text: str, module: cst.Module) -> bool:
+    from instrument.codemods.python.syntax_kinds import uses_v1_pipeline_sdk
+
     return uses_v1_pipeline_sdk(module)
 
 

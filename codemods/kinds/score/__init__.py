@@ -6,17 +6,19 @@ with ``INSTRUMENT_DEBUG=1``; see :mod:`instrument.codemods.kinds.score.script`.
 
 from __future__ import annotations
 
-from typing import Optional
-
-import libcst as cst
+from typing import TYPE_CHECKING, Optional
 
 from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
 from instrument.codemods.core.options import Options
-from instrument.codemods.python.syntax_kinds import top_level_functions
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 def detect(text: str, module: cst.Module) -> bool:
+    from instrument.codemods.python.syntax_kinds import top_level_functions
+
     return {"init", "run"} <= top_level_functions(module)
 
 

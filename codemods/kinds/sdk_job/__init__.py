@@ -10,9 +10,13 @@ flags, their environments debugpy, their pipelines no reuse; see
 
 from __future__ import annotations
 
-import libcst as cst
+from typing import TYPE_CHECKING
 
 from instrument.codemods.kinds.base import PYTHON, Kind
+from instrument.codemods.python.sdk_modules import AZURE_AI_ML
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 def detect(text: str, module: cst.Module) -> bool:
@@ -52,5 +56,5 @@ KIND = Kind(
     suffixes=(".py",),
     priority=15,
     brings=True,
-    imports=("azure.ai.ml",),  # sdk_job.python.PACKAGE
+    imports=(AZURE_AI_ML,),
 )

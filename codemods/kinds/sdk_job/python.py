@@ -19,9 +19,10 @@ import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, ParentNodeProvider, PositionProvider
 
 from instrument.codemods.python.names import ImportTable
+from instrument.codemods.python.sdk_modules import AZURE_AI_ML
 from instrument.codemods.python.syntax_kinds import imported_modules, imports
 
-PACKAGE = "azure.ai.ml"
+PACKAGE = AZURE_AI_ML
 COMMAND_BUILDER = "azure.ai.ml.command"
 COMMAND_CLASSES = frozenset({"azure.ai.ml.entities.CommandComponent", "azure.ai.ml.entities.CommandJob"})
 LOAD_COMPONENT = "azure.ai.ml.load_component"

@@ -6,17 +6,19 @@ them), and the helper waits for VS Code; see :mod:`instrument.codemods.kinds.tra
 
 from __future__ import annotations
 
-from typing import Optional
-
-import libcst as cst
+from typing import TYPE_CHECKING, Optional
 
 from instrument.codemods.kinds import base
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, PYTHON, Kind
 from instrument.codemods.core.options import Options
-from instrument.codemods.python.syntax_kinds import is_entry_script
+
+if TYPE_CHECKING:
+    import libcst as cst
 
 
 def detect(text: str, module: cst.Module) -> bool:
+    from instrument.codemods.python.syntax_kinds import is_entry_script
+
     return is_entry_script(module)
 
 
