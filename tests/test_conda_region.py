@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from ruamel.yaml import YAML
 
-from instrument.codemods.yamltext import conda_env, conda_region
+from instrument.codemods.yamltext import conda_env, conda_region, yaml_text
 from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds import base, env
 from tests.fixture_cases import load_cases
@@ -19,12 +19,45 @@ def added(source: str) -> tuple[str, object]:
     return result.text, result.plan.expected
 
 
+@pytest.fixture(params=["libyaml", "ruamel"])
+def region_loader(request, monkeypatch):
+    """Each proof both ways: libyaml first (where installed), and ruamel.yaml's round trip alone."""
+    if request.param == "ruamel":
+        monkeypatch.setattr(yaml_text, "libyaml_loader", lambda: None)
+    elif yaml_text.libyaml_loader() is None:
+        pytest.skip("PyYAML has no libyaml here (its C extension is not built): the round trip decides")
+    return request.param
+
+
 @pytest.mark.parametrize("case", CHANGED)
-def test_every_fixture_is_proven_by_its_region(case):
+def test_every_fixture_is_proven_by_its_region(case, region_loader):
     before = case.before.decode()
     result, edited = added(before)
     assert isinstance(edited, conda_region.Edited)
     assert conda_region.proves(result, before, edited) is True
+
+
+@pytest.mark.parametrize("case", CHANGED)
+def test_libyaml_proves_the_fixtures_without_the_round_trip_load(case, monkeypatch):
+    if yaml_text.libyaml_loader() is None:
+        pytest.skip("PyYAML has no libyaml here (its C extension is not built): the round trip decides")
+    before = case.before.decode()
+    result, edited = added(before)
+
+    def no_round_trip(text):
+        raise AssertionError("the region was loaded with ruamel.yaml")
+
+    monkeypatch.setattr(yaml_text, "load", no_round_trip)
+    assert conda_region.proves(result, before, edited) is True
+
+
+@pytest.mark.parametrize("scalar", ["on", "yes", "010", "1:20", "2001-12-14", "~", "0o14"])
+def test_a_scalar_libyaml_reads_otherwise_is_left_to_the_round_trip(scalar, region_loader):
+    """YAML 1.1 (libyaml) and 1.2 (ruamel.yaml) read these differently: the proof still holds,
+    by the round-trip load, and never on libyaml's reading."""
+    source = f"dependencies:\n  - python\n  - pip:\n    - {scalar}\n    - numpy\n"
+    result, edited = added(source)
+    assert conda_region.proves(result, source, edited) is True
 
 
 @pytest.mark.parametrize("case", CHANGED)
@@ -122,14 +155,15 @@ def messy_environment(rng) -> str:
         lines.append(indent + "- pip:" + rng.choice(["", " # p"]))
         for _ in range(rng.randint(1, 3)):
             lines.append(indent + nested + "- " + rng.choice(
-                ["azureml", "'req>=1'", "x[y]", "!!str 1", ".nan", "*n", '"a # b"', "long\n" + indent + nested + "  more"]))
+                ["azureml", "'req>=1'", "x[y]", "!!str 1", ".nan", "*n", '"a # b"', "long\n" + indent + nested + "  more",
+                 "yes", "010", "1:20"]))
     elif shape == 2:
         lines.append(indent + "- pip: " + rng.choice(["[]", "[a, b]", "['a']"]))
     lines += rng.choice([[], [indent + "- tail"], ["variables:", "  A: 1"], ["# end"]])
     return newline.join(lines).replace("\n", newline) + rng.choice([newline, ""])
 
 
-def test_what_the_region_proves_is_what_the_whole_result_says():
+def test_what_the_region_proves_is_what_the_whole_result_says(region_loader):
     """On random layouts: a result the region proves reads, loaded whole, as the original
     with only the edited dependencies changed, and those as expected."""
     import random

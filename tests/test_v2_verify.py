@@ -46,13 +46,13 @@ def _into_first_block(result: str, line: str) -> str:
 @pytest.fixture(params=["libyaml", "round-trip"])
 def loader(request, monkeypatch):
     if request.param == "round-trip":  # as where PyYAML's C extension is missing
-        monkeypatch.setattr(v2_verify, "_libyaml_loader", lambda: None)
+        monkeypatch.setattr(yaml_text, "libyaml_loader", lambda: None)
     return request.param
 
 
 @pytest.mark.parametrize(("kind", "case"), PARAMS)
 def test_every_fixture_gives_the_same_after_file_without_libyaml(kind, case, monkeypatch):
-    monkeypatch.setattr(v2_verify, "_libyaml_loader", lambda: None)
+    monkeypatch.setattr(yaml_text, "libyaml_loader", lambda: None)
     assert transformed(job_for(case, kind=kind), case.before, "job.yml") == case.after
 
 
@@ -64,7 +64,7 @@ def test_every_fixture_is_proven_by_libyaml_alone(kind, case):
         assert result.text == case.before.decode("utf-8")
         return
     clean = result.plan.source if result.plan.source is not None else case.before.decode("utf-8")
-    before, after = v2_verify._libyaml_load(clean), v2_verify._libyaml_load(result.text)
+    before, after = yaml_text.libyaml_load(clean), yaml_text.libyaml_load(result.text)
     assert v2_verify._problem(before, after, list(result.plan.expected)) is None
 
 

@@ -21,7 +21,6 @@ equally strict.
 
 from __future__ import annotations
 
-import functools
 from typing import Any, Iterator, Optional
 
 from instrument.codemods.fences import markers
@@ -39,55 +38,15 @@ class _DebugpyInPip:
 DEBUGPY_IN_PIP = _DebugpyInPip()
 
 
-class _Unreadable(Exception):
-    """libyaml cannot read a text (or the C extension is missing): use the round-trip loader."""
-
-
-@functools.lru_cache(maxsize=None)
-def _libyaml_loader() -> Optional[type]:
-    """PyYAML's libyaml safe loader, refusing duplicate keys as ruamel.yaml does; None without it."""
-    try:
-        from yaml import CSafeLoader
-        from yaml.nodes import ScalarNode
-    except ImportError:
-        return None
-
-    class StrictLoader(CSafeLoader):
-        def construct_mapping(self, node: Any, deep: bool = False) -> Any:
-            seen = set()
-            for key_node, _ in node.value:
-                if key_node.tag == yaml_text.MERGE_TAG:
-                    continue
-                key = self.construct_object(key_node, deep=True) if isinstance(key_node, ScalarNode) else id(key_node)
-                if key in seen:
-                    raise _Unreadable(f"duplicate key {key!r}")
-                seen.add(key)
-            return super().construct_mapping(node, deep)
-
-    return StrictLoader
-
-
-def _libyaml_load(text: str) -> Any:
-    loader = _libyaml_loader()
-    if loader is None:
-        raise _Unreadable("no libyaml")
-    import yaml
-
-    try:
-        return yaml.load(text, Loader=loader)
-    except (yaml.YAMLError, RecursionError, TypeError, ValueError) as exc:
-        raise _Unreadable(str(exc)) from None
-
-
 def verify(result: str, clean: str, plan: Any) -> None:
     """Raise unless ``result`` strips back to ``clean``, loads, and means ``clean`` plus the plan's edits."""
     if not markers.strips_back_to(result, clean, yaml=True):
         raise InstrumentError("internal error: the result does not strip back to the original")
     expected = list(plan.expected or ())
     try:
-        before, after = _libyaml_load(clean), _libyaml_load(result)
+        before, after = yaml_text.libyaml_load(clean), yaml_text.libyaml_load(result)
         problem = _problem(before, after, expected)
-    except _Unreadable:
+    except yaml_text.Unreadable:
         problem = "libyaml"
     if problem is None:
         return
