@@ -41,18 +41,6 @@ def worker_count(items: int, jobs: int, per_worker: int) -> int:
     return max(1, min(jobs, items // max(1, per_worker)))
 
 
-class _Terminated(BaseException):
-    """SIGTERM (or SIGHUP) arrived while workers were running."""
-
-    def __init__(self, signum: int) -> None:
-        super().__init__(signum)
-        self.signum = signum
-
-
-def _raise_terminated(signum: int, frame) -> None:
-    raise _Terminated(signum)
-
-
 def _watch_parent(parent: int) -> None:
     while os.getppid() == parent:
         time.sleep(1.0)
@@ -76,7 +64,18 @@ def _call_row(function: Callable[..., Result], row: tuple) -> Result:
     return function(*row)
 
 
-_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGTERM", "SIGHUP") if hasattr(signal, name))
+def _call_rows(function: Callable[..., Result], rows: list) -> list:
+    """One task: a few rows, each through :func:`_call_row`."""
+    return [_call_row(function, row) for row in rows]
+
+
+#: Signals that stop a run. While workers run, their handler only notes them: an exception raised
+#: from a signal handler lands anywhere, inside the pool's locks too, and a pool left with a lock
+#: held never stops (the run hung, or finished quietly, after Ctrl-C). The noted signal is
+#: raised again once the workers are stopped, where it does what it would have done.
+_STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "SIGHUP") if hasattr(signal, name))
+#: Seconds between looks at the noted signals while waiting for a result.
+_POLL = 0.1
 
 
 def map_in_order(
@@ -96,22 +95,37 @@ def map_in_order(
     # Several files per task keeps the pipe traffic low; at most a few tasks'
     # worth per worker keeps the load even when some files are slow.
     chunksize = max(1, min(16, len(columns[0]) // (workers * 4)))
-    in_main_thread = threading.current_thread() is threading.main_thread()
     previous = {}
+    noted: list[int] = []
     pool = multiprocessing.Pool(workers, initializer=_worker_started)
     try:
-        if in_main_thread:
-            previous = {signum: signal.signal(signum, _raise_terminated) for signum in _STOP_SIGNALS}
-        yield from pool.imap(functools.partial(_call_row, function), zip(*columns), chunksize)
-        pool.close()
-    except _Terminated as stop:
-        pool.terminate()
-        pool.join()
-        signal.signal(stop.signum, signal.SIG_DFL)
-        os.kill(os.getpid(), stop.signum)  # die of the signal, as without workers
-        raise SystemExit(128 + stop.signum) from None  # pragma: no cover - not reached
+        if threading.current_thread() is threading.main_thread():
+            previous = {signum: signal.signal(signum, lambda signum, frame: noted.append(signum))
+                        for signum in _STOP_SIGNALS}
+        rows = list(zip(*columns))
+        tasks = [rows[start : start + chunksize] for start in range(0, len(rows), chunksize)]
+        results = pool.imap(functools.partial(_call_rows, function), tasks)  # one task at a time: waits time out
+        for _ in tasks:
+            while not noted:
+                try:
+                    done = results.next(_POLL)
+                    break
+                except multiprocessing.TimeoutError:
+                    continue
+            for result in done:
+                if noted:
+                    break
+                yield result
+            if noted:
+                break
+        else:
+            pool.close()
     finally:
         pool.terminate()  # a no-op after close(); stops the workers on any exception
         pool.join()
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+        if noted:
+            # As if it came now: Ctrl-C raises KeyboardInterrupt, SIGTERM ends the process as it
+            # would have without workers (or runs the handler the caller had).
+            signal.raise_signal(noted[0])
