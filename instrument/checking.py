@@ -11,7 +11,7 @@ import fnmatch
 import os
 from pathlib import Path, PurePath
 import sys
-from typing import Callable, Iterator, Optional, Sequence
+from typing import Callable, Iterable, Iterator, Optional, Sequence
 
 from instrument import files, walk
 
@@ -197,7 +197,7 @@ def run(paths: Sequence[str], allow: Sequence[str] = (), jobs: Optional[int] = N
     stderr, and return the exit code (1: findings, 123: a file could not be checked)."""
     import functools
 
-    from instrument import parallel, report
+    from instrument import report
 
     candidates: list[str] = []
     failed = 0
@@ -211,12 +211,16 @@ def run(paths: Sequence[str], allow: Sequence[str] = (), jobs: Optional[int] = N
             candidates.append(str(path))
     found = 0
     files_with_findings = 0
-    for lines, error in parallel.map_in_order(
-        functools.partial(check_path, allow=allow),
-        candidates,
-        jobs=jobs or parallel.default_jobs(),
-        per_worker=POOL_THRESHOLD,
-    ):
+    check = functools.partial(check_path, allow=allow)
+    results: Iterable[tuple[list[str], Optional[str]]]
+    if len(candidates) < 2 * POOL_THRESHOLD or jobs == 1:
+        results = map(check, candidates)  # one worker (parallel.worker_count): no pool, nothing of it loaded
+    else:
+        from instrument import parallel
+
+        results = parallel.map_in_order(check, candidates, jobs=jobs or parallel.default_jobs(),
+                                        per_worker=POOL_THRESHOLD)
+    for lines, error in results:
         if error:
             failed += 1
             echo(files.printable(error), err=True)

@@ -20,7 +20,7 @@ import os
 import signal
 import threading
 import time
-from typing import Callable, Iterator, Sequence, TypeVar
+from typing import Callable, Iterator, Optional, Sequence, TypeVar
 
 Result = TypeVar("Result")
 
@@ -78,6 +78,18 @@ _STOP_SIGNALS = tuple(getattr(signal, name) for name in ("SIGINT", "SIGTERM", "S
 _POLL = 0.1
 
 
+def _wait(results, noted: list) -> Optional[list]:
+    """The next task's results; None once a stop signal is noted (before or while waiting)."""
+    import multiprocessing
+
+    while not noted:
+        try:
+            return results.next(_POLL)
+        except multiprocessing.TimeoutError:
+            continue
+    return None
+
+
 def map_in_order(
     function: Callable[..., Result], *columns: Sequence, jobs: int, per_worker: int
 ) -> Iterator[Result]:
@@ -106,18 +118,13 @@ def map_in_order(
         tasks = [rows[start : start + chunksize] for start in range(0, len(rows), chunksize)]
         results = pool.imap(functools.partial(_call_rows, function), tasks)  # one task at a time: waits time out
         for _ in tasks:
-            while not noted:
-                try:
-                    done = results.next(_POLL)
-                    break
-                except multiprocessing.TimeoutError:
-                    continue
+            done = _wait(results, noted)
+            if done is None:
+                break
             for result in done:
                 if noted:
                     break
                 yield result
-            if noted:
-                break
         else:
             pool.close()
     finally:

@@ -70,9 +70,9 @@ def test_anything_else_goes_through_click(tree, capsys, monkeypatch, argv):
 def test_the_shortcut_does_not_load_click(tree):
     code = ("import sys\nfrom instrument.console import main\n"
             "status = main(['check', 'clean.py', 'found.py'])\n"
-            "print(status, 'click' in sys.modules, 'libcst' in sys.modules)\n")
+            "print(status, 'click' in sys.modules, 'libcst' in sys.modules, 'instrument.parallel' in sys.modules)\n")
     done = subprocess.run([sys.executable, "-c", code], cwd=tree, capture_output=True, text=True, timeout=120)
-    assert done.stdout.splitlines()[-1] == "1 False False", done.stderr
+    assert done.stdout.splitlines()[-1] == "1 False False False", done.stderr  # two files: no pool either
 
 
 def test_the_console_script_and_python_m_use_the_shortcut():

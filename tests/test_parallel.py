@@ -158,3 +158,44 @@ def test_check_with_jobs(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> 
 def test_jobs_must_be_positive(command: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert main([command, "-j", "0", str(tmp_path)]) == 2
     assert "-j" in capsys.readouterr().err
+
+
+def test_a_stop_signal_noted_before_a_wait_ends_the_waiting() -> None:
+    """A signal noted before the wait for the next result (the wait is not even started)."""
+    assert parallel._wait(object(), [2]) is None
+
+
+# Ctrl-C while the caller works on a result: noted by the pool's handler, then raised again as
+# KeyboardInterrupt where the caller next asks for one, with every worker already stopped.
+_INTERRUPTED_CALLER = """\
+import multiprocessing, os, signal, sys
+from instrument import parallel
+
+
+def square(x):
+    return x * x
+
+
+if __name__ == "__main__":
+    got = []
+    try:
+        for value in parallel.map_in_order(square, list(range(400)), jobs=2, per_worker=1):
+            got.append(value)
+            if len(got) == int(sys.argv[1]):
+                os.kill(os.getpid(), signal.SIGINT)
+    except KeyboardInterrupt:
+        print("interrupted", len(got) < 400, multiprocessing.active_children(),
+              signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+"""
+
+
+@pytest.mark.parametrize("after", [1, 16, 17, 399])
+def test_ctrl_c_while_the_caller_works_stops_the_workers_then_interrupts(after: int, tmp_path: Path) -> None:
+    import subprocess
+    import sys
+
+    script = tmp_path / "caller.py"
+    script.write_text(_INTERRUPTED_CALLER)
+    done = subprocess.run([sys.executable, str(script), str(after)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["interrupted", str(after < 400), "[]", "True"], done.stderr
