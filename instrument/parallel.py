@@ -112,8 +112,9 @@ def map_in_order(
     pool = multiprocessing.Pool(workers, initializer=_worker_started)
     try:
         if threading.current_thread() is threading.main_thread():
+            # A signal this process ignores (a run started in the background) stays ignored.
             previous = {signum: signal.signal(signum, lambda signum, frame: noted.append(signum))
-                        for signum in _STOP_SIGNALS}
+                        for signum in _STOP_SIGNALS if signal.getsignal(signum) is not signal.SIG_IGN}
         rows = list(zip(*columns))
         tasks = [rows[start : start + chunksize] for start in range(0, len(rows), chunksize)]
         results = pool.imap(functools.partial(_call_rows, function), tasks)  # one task at a time: waits time out

@@ -289,6 +289,9 @@ _BUSY_WORKERS = """\
 import os, pathlib, signal
 from instrument import parallel
 
+# Ctrl-C as in a terminal: a test run started in the background passes SIGINT on ignored.
+signal.signal(signal.SIGINT, signal.default_int_handler)
+
 def _call_row(function, row):
     pathlib.Path(os.environ["INSTRUMENT_TEST_BUSY"], str(os.getpid())).touch()
     while True:

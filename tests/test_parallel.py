@@ -177,6 +177,8 @@ def square(x):
 
 
 if __name__ == "__main__":
+    # Ctrl-C as in a terminal: a process started in the background inherits it ignored.
+    signal.signal(signal.SIGINT, signal.SIG_IGN if sys.argv[2:] == ["ignored"] else signal.default_int_handler)
     got = []
     try:
         for value in parallel.map_in_order(square, list(range(400)), jobs=2, per_worker=1):
@@ -186,6 +188,8 @@ if __name__ == "__main__":
     except KeyboardInterrupt:
         print("interrupted", len(got) < 400, multiprocessing.active_children(),
               signal.getsignal(signal.SIGINT) is signal.default_int_handler)
+    else:
+        print("finished", len(got), multiprocessing.active_children(), signal.getsignal(signal.SIGINT) is signal.SIG_IGN)
 """
 
 
@@ -199,3 +203,15 @@ def test_ctrl_c_while_the_caller_works_stops_the_workers_then_interrupts(after: 
     done = subprocess.run([sys.executable, str(script), str(after)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert done.stdout.split() == ["interrupted", str(after < 400), "[]", "True"], done.stderr
+
+
+def test_ctrl_c_in_a_process_that_ignores_it_changes_nothing(tmp_path: Path) -> None:
+    """A run started in the background ignores SIGINT: its workers are not stopped either."""
+    import subprocess
+    import sys
+
+    script = tmp_path / "caller.py"
+    script.write_text(_INTERRUPTED_CALLER)
+    done = subprocess.run([sys.executable, str(script), "1", "ignored"], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.split() == ["finished", "400", "[]", "True"], done.stderr
