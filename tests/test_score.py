@@ -322,3 +322,36 @@ def test_check_and_diff_write_nothing(tmp_path, capsys):
     assert main(["add", "--check", str(path)]) == 0
     assert main(["strip", str(path)]) == 0
     assert path.read_bytes() == case.before
+
+
+INIT_SHAPES = [
+    'def init():\n    """Doc."""\n    x = 1\n\n\ndef run(d):\n    return d\n',
+    'def init():\n    """Doc\n    on lines."""\n    x = 1\n\n\ndef run(d):\n    return d\n',
+    "def init():\n    # a comment\n\n    # another\n    x = 1; y = 2\n\n\ndef run(d):\n    return d\n",
+    "def init():\n    # above\n    @decorate\n    # between\n    @other(\n        1)\n    def inner():\n        pass\n\n\ndef run(d):\n    return d\n",
+    "async def init():\n    (a) = (\n        1)\n\n\ndef run(d):\n    return d\n",
+    "def init():\n    pass\n\n\ndef init():\n\n    # the one that counts\n    global model\n    model = 1\n\n\ndef run(d):\n    return d\n",
+    "def init():\r\n\tif True:\r\n\t\tx = 1\r\n\r\n\r\ndef run(d):\r\n\treturn d\r\n",
+]
+
+
+@pytest.mark.parametrize("source", INIT_SHAPES)
+def test_the_block_position_from_cpythons_tree_is_the_pairings(source):
+    """The block's place comes from the one statement CPython's tree gives, not from pairing
+    every statement with LibCST's: the same line as the pairing's way."""
+    from instrument.codemods.kinds.score import script
+    from instrument.codemods.python.parsing import parse_module
+    from instrument.codemods.python.positions import first_line_above, statement_lines
+
+    module = parse_module(source)
+    init = script._top_level_function(module, "init")
+    first = init.body.body[0]
+    if script._is_docstring(first):
+        expected = statement_lines(module, [first], source)[id(first)][1]
+        by_codegen = statement_lines(module, [first])[id(first)][1]  # LibCST's own positions
+    else:
+        expected = first_line_above(module, first, source)
+        by_codegen = first_line_above(module, first)
+    assert expected == by_codegen
+    assert script._first_statement_lines(source) is not None
+    assert script._block_position(module, init, source) == expected

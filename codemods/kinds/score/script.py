@@ -27,7 +27,7 @@ from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.names import free_name
 from instrument.codemods.kinds import base
 from instrument.codemods.python.parsing import verify_with_stand_ins
-from instrument.codemods.python.positions import ast_tree, first_line_above, statement_lines
+from instrument.codemods.python.positions import ast_tree, first_line_above, parsed_natively, statement_lines
 from instrument.codemods.runtime.render import reindent
 from instrument.codemods.core.options import Options
 
@@ -63,11 +63,42 @@ def _top_level_function(module: cst.Module, name: str) -> Optional[cst.FunctionD
 
 
 def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> int:
-    """0-based line before which the block goes: after the docstring, else first."""
+    """0-based line before which the block goes: after the docstring, else first (above the
+    statement's decorators and the comment lines LibCST gives it)."""
     first = init.body.body[0]
+    lines = _first_statement_lines(source)
+    if lines is None:  # CPython does not parse it itself: the positions of the whole pairing
+        if _is_docstring(first):
+            return statement_lines(module, [first], source)[id(first)][1]
+        return first_line_above(module, first, source)
+    top, last = lines
     if _is_docstring(first):
-        return statement_lines(module, [first], source)[id(first)][1]
-    return first_line_above(module, first, source)
+        return last
+    decorators = getattr(first, "decorators", ())
+    above = len(getattr(first, "leading_lines", ())) + (len(decorators[0].leading_lines) if decorators else 0)
+    return top - 1 - above
+
+
+def _first_statement_lines(source: str) -> Optional[tuple[int, int]]:
+    """1-based (first line, last line) of the first statement of the last top-level ``init``
+    (its first decorator's line for a decorated one), from CPython's tree: the one statement the
+    plan needs a place of, without pairing every statement of the file with LibCST's. None
+    where this Python's parser does not take the source itself."""
+    if not parsed_natively(source):
+        return None
+    tree = ast_tree(source)
+    init = None
+    for node in tree.body if tree is not None else ():
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == "init":
+            init = node
+    if init is None or not init.body:
+        return None
+    first = init.body[0]
+    decorators = getattr(first, "decorator_list", None)
+    end = first.end_lineno
+    if end is None:
+        return None
+    return (decorators[0].lineno if decorators else first.lineno), end
 
 
 def _identifiers(module: cst.Module, source: str, base: str = templates.HELPER_NAME) -> set[str]:
