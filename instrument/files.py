@@ -21,9 +21,11 @@ import tokenize
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
-from instrument import writes
+if TYPE_CHECKING:
+    from instrument import writes
+
 from instrument.codemods.core.errors import InstrumentError
 
 #: Files larger than this are refused unread (a source file this large is
@@ -223,6 +225,8 @@ def forget(path: Path) -> None:
 def remember(path: Path, snapshot: tuple) -> None:
     """Take ``snapshot`` (from :func:`read_snapshot` in a worker process) as this process's
     read of ``path``: a write checks the file against it."""
+    from instrument import writes  # loaded by the runs that write (``check`` never does)
+
     _READ[str(path)] = writes.Snapshot(*snapshot)
     _READ.move_to_end(str(path))
     while len(_READ) > _READ_MEMORY:
@@ -240,6 +244,8 @@ def read_bytes(path: Path, remember: bool = True) -> bytes:
     data, info = _read_regular(path)
     if not remember:
         return data
+    from instrument import writes
+
     key = str(path)
     _READ[key] = writes.snapshot(info, data)
     _READ.move_to_end(key)
@@ -258,6 +264,8 @@ def write_atomic(path: Path, data: bytes) -> None:
     written: a file this user may not write (even in a folder where a rename
     would succeed), and a file that changed since :func:`read_bytes` read it.
     """
+    from instrument import writes
+
     name = printable(str(path))
     target = Path(os.path.realpath(path))
     try:
