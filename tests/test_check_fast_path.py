@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, find, given, settings
 from hypothesis import strategies as st
 
 from instrument import checking
-from instrument.codemods.check import findings as check
+from instrument.codemods.check import findings as check, prefilter
 
 ROOT = Path(__file__).resolve().parents[1]
 FIXTURES = ROOT / "fixtures"
@@ -256,3 +256,49 @@ def test_brought_files_are_still_followed_from_a_named_definition(tmp_path: Path
     latin.write_bytes("# -*- coding: latin-1 -*-\ns = 'café'\nfrom azure.ai.ml import command\n".encode("latin-1"))
     assert checking._may_bring(latin)
     assert checking._may_bring(tmp_path / "job.yml")
+
+
+def _joins_by_pieces(needle: str, firsts: set, lasts: set, wholes: set) -> bool:
+    """The join test as first written, piece by piece: what the set lookups must equal."""
+    ends = {i for i in range(1, len(needle)) if any(f.endswith(needle[:i]) for f in firsts)}
+    starts = {j for j in range(1, len(needle)) if any(s.startswith(needle[j:]) for s in lasts)}
+    if not ends or not starts:
+        return False
+    middles = [w for w in wholes if w in needle]
+    todo, seen = sorted(ends), set(ends)
+    while todo:
+        at = todo.pop()
+        if at in starts:
+            return True
+        for whole in middles:
+            after = at + len(whole)
+            if after < len(needle) and needle.startswith(whole, at) and after not in seen:
+                seen.add(after)
+                todo.append(after)
+    return False
+
+
+_PIECES = [needle[i:j] for needle in prefilter.NEEDLES for i in range(len(needle)) for j in range(i + 1, len(needle) + 1)]
+
+
+def _could_spell_by_pieces(text: str) -> bool:
+    """``prefilter.could_spell`` with the join test as first written."""
+    if prefilter._ESCAPE_RE.search(text):
+        text = prefilter._ESCAPE_RE.sub(prefilter._unescape, text)
+        if any(needle in text for needle in prefilter.NEEDLES):
+            return True
+    first_reversed, last, _ = prefilter._pieces()
+    firsts = {piece[::-1] for piece in first_reversed.findall(text[::-1])}
+    lasts = set(last.findall(text))
+    if not firsts or not lasts:
+        return False
+    wholes = set(prefilter._WHOLE_RE.findall(text))
+    return any(_joins_by_pieces(needle, firsts, lasts, wholes) for needle in prefilter.NEEDLES)
+
+
+@settings(max_examples=600, deadline=None)
+@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.sampled_from(['"', "'", "{", "}", "\\", " + ", "x", "\n"])),
+                max_size=24))
+def test_the_join_test_by_sets_is_the_join_test_by_pieces(parts: list) -> None:
+    text = "".join(parts)
+    assert prefilter.could_spell(text) == _could_spell_by_pieces(text), text

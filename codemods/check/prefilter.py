@@ -100,13 +100,18 @@ def could_spell(text: str) -> bool:
     if not lasts:
         return False
     wholes = set(_WHOLE_RE.findall(text))
-    return any(_joins(needle, firsts, lasts, wholes) for needle in NEEDLES)
+    # Every tail of a piece that ends a literal and every head of one that starts a literal, once
+    # per text: each needle then asks a set, not every piece (the pieces are a needle's at most).
+    tails = {first[-length:] for first in firsts for length in range(1, len(first) + 1)}
+    heads = {last[:length] for last in lasts for length in range(1, len(last) + 1)}
+    return any(_joins(needle, tails, heads, wholes) for needle in NEEDLES)
 
 
-def _joins(needle: str, firsts: set[str], lasts: set[str], wholes: set[str]) -> bool:
-    """Whether pieces seen in the text put ``needle`` together: an end piece, whole ones, a start piece."""
-    ends = {i for i in range(1, len(needle)) if any(f.endswith(needle[:i]) for f in firsts)}
-    starts = {j for j in range(1, len(needle)) if any(s.startswith(needle[j:]) for s in lasts)}
+def _joins(needle: str, tails: set[str], heads: set[str], wholes: set[str]) -> bool:
+    """Whether pieces seen in the text put ``needle`` together: an end piece (one of whose tails is
+    the needle's head), whole ones, a start piece (one of whose heads is the needle's tail)."""
+    ends = {i for i in range(1, len(needle)) if needle[:i] in tails}
+    starts = {j for j in range(1, len(needle)) if needle[j:] in heads}
     if not ends or not starts:
         return False
     middles = [w for w in wholes if w in needle]
