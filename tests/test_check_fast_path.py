@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Iterator, Optional
 
 import pytest
-from hypothesis import HealthCheck, find, given, settings
+from hypothesis import HealthCheck, example, find, given, settings
 from hypothesis import strategies as st
 
 from instrument import checking
@@ -259,23 +259,16 @@ def test_brought_files_are_still_followed_from_a_named_definition(tmp_path: Path
 
 
 def _joins_by_pieces(needle: str, firsts: set, lasts: set, wholes: set) -> bool:
-    """The join test as first written, piece by piece: what the set lookups must equal."""
-    ends = {i for i in range(1, len(needle)) if any(f.endswith(needle[:i]) for f in firsts)}
-    starts = {j for j in range(1, len(needle)) if any(s.startswith(needle[j:]) for s in lasts)}
-    if not ends or not starts:
-        return False
-    middles = [w for w in wholes if w in needle]
-    todo, seen = sorted(ends), set(ends)
-    while todo:
-        at = todo.pop()
-        if at in starts:
+    """The join test by brute force, piece by piece: some end piece ends with the needle's head,
+    whole pieces follow, and some start piece starts with what is left."""
+
+    def rest_from(at: int) -> bool:
+        if any(last.startswith(needle[at:]) for last in lasts):
             return True
-        for whole in middles:
-            after = at + len(whole)
-            if after < len(needle) and needle.startswith(whole, at) and after not in seen:
-                seen.add(after)
-                todo.append(after)
-    return False
+        return any(needle.startswith(whole, at) and at + len(whole) < len(needle) and rest_from(at + len(whole))
+                   for whole in wholes)
+
+    return any(any(first.endswith(needle[:i]) for first in firsts) and rest_from(i) for i in range(1, len(needle)))
 
 
 _PIECES = [needle[i:j] for needle in prefilter.NEEDLES for i in range(len(needle)) for j in range(i + 1, len(needle) + 1)]
@@ -297,6 +290,11 @@ def _could_spell_by_pieces(text: str) -> bool:
 
 
 @settings(max_examples=600, deadline=None)
+@example(['"', "deb", '"', " + ", '"', "ugpy", '"'])  # a whole end piece
+@example(['"', "d", '"', " + ", '"', "ebugpy", '"'])
+@example(['"', "debugp", '"', " + ", '"', "y", '"'])
+@example(["'", "remote", "'", " + ", "'", "_", "'", " + ", "'", "pdb", "'"])  # a whole piece between
+@example(["{", "pt", "}", "vsd", "'"])
 @given(st.lists(st.one_of(st.sampled_from(_PIECES), st.sampled_from(['"', "'", "{", "}", "\\", " + ", "x", "\n"])),
                 max_size=24))
 def test_the_join_test_by_sets_is_the_join_test_by_pieces(parts: list) -> None:
