@@ -63,14 +63,15 @@ def _head(path: Path) -> bytes:
 
 
 def _could_have_findings(kind: str, data: bytes) -> bool:
-    from instrument.codemods.check import findings as check
+    # The byte test alone: the readers (findings and what it loads) only for a file it keeps.
+    from instrument.codemods.check import prefilter
 
     if kind in (PYTHON, PTH):
-        return check.could_have_findings(data)
+        return prefilter.could_have_findings(data)
     if kind in (YAML, TEXT):
-        return check.could_have_findings(data, yaml=True)
+        return prefilter.could_have_findings(data, yaml=True)
     # A shell runs every command, and a notebook's cells run shell lines too: no sink word needed.
-    return check.could_have_findings_text(data.decode("utf-8", "replace"), shell=True)
+    return prefilter.could_have_findings_text(data.decode("utf-8", "replace"), shell=True)
 
 
 def check_candidates(paths: Sequence[str], allow: Sequence[str]) -> Iterator[tuple[Path, Optional[str]]]:

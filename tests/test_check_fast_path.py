@@ -38,14 +38,16 @@ STDLIB = Path(sysconfig.get_paths()["stdlib"])
 
 @contextlib.contextmanager
 def prefilter_off() -> Iterator[None]:
-    """Every pre-test says "maybe" (the names ``check`` and ``checking`` call it by)."""
-    saved = check.could_have_findings, check.could_have_findings_text
-    check.could_have_findings = lambda *args, **kwargs: True  # type: ignore[assignment]
-    check.could_have_findings_text = lambda *args, **kwargs: True  # type: ignore[assignment]
+    """Every pre-test says "maybe" (by the names ``check`` calls them, and ``checking`` on ``prefilter``)."""
+    saved = [(module, name, getattr(module, name)) for module in (check, prefilter)
+             for name in ("could_have_findings", "could_have_findings_text")]
+    for module, name, _ in saved:
+        setattr(module, name, lambda *args, **kwargs: True)
     try:
         yield
     finally:
-        check.could_have_findings, check.could_have_findings_text = saved
+        for module, name, function in saved:
+            setattr(module, name, function)
 
 
 def _kind(path: Path, data: bytes) -> Optional[str]:
