@@ -342,11 +342,12 @@ def test_the_block_position_from_cpythons_tree_is_the_pairings(source):
     from instrument.codemods.kinds.score import script
     from instrument.codemods.python.parsing import parse_module
     from instrument.codemods.python.positions import first_line_above, statement_lines
+    from instrument.codemods.python.syntax_kinds import is_docstring
 
     module = parse_module(source)
     init = script._top_level_function(module, "init")
     first = init.body.body[0]
-    if script._is_docstring(first):
+    if is_docstring(first):
         expected = statement_lines(module, [first], source)[id(first)][1]
         by_codegen = statement_lines(module, [first])[id(first)][1]  # LibCST's own positions
     else:

@@ -94,6 +94,16 @@ def top_level_functions(module: cst.Module) -> set[str]:
     return {s.name.value for s in module.body if isinstance(s, cst.FunctionDef)}
 
 
+def is_docstring(statement: cst.CSTNode) -> bool:
+    """A statement line holding one string literal and nothing else (a docstring where it leads a body)."""
+    return (
+        isinstance(statement, cst.SimpleStatementLine)
+        and len(statement.body) == 1
+        and isinstance(statement.body[0], cst.Expr)
+        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
+    )
+
+
 def is_main_guard(statement: cst.If) -> bool:
     """``if __name__ == "__main__":`` (either operand order)."""
     test = statement.test

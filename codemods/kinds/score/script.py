@@ -25,6 +25,7 @@ from instrument.codemods.check.findings import find_debug_calls
 from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.names import free_name
+from instrument.codemods.python.syntax_kinds import is_docstring
 from instrument.codemods.kinds import base
 from instrument.codemods.python.parsing import verify_with_stand_ins
 from instrument.codemods.python.positions import ast_tree, first_line_above, parsed_natively, statement_lines
@@ -33,14 +34,6 @@ from instrument.codemods.core.options import Options
 
 #: Calls that mean the script already has hand-written remote debugging.
 HAND_WRITTEN = {"debugpy.listen", "debugpy.connect", "debugpy.wait_for_client"}
-
-
-
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    """A statement line holding one string literal and nothing else."""
-    return isinstance(statement, cst.SimpleStatementLine) and len(statement.body) == 1 \
-        and isinstance(statement.body[0], cst.Expr) \
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
 
 
 class _Names(cst.CSTVisitor):
@@ -68,11 +61,11 @@ def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> i
     first = init.body.body[0]
     lines = _first_statement_lines(source)
     if lines is None:  # CPython does not parse it itself: the positions of the whole pairing
-        if _is_docstring(first):
+        if is_docstring(first):
             return statement_lines(module, [first], source)[id(first)][1]
         return first_line_above(module, first, source)
     top, last = lines
-    if _is_docstring(first):
+    if is_docstring(first):
         return last
     decorators = getattr(first, "decorators", ())
     above = len(getattr(first, "leading_lines", ())) + (len(decorators[0].leading_lines) if decorators else 0)
@@ -167,7 +160,7 @@ def plan(clean: str, module: cst.Module, options: Options) -> Plan:
     # formatter would give the fence the definition's blank line, outside
     # the block (see fence_layout).
     statements = list(init.body.body)
-    below = statements[1:2] if _is_docstring(statements[0]) else statements[:1]
+    below = statements[1:2] if is_docstring(statements[0]) else statements[:1]
     lines = templates.score_lines(name, options, indent)
     first_below = below[0] if below else None
     # A block's statements are statement lines and compound statements, each with its leading lines.

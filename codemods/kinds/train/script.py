@@ -40,6 +40,7 @@ from instrument.codemods.kinds.base import Note, Plan
 from instrument.codemods.python.names import ImportTable, binds_locally, binds_locally_in, free_name
 from instrument.codemods.python.parsing import verify_with_stand_ins
 from instrument.codemods.python.positions import ast_tree, first_line_above, paired, statement_lines
+from instrument.codemods.python.syntax_kinds import is_docstring
 from instrument.codemods.runtime.render import reindent
 from instrument.codemods.python.source_facts import PARSE_METHODS, source_facts
 from instrument.codemods.python.statements import Scope, runs_before, walk
@@ -289,15 +290,6 @@ def _is_import_line(statement: cst.CSTNode) -> bool:
     )
 
 
-def _is_docstring(statement: cst.CSTNode) -> bool:
-    return (
-        isinstance(statement, cst.SimpleStatementLine)
-        and len(statement.body) == 1
-        and isinstance(statement.body[0], cst.Expr)
-        and isinstance(statement.body[0].value, (cst.SimpleString, cst.ConcatenatedString))
-    )
-
-
 def _leading_statements(module: cst.Module) -> tuple[Optional[cst.CSTNode], Optional[cst.CSTNode]]:
     """(last docstring/import statement of the module's head, first statement after it)."""
     last = None
@@ -305,7 +297,7 @@ def _leading_statements(module: cst.Module) -> tuple[Optional[cst.CSTNode], Opti
         is_import_try = isinstance(statement, cst.Try) and all(
             _is_import_line(s) for s in statement.body.body
         )
-        if _is_import_line(statement) or is_import_try or (index == 0 and _is_docstring(statement)):
+        if _is_import_line(statement) or is_import_try or (index == 0 and is_docstring(statement)):
             last = statement
             continue
         return last, statement
@@ -319,7 +311,7 @@ def _first_code(module: cst.Module) -> Optional[int]:
         if isinstance(statement, (cst.FunctionDef, cst.ClassDef)):
             continue
         is_import_try = isinstance(statement, cst.Try) and all(_is_import_line(s) for s in statement.body.body)
-        if _is_import_line(statement) or is_import_try or (index == 0 and _is_docstring(statement)):
+        if _is_import_line(statement) or is_import_try or (index == 0 and is_docstring(statement)):
             continue
         return index
     return None
