@@ -152,8 +152,21 @@ def find_debug_calls(source: str, module: Optional[ast.Module] = None) -> list[F
     """
     if not could_have_findings_text(source):
         return []
-    tree = module if isinstance(module, ast.Module) else parse(source)
-    return [f for f in _findings(source, tree, _block_lines(source)[1]) if not f.name.endswith("PythonScriptStep")]
+    tree = module if isinstance(module, ast.Module) else None
+    return [f for f in _blocks_and_calls(source, tree)[1] if not f.name.endswith("PythonScriptStep")]
+
+
+def _blocks_and_calls(source: str, tree: Optional[ast.Module] = None) -> tuple[list[Finding], list[Finding]]:
+    """The findings of the blocks and of the calls outside them. One walk of CPython's tree
+    serves both: the fences' test (a fence outside every string literal that spans lines is a
+    comment, no tokenizer needed) and the readers of calls. ``tree``: ``source`` as
+    :func:`ast.parse` read it, when the caller has it."""
+    native = tree is not None
+    if tree is None:
+        tree, native = _parsed(source)
+    nodes = nodes_by_type(tree)
+    blocks, in_blocks = _block_lines(source, strings=marker_scan.string_spans(nodes) if native else None)
+    return blocks, _findings(source, tree, in_blocks, nodes)
 
 
 def _findings(source: str, tree: ast.Module, in_blocks: set[int], nodes: Optional[dict] = None) -> list[Finding]:
@@ -215,13 +228,7 @@ def check_python(source: str, allow: Sequence[str] = ()) -> list[Finding]:
     if not could_have_findings_text(source):
         return _block_lines(source)[0]
     try:
-        tree, native = _parsed(source)
-        # One walk of the tree, shared: the fences' test (a fence outside every string literal
-        # that spans lines is a comment: no tokenizer) and the readers of calls.
-        nodes = nodes_by_type(tree)
-        strings = marker_scan.string_spans(nodes) if native else None
-        blocks, in_blocks = _block_lines(source, strings=strings)
-        found = _findings(source, tree, in_blocks, nodes)
+        blocks, found = _blocks_and_calls(source)
     except RecursionError:
         raise InstrumentError("cannot parse: nested too deeply to analyse") from None
     calls = [f for f in found if not _is_allowed(f, allow)]
