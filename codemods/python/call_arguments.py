@@ -15,6 +15,7 @@ from typing import Optional, Sequence
 import libcst as cst
 
 from instrument.codemods.core.errors import InstrumentError
+from instrument.codemods.python import cst_walk
 
 # Expressions that can stand left of `+` without parentheses. A sum is not among
 # them: `(a + b) + [...]` keeps the original expression one operand.
@@ -35,23 +36,14 @@ def quoted(value: str, quote: str) -> str:
 
 def preferred_quote(node: cst.CSTNode, default: str) -> str:
     """The quote style of the strings in ``node`` (the call or list we add to)."""
-    counter = _QuoteCounter()
-    node.visit(counter)
-    if not counter.strings:
+    strings = double = 0
+    for found, _ in cst_walk.walk(node):  # a visitor would rebuild ``node``
+        if type(found) is cst.SimpleString:
+            strings += 1
+            double += found.quote.endswith('"')
+    if not strings:
         return default
-    return '"' if counter.double > counter.strings - counter.double else "'"
-
-
-class _QuoteCounter(cst.CSTVisitor):
-    """Counts string literals and those in double quotes (cheaper than matchers' findall)."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.strings = self.double = 0
-
-    def visit_SimpleString(self, node: cst.SimpleString) -> None:
-        self.strings += 1
-        self.double += node.quote.endswith('"')
+    return '"' if double > strings - double else "'"
 
 
 def code_of(node: cst.CSTNode) -> str:

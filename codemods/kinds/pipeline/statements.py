@@ -29,6 +29,7 @@ from instrument.codemods.fences import markers
 from instrument.codemods.python.call_arguments import preferred_quote, quoted
 from instrument.codemods.yamltext.conda_env import DEBUGPY
 from instrument.codemods.kinds.base import Plan
+from instrument.codemods.python import cst_walk
 from instrument.codemods.python.names import ImportTable
 from instrument.codemods.python.positions import ast_tree, paired, statement_code, statement_of
 from instrument.codemods.python.syntax_kinds import import_statements
@@ -147,10 +148,12 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
     analysis = _LineAnalysis.make(options, table)
     places: dict[int, tuple[int, int, str]] = {}  # id(statement) -> (first, last, indent)
     calls_of: dict[int, list] = {}
+    parents_of: dict[int, dict] = {}
     for statement in chosen.values():
         nodes = pairing[id(statement)]
         first, last = nodes[0].lineno, nodes[-1].end_lineno
-        calls = calls_of[id(statement)] = _cst_calls(statement)
+        parents = parents_of[id(statement)] = dict(cst_walk.walk(statement))
+        calls = calls_of[id(statement)] = [node for node in parents if type(node) is cst.Call]
         lasts = [call.args[-1] for call in calls if call.args]
         original = "".join(lines[first - 1 : last])
         indent = original[: len(original) - len(original.lstrip(" \t\f"))]
@@ -160,19 +163,25 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         places[id(statement)] = (first, last, indent)
         analysis.lines.update({key: first + offset for key, offset in offsets.items()})
         analysis.statement = statement
-        statement.visit(analysis)
+        for call in calls:  # all the analysis visits (a visit would rebuild the statement)
+            analysis.visit_Call(call)
     if options.steps and not analysis.steps:
         return pipeline.no_step_named(options)
     # The module's quote style: from CPython's tree where it can tell, else a full visit; only when asked.
     quote = functools.lru_cache(maxsize=None)(lambda: _module_quote(clean, tree) or preferred_quote(module, "'"))
     rewriter = pipeline.StepRewriter(analysis, lines, analysis.line, quote)
     rewritten: dict[int, list[str]] = {}
-    steps = set(analysis.steps)
+    steps, creates = set(analysis.steps), set(analysis.creates)
     has_step: dict[int, bool] = {}
     for statement in chosen.values():
-        new = statement.visit(rewriter)
+        targets = [call for call in calls_of[id(statement)] if call in steps or call in creates]
+        if not targets:
+            continue  # the rewriter edits these calls only
+        path = cst_walk.path_to(targets, statement, parents_of[id(statement)])
+        assert path is not None, "the calls were walked from the statement"
+        new = cst_walk.rewritten(statement, path, rewriter)
         assert isinstance(new, cst.SimpleStatementLine), "the rewriter edits calls only"
-        if not any(call in rewriter.changed for call in calls_of[id(statement)]):
+        if not any(call in rewriter.changed for call in targets):
             continue
         first, last, indent = places[id(statement)]
         code, _ = statement_code(module, new, indent=indent)
@@ -261,18 +270,3 @@ def _module_quote(clean: str, tree: ast.Module) -> Optional[str]:
     if not strings:
         return "'"
     return '"' if double > strings - double else "'"
-
-
-class _CallCollector(cst.CSTVisitor):
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls: list[cst.Call] = []
-
-    def visit_Call(self, node: cst.Call) -> None:
-        self.calls.append(node)
-
-
-def _cst_calls(statement: cst.CSTNode) -> list[cst.Call]:
-    collector = _CallCollector()
-    statement.visit(collector)
-    return collector.calls

@@ -10,7 +10,6 @@ cannot be sure, its generated code. The blocks are the same.
 from __future__ import annotations
 
 import ast
-import dataclasses
 from typing import Any, Optional
 
 import libcst as cst
@@ -18,6 +17,7 @@ from libcst._nodes.internal import CodegenState
 from libcst._position import CodeRange
 
 from instrument.codemods.fences import markers
+from instrument.codemods.python import cst_walk
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.kinds.sdk_job.places import Parents, Positions, Unusual
 
@@ -156,21 +156,6 @@ def _replaced(module: cst.Module, edits, path: Optional[set], place: CodeRange) 
 
 
 def _rewritten(statement: Any, path: Optional[set], rewriter) -> Any:
-    """The statement with the edits made: the rewriter's ``on_leave`` on the nodes from each
-    edited node up to the statement, the rest kept (a visit of the whole statement when an
-    edited node's place in it is not known)."""
-    if path is None:
-        return statement.visit(rewriter)
-
-    def rebuild(node: Any) -> Any:
-        changes: dict = {}
-        for field in dataclasses.fields(node):
-            value = getattr(node, field.name)
-            if isinstance(value, cst.CSTNode) and value in path:
-                changes[field.name] = rebuild(value)
-            elif isinstance(value, (list, tuple)) and any(isinstance(item, cst.CSTNode) and item in path for item in value):
-                changes[field.name] = type(value)(rebuild(item) if isinstance(item, cst.CSTNode) and item in path
-                                                  else item for item in value)
-        return rewriter.on_leave(node, node.with_changes(**changes) if changes else node)
-
-    return rebuild(statement)
+    """The statement with the edits made: along the edited nodes only (:func:`cst_walk.rewritten`),
+    or a visit of the whole statement when an edited node's place in it is not known."""
+    return statement.visit(rewriter) if path is None else cst_walk.rewritten(statement, path, rewriter)

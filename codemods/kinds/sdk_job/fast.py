@@ -23,14 +23,13 @@ from __future__ import annotations
 
 import ast
 import bisect
-import dataclasses
 import itertools
 from typing import Any, Optional
 
 import libcst as cst
 
 from instrument.codemods.fences import markers
-from instrument.codemods.python import positions
+from instrument.codemods.python import cst_walk, positions
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.syntax_kinds import imports
 from instrument.codemods.kinds.sdk_job.blocks import assemble_by_statement
@@ -82,69 +81,16 @@ class _StatementVisitor(JobVisitor):
         self.functions = list(functions)
 
 
-_LEAVES = frozenset({cst.Name, cst.SimpleString, cst.Integer, cst.Float, cst.Imaginary, cst.FormattedStringText})
-#: Fields that hold no expression (whitespace, parentheses, commas, operators), and a keyword's name.
-_FIELDS: dict = {}
-
-
-#: Nodes whose fields are not in the order a LibCST visit takes them (source order).
-_VISIT_ORDER: dict = {
-    cst.IfExp: ("body", "test", "orelse"),
-    cst.Parameters: ("posonly_params", "posonly_ind", "params", "star_arg", "kwonly_params", "star_kwarg"),
-    cst.CompFor: ("asynchronous", "target", "iter", "ifs", "inner_for_in"),
-    cst.Slice: ("lower", "upper", "step"),
-}
-if hasattr(cst, "TypeAlias"):  # `type X[T] = ...` (3.12)
-    _VISIT_ORDER[cst.TypeAlias] = ("name", "type_parameters", "value")
-
-
-def _fields(kind: type) -> tuple:
-    """The fields of a node that may hold an expression, in the order a LibCST visit takes them."""
-    names = _FIELDS.get(kind)
-    if names is None:
-        names = _FIELDS[kind] = tuple(field.name for field in dataclasses.fields(kind) if field.name not in (
-            "lpar", "rpar", "leading_lines", "trailing_whitespace", "comma", "equal", "dot", "operator", "keyword",
-            "lbrace", "rbrace", "lbracket", "rbracket", "colon", "semicolon", "first_colon", "second_colon")
-            and not field.name.startswith("whitespace"))
-        if kind in _VISIT_ORDER:
-            names = _FIELDS[kind] = tuple(sorted(names, key=_VISIT_ORDER[kind].index))
-    return names
-
-
 def _walk_fields(node: Any, parent: cst.CSTNode, parents: Parents, visitor: _StatementVisitor) -> None:
-    """What a visit of ``node`` records, reading the nodes' fields: a LibCST visit rebuilds every node.
-
-    The nodes are taken from a stack in the order of a visit (:func:`_fields`), each after its parent."""
-    stack = [(node, parent)]
-    while stack:
-        node, parent = stack.pop()
-        parents[node] = parent
-        kind = type(node)  # LibCST's node classes are never subclassed; its ABC checks cost a call each
-        if kind in _LEAVES:
-            continue
+    """What a visit of ``node`` records, reading the nodes' fields (:func:`cst_walk.walk`): a LibCST
+    visit rebuilds every node."""
+    for found, above in cst_walk.walk(node, parent):
+        parents[found] = above
+        kind = type(found)
         if kind is cst.Call:
-            visitor.visit_Call(node)
+            visitor.visit_Call(found)
         elif kind is cst.Dict:
-            visitor.visit_Dict(node)
-        children: list[tuple[Any, Any]] = []
-        for name in _fields(kind):
-            value = getattr(node, name)
-            held = type(value)
-            if held is tuple or held is list:
-                children.extend((item, node) for item in value if _is_node(type(item)))
-            elif _is_node(held):
-                children.append((value, node))
-        stack.extend(reversed(children))
-
-
-_NODE_CLASSES: dict[type, bool] = {}
-
-
-def _is_node(kind: type) -> bool:
-    known = _NODE_CLASSES.get(kind)
-    if known is None:
-        known = _NODE_CLASSES[kind] = issubclass(kind, cst.CSTNode)
-    return known
+            visitor.visit_Dict(found)
 
 
 class _Analyser:
