@@ -485,15 +485,37 @@ def bench_real_console(root: Path, repeat: int, rows: list[Row], real: dict[str,
         rows.append(timed_row(figure, samples["add"], samples["floor"], floor, 1.3))
 
 
+#: The least a click command line's ``--help`` costs: click's import and its help of a group of two commands.
+CLICK_HELP = """\
+import click
+@click.group()
+def group():
+    "A group."
+@group.command()
+def one():
+    "One command."
+@group.command()
+def two():
+    "Another."
+group(["--help"])
+"""
+
+
 def bench_startup(root: Path, repeat: int, rows: list[Row]) -> None:
     print("  start-up", file=sys.stderr)
     clean = root / "clean_one.py"
     clean.write_text(corpus.RUNNABLE_SCRIPT)
     samples = compare({"help": console("instrument") + ["--help"],
                        "check": console("instrument") + ["check", str(clean)],
-                       "pass": [PYTHON, "-c", "pass"]}, repeat)
+                       "pass": [PYTHON, "-c", "pass"],
+                       "click": [PYTHON, "-c", CLICK_HELP]}, repeat)
     rows.append(timed_row("start-up: `instrument --help`", samples["help"], samples["pass"], "`python -c pass`", 2,
                           unit=1000, suffix="ms"))
+    rows.append(timed_row("start-up: `--help` of a click group of two commands (what click alone costs: "
+                          "the floor of `instrument --help`)", samples["click"], samples["pass"], "`python -c pass`",
+                          None, unit=1000, suffix="ms"))
+    rows.append(timed_row("start-up: `instrument --help` against that click group", samples["help"], samples["click"],
+                          "the click group's `--help`", None, unit=1000, suffix="ms"))
     rows.append(timed_row("start-up: `instrument check FILE` on one clean file (the pre-commit hook's call)",
                           samples["check"], samples["pass"], "`python -c pass`", 2, unit=1000, suffix="ms"))
 

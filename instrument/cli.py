@@ -14,8 +14,7 @@ from typing import Optional, Sequence
 import click
 
 from instrument import __version__
-from instrument.codemods.core.options import MAX_TIMEOUT
-from instrument.report import EXIT_FAILED, EXIT_OK
+from instrument.codemods.core.defaults import MAX_TIMEOUT
 
 
 def _kind_choices() -> tuple[str, ...]:
@@ -357,6 +356,8 @@ def launch(host, port, from_log, node, rank, docker, listen, tunnel, local_root,
             return
         replaced = launching.write_launch_file(launch_file, configurations, compounds)
     except launching.LaunchError as exc:
+        from instrument.report import EXIT_FAILED
+
         click.echo(str(exc), err=True)
         raise SystemExit(EXIT_FAILED) from None
     for configuration in configurations:
@@ -373,6 +374,8 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         cli.main(args=list(argv) if argv is not None else None, prog_name="instrument", standalone_mode=True)
     except SystemExit as exc:
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 1)
+    from instrument.report import EXIT_OK  # here: ``--help`` and ``--version`` end above, without it
+
     return EXIT_OK
 
 

@@ -15,18 +15,9 @@ from typing import Optional
 
 from instrument.codemods.core.errors import InstrumentError
 
-DEFAULT_PORT = 5678
-#: Seconds to wait for the debugger when --timeout is not given; each kind
-#: may have its own (a scoring service must answer soon, see its kind module).
-DEFAULT_TIMEOUT = 300
-DEFAULT_HOST = "0.0.0.0"
-DEFAULT_RANKS = "all"
-#: Longest timeout accepted: a day. Longer waits are mistakes on billed compute,
-#: and threading.Timer refuses values past threading.TIMEOUT_MAX.
-MAX_TIMEOUT = 24 * 60 * 60
-#: Longest list of ranks (characters): a job has at most a few thousand processes.
-MAX_RANKS_TEXT = 4096
-MAX_RANK = 1_000_000
+from instrument.codemods.core.defaults import (  # noqa: F401  (this module's names, as before)
+    DEFAULT_HOST, DEFAULT_PORT, DEFAULT_RANKS, DEFAULT_TIMEOUT, MAX_RANK, MAX_RANKS_TEXT, MAX_TIMEOUT,
+)
 
 
 _HOSTNAME_RE = re.compile(r"(?!-)[A-Za-z0-9-]{1,63}(?<!-)")
