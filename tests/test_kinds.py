@@ -243,3 +243,29 @@ def test_files_that_are_not_python_never_load_libcst(fixture, tmp_path):
     done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120)
     assert done.stdout.splitlines()[-1] == "0 False", done.stderr
     assert target.read_bytes() != source.read_bytes()
+
+
+@pytest.mark.parametrize("fixture", ["train/crlf/before.py", "pipeline/arguments_variable/before.py", None])
+def test_files_that_are_not_yaml_never_load_the_yaml_library(fixture, tmp_path):
+    """ruamel.yaml's import costs a tenth of Python's start: the kind registry, and the runs over
+    Python files (a pipeline and the scripts it brings included) and requirements files, do without
+    it (as YAML runs do without LibCST)."""
+    import subprocess
+    import sys
+
+    from tests.fixture_cases import FIXTURES
+
+    if fixture is None:
+        target = tmp_path / "requirements.txt"
+        target.write_bytes(b"numpy==1.26\r\nscikit-learn\r\n")
+    else:
+        source = FIXTURES / fixture
+        shutil.copytree(source.parent, tmp_path / "case")
+        target = tmp_path / "case" / source.name
+    before = target.read_bytes()
+    code = ("import sys\nfrom instrument.cli import main\nfrom instrument.codemods import kinds\n"
+            "kinds.all_kinds()\nstatus = main(['add', '-q', sys.argv[1]])\n"
+            "print(status, sorted(name for name in sys.modules if name.startswith('ruamel')))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120)
+    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
+    assert target.read_bytes() != before

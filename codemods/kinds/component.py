@@ -9,31 +9,31 @@ make the script listen on loopback only, for the node's service.
 
 from __future__ import annotations
 
-from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify
+from typing import TYPE_CHECKING
+
 from instrument.codemods.kinds.base import YAML, Kind
+from instrument.codemods.v2.registry import V2_OPTIONS, detect_as, planner, verify
 
-
-def detect(text: str, data) -> bool:
-    return v2_plan.v2_kind(data) == "component"
+if TYPE_CHECKING:
+    from instrument.codemods.v2 import plan as v2_plan
 
 
 def _walk(builder: v2_plan.Builder, data) -> str:
+    from instrument.codemods.v2 import plan as v2_plan
+
     if v2_plan.plan_command(builder, data, ()):
         v2_plan.set_flag(builder, (), None, "is_deterministic", False)
     return "the command runs no Python entry script"
-
-
-plan = v2_plan.planner(_walk)
 
 
 KIND = Kind(
     name="component",
     language=YAML,
     summary="an Azure ML v2 command component",
-    detect=detect,
-    plan=plan,
-    verify=v2_verify.verify,
-    options=frozenset(v2_plan.V2_OPTIONS),
+    detect=detect_as("component"),
+    plan=planner(_walk),
+    verify=verify,
+    options=frozenset(V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=71,
     brings=True,

@@ -10,7 +10,6 @@ a Dockerfile that installs neither gets a note that names it.
 
 from __future__ import annotations
 
-from instrument.codemods.shell import dockerfile
 from instrument.codemods.kinds.base import TEXT, Companion, Kind, Note, Plan
 
 NOTHING_INSTALLED = ("installs no requirements file (pip install -r) or conda file (conda env create/update -f) "
@@ -19,10 +18,14 @@ NOTHING_INSTALLED = ("installs no requirements file (pip install -r) or conda fi
 
 
 def detect(text: str, tree) -> bool:
+    from instrument.codemods.shell import dockerfile  # here: the registry loads this module on every run
+
     return dockerfile.is_dockerfile(text)
 
 
 def plan(text: str, tree, options) -> Plan:
+    from instrument.codemods.shell import dockerfile
+
     found = dockerfile.dependency_files(text)
     if not found:
         return Plan(notes=[Note(1, 1, NOTHING_INSTALLED)], reason="no dependency file of the context is installed")

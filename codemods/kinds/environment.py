@@ -8,15 +8,13 @@ place; a build context or a bare image gets a note.
 
 from __future__ import annotations
 
-from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify
 from instrument.codemods.kinds.base import YAML, Kind, Plan
-
-
-def detect(text: str, data) -> bool:
-    return v2_plan.v2_kind(data) == "environment"
+from instrument.codemods.v2.registry import detect_as, verify
 
 
 def plan(text: str, data, options) -> Plan:
+    from instrument.codemods.v2 import plan as v2_plan
+
     builder = v2_plan.Builder(text, options)
     v2_plan.plan_environment_mapping(builder, data, builder.root)
     return builder.plan("debugpy cannot be added in this file")
@@ -26,9 +24,9 @@ KIND = Kind(
     name="environment",
     language=YAML,
     summary="an Azure ML v2 environment (image with conda_file, or build)",
-    detect=detect,
+    detect=detect_as("environment"),
     plan=plan,
-    verify=v2_verify.verify,
+    verify=verify,
     default_timeout=None,
     options=frozenset(),
     suffixes=(".yml", ".yaml"),

@@ -9,17 +9,20 @@ reference); ``--service`` adds a VS Code or SSH service. See
 
 from __future__ import annotations
 
-from ruamel.yaml.comments import CommentedMap
+from typing import TYPE_CHECKING
 
-from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify, yaml_edits as v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind
+from instrument.codemods.v2.registry import V2_OPTIONS, detect_as, planner, verify
 
-
-def detect(text: str, data) -> bool:
-    return v2_plan.v2_kind(data) == "job"
+if TYPE_CHECKING:
+    from instrument.codemods.v2 import plan as v2_plan
 
 
 def _walk(builder: v2_plan.Builder, data) -> str:
+    from ruamel.yaml.comments import CommentedMap
+
+    from instrument.codemods.v2 import plan as v2_plan, yaml_edits as v2_yaml
+
     if data.get("type") == "sweep":
         trial = data.get("trial")
         local = v2_yaml.local_path(trial) if isinstance(trial, str) else None
@@ -38,17 +41,14 @@ def _walk(builder: v2_plan.Builder, data) -> str:
     return "the command runs no Python entry script"
 
 
-plan = v2_plan.planner(_walk)
-
-
 KIND = Kind(
     name="job",
     language=YAML,
     summary="an Azure ML v2 command or sweep job (command: python ...)",
-    detect=detect,
-    plan=plan,
-    verify=v2_verify.verify,
-    options=frozenset(v2_plan.V2_OPTIONS),
+    detect=detect_as("job"),
+    plan=planner(_walk),
+    verify=verify,
+    options=frozenset(V2_OPTIONS),
     suffixes=(".yml", ".yaml"),
     priority=70,
     brings=True,

@@ -12,17 +12,22 @@ node is not honoured there).
 
 from __future__ import annotations
 
-from ruamel.yaml.comments import CommentedMap
+from typing import TYPE_CHECKING
 
-from instrument.codemods.v2 import plan as v2_plan, verify as v2_verify, yaml_edits as v2_yaml
 from instrument.codemods.kinds.base import YAML, Companion, Kind, Plan
+from instrument.codemods.v2.registry import V2_OPTIONS, detect_as, planner, verify
 
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
 
-def detect(text: str, data) -> bool:
-    return v2_plan.v2_kind(data) == "pipeline_job"
+    from instrument.codemods.v2 import plan as v2_plan
 
 
 def _plan_node(builder: v2_plan.Builder, name: str, node: CommentedMap) -> None:
+    from ruamel.yaml.comments import CommentedMap
+
+    from instrument.codemods.v2 import plan as v2_plan, yaml_edits as v2_yaml
+
     path = ("jobs", name)
     kind = node.get("type", "command")
     reference = node.get("trial") if kind == "sweep" else node.get("component")
@@ -54,6 +59,10 @@ def _plan_node(builder: v2_plan.Builder, name: str, node: CommentedMap) -> None:
 
 def _walk(builder: v2_plan.Builder, data):
     """The plan for --step selecting nothing, else why nothing changes."""
+    from ruamel.yaml.comments import CommentedMap
+
+    from instrument.codemods.v2 import plan as v2_plan
+
     options = builder.options
     jobs = data.get("jobs")
     names = [name for name in jobs if isinstance(jobs[name], CommentedMap)] if isinstance(jobs, CommentedMap) else []
@@ -70,17 +79,14 @@ def _walk(builder: v2_plan.Builder, data):
     return "no node runs a Python entry script"
 
 
-plan = v2_plan.planner(_walk)
-
-
 KIND = Kind(
     name="pipeline_job",
     language=YAML,
     summary="an Azure ML v2 pipeline job or pipeline component (jobs: with command nodes)",
-    detect=detect,
-    plan=plan,
-    verify=v2_verify.verify,
-    options=frozenset(v2_plan.V2_OPTIONS | {"steps"}),
+    detect=detect_as("pipeline_job"),
+    plan=planner(_walk),
+    verify=verify,
+    options=frozenset(V2_OPTIONS | {"steps"}),
     suffixes=(".yml", ".yaml"),
     priority=73,
     brings=True,

@@ -10,8 +10,7 @@ requirements file is not a job's environment).
 from __future__ import annotations
 
 from instrument.codemods.fences import markers
-from instrument.codemods.shell import dockerfile
-from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
+from instrument.codemods.core.packages import DEBUGPY, requirement_name
 from instrument.codemods.core.errors import InstrumentError
 from instrument.codemods.kinds.base import TEXT, Kind, Plan, remove_blocks
 
@@ -38,6 +37,8 @@ def requirement_lines(text: str) -> list[str]:
 
 
 def detect(text: str, tree) -> bool:
+    from instrument.codemods.shell import dockerfile  # here: the registry loads this module on every run
+
     return not dockerfile.is_dockerfile(text)
 
 

@@ -19,12 +19,9 @@ from ruamel.yaml.comments import CommentedMap
 from instrument.codemods.shell import commands as v2_commands
 from instrument.codemods.v2 import anchors as v2_anchors, take_over as v2_take_over, verify as v2_verify, yaml_edits as v2_yaml
 from instrument.codemods.core.errors import InstrumentError
-from instrument.codemods.kinds.base import LISTENER_OPTIONS, Companion, Note, Plan
+from instrument.codemods.kinds.base import Companion, Note, Plan
 from instrument.codemods.core.options import Options
 
-#: The options a v2 job definition takes (``--host`` is decided by ``--service``).
-V2_OPTIONS = (LISTENER_OPTIONS - {"host"}) | {"client_ip", "install_debugpy", "service", "ssh_public_key", "take_over",
-                                              "entry"}
 SERVICE_LABEL = "interactive service for debugging (remove with `instrument strip`)"
 REUSE_LABEL = "no reuse of earlier results while debugging (remove with `instrument strip`)"
 

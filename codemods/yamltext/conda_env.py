@@ -19,31 +19,17 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from instrument.codemods.fences import markers
 from instrument.codemods.yamltext import conda_region
 from instrument.codemods.core.errors import InstrumentError
+from instrument.codemods.core.packages import DEBUGPY, requirement_name  # noqa: F401  (named here too)
 
 if TYPE_CHECKING:
     from instrument.codemods.kinds.base import Plan
 
-DEBUGPY = "debugpy"
 LABEL = markers.LABEL_CONDA
 
-_NAME_RE = re.compile(r"[ \t]*(?:[\w.-]+::)?([A-Za-z0-9][A-Za-z0-9._-]*)")
-_EGG_RE = re.compile(r"#egg=([A-Za-z0-9][A-Za-z0-9._-]*)")
 _ITEM_PREFIX_RE = re.compile(r"([ \t]*)(-[ \t]+)")
 _EMPTY_PIP_RE = re.compile(r"[ \t]*-[ \t]+pip[ \t]*:[ \t]*(#.*)?")
 
 
-
-
-def requirement_name(spec: Any) -> Optional[str]:
-    """The normalized package name of a pip or conda requirement, or None.
-
-    ``debugpy==1.8``, ``DebugPy>=1``, ``conda-forge::debugpy``, ``git+...#egg=debugpy``
-    all give ``debugpy``; options such as ``--index-url`` give None.
-    """
-    if not isinstance(spec, str):
-        return None
-    match = _EGG_RE.search(spec) or _NAME_RE.match(spec)
-    return re.sub(r"[-_.]+", "-", match.group(1)).lower() if match else None
 
 
 def _load(text: str) -> Any:

@@ -16,11 +16,15 @@ from __future__ import annotations
 import posixpath
 from typing import Any, Optional
 
-from ruamel.yaml.comments import CommentedMap
+from typing import TYPE_CHECKING
 
-from instrument.codemods.kinds.deployment import edits as v2_deployment
-from instrument.codemods.v2 import anchors as v2_anchors, plan as v2_plan, verify as v2_verify
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind, Note, Plan
+from instrument.codemods.v2.registry import verify
+
+if TYPE_CHECKING:
+    from ruamel.yaml.comments import CommentedMap
+
+    from instrument.codemods.v2 import plan as v2_plan
 
 #: ``$schema`` names (lower case, without ``.schema.json``) of online deployments.
 SCHEMAS = frozenset({"managedonlinedeployment", "kubernetesonlinedeployment"})
@@ -36,6 +40,10 @@ _SCORE_ADVICE = " (without it the scoring script says so in one line and serves 
 
 
 def detect(text: str, data: Any) -> bool:
+    from ruamel.yaml.comments import CommentedMap
+
+    from instrument.codemods.v2 import plan as v2_plan
+
     if not isinstance(data, CommentedMap):
         return False
     schema = v2_plan.schema_name(data)
@@ -48,6 +56,8 @@ def detect(text: str, data: Any) -> bool:
 
 def scoring_script(data: CommentedMap) -> tuple[Optional[str], Optional[str]]:
     """(path of the scoring script as the deployment names it, None) or (None, why there is none here)."""
+    from ruamel.yaml.comments import CommentedMap
+
     configuration = data.get("code_configuration")
     if not isinstance(configuration, CommentedMap):
         return None, "no code_configuration: the deployment runs no scoring script of its own"
@@ -63,6 +73,9 @@ def scoring_script(data: CommentedMap) -> tuple[Optional[str], Optional[str]]:
 
 
 def _walk(builder: v2_plan.Builder, data: CommentedMap) -> str:
+    from instrument.codemods.kinds.deployment import edits as v2_deployment
+    from instrument.codemods.v2 import anchors as v2_anchors, plan as v2_plan
+
     configuration = v2_anchors.child(builder.root, "code_configuration")
     where = configuration[0] if configuration else builder.root
     script, why = scoring_script(data)
@@ -77,6 +90,8 @@ def _walk(builder: v2_plan.Builder, data: CommentedMap) -> str:
 
 
 def plan(text: str, data: Any, options) -> Plan:
+    from instrument.codemods.v2 import plan as v2_plan
+
     builder = v2_plan.Builder(text, options)
     reason = _walk(builder, data)
     result = builder.plan(reason)
@@ -91,7 +106,7 @@ KIND = Kind(
     summary="an Azure ML v2 online deployment, managed or Kubernetes (code_configuration: scoring_script)",
     detect=detect,
     plan=plan,
-    verify=v2_verify.verify,
+    verify=verify,
     # The scoring script's wait (the score kind's): a service must answer its probes soon.
     default_timeout=30,
     options=frozenset(LISTENER_OPTIONS - {"ranks"}),

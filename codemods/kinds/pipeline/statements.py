@@ -27,7 +27,7 @@ import libcst as cst
 
 from instrument.codemods.fences import markers
 from instrument.codemods.python.call_arguments import preferred_quote, quoted
-from instrument.codemods.yamltext.conda_env import DEBUGPY
+from instrument.codemods.core.packages import DEBUGPY
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python import cst_walk
 from instrument.codemods.python.names import ImportTable

@@ -37,7 +37,7 @@ from instrument.codemods.python.call_arguments import (
     string_items,
     with_keywords,
 )
-from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
+from instrument.codemods.core.packages import DEBUGPY, requirement_name
 from instrument.codemods.helper.templates import DEBUG_FLAGS
 from instrument.codemods.core.options import Options
 

@@ -28,7 +28,7 @@ import libcst as cst
 
 from instrument.codemods.fences import markers
 from instrument.codemods.python.call_arguments import quoted
-from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
+from instrument.codemods.core.packages import DEBUGPY, requirement_name
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python.names import ImportTable
 from instrument.codemods.kinds.pipeline.statements import WANTED_TAILS, statement_calls, dotted_name, may_matter, statements_worth_reading

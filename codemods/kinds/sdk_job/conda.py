@@ -13,7 +13,7 @@ from typing import Optional
 import libcst as cst
 
 from instrument.codemods.python.call_arguments import quoted
-from instrument.codemods.yamltext.conda_env import DEBUGPY, requirement_name
+from instrument.codemods.core.packages import DEBUGPY, requirement_name
 
 
 def _key(element) -> Optional[str]:
