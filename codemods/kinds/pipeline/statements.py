@@ -84,6 +84,28 @@ def statements_worth_reading(body: list):
                     yield from statements_worth_reading(item.body)
 
 
+#: [tree, module, what :func:`statements_that_may_matter` found]: both planners read one file in turn.
+_last_reading: list = [None, None, None]
+
+
+def statements_that_may_matter(tree: ast.Module, module: cst.Module) -> tuple[ImportTable, list]:
+    """The module's imports, and ``(statement, its calls that may matter)`` for each statement
+    (in reading order) that has one: the text planner and this one read the same file in turn,
+    and walk it once."""
+    if _last_reading[0] is tree and _last_reading[1] is module:
+        return _last_reading[2]
+    table = ImportTable()
+    for node in import_statements(module):
+        table.add(node)
+    found = []
+    for statement in statements_worth_reading(tree.body):
+        calls = [call for call in statement_calls(statement) if may_matter(call.func, table)]
+        if calls:
+            found.append((statement, calls))
+    _last_reading[:] = [tree, module, (table, found)]
+    return table, found
+
+
 class _LineAnalysis:
     """pipeline.StepAnalysis's decisions, for one statement line with known call lines."""
 
@@ -134,16 +156,13 @@ def plan_by_statement(clean: str, module: cst.Module, options) -> Optional[Plan]
         return None
     owner = statement_of(module, clean)
     assert owner is not None, "None only where paired() is"
-    table = ImportTable()
-    for node in import_statements(module):
-        table.add(node)
+    table, found = statements_that_may_matter(tree, module)
     chosen: dict[int, cst.SimpleStatementLine] = {}
-    for statement in statements_worth_reading(tree.body):
-        if any(may_matter(call.func, table) for call in statement_calls(statement)):
-            line = owner.get(id(statement))
-            if not isinstance(line, cst.SimpleStatementLine):
-                return None  # a compound statement's header or a one-line suite
-            chosen[id(line)] = line
+    for statement, _ in found:
+        line = owner.get(id(statement))
+        if not isinstance(line, cst.SimpleStatementLine):
+            return None  # a compound statement's header or a one-line suite
+        chosen[id(line)] = line
     lines = markers.split_lines(clean)
     analysis = _LineAnalysis.make(options, table)
     places: dict[int, tuple[int, int, str]] = {}  # id(statement) -> (first, last, indent)

@@ -30,10 +30,8 @@ from instrument.codemods.fences import markers
 from instrument.codemods.python.call_arguments import quoted
 from instrument.codemods.core.packages import DEBUGPY, requirement_name
 from instrument.codemods.kinds.base import Plan
-from instrument.codemods.python.names import ImportTable
-from instrument.codemods.kinds.pipeline.statements import WANTED_TAILS, statement_calls, dotted_name, may_matter, statements_worth_reading
+from instrument.codemods.kinds.pipeline.statements import WANTED_TAILS, dotted_name, statements_that_may_matter
 from instrument.codemods.python.positions import ast_tree
-from instrument.codemods.python.syntax_kinds import import_statements
 from instrument.codemods.python.source_facts import nodes_of
 from instrument.codemods.helper.templates import DEBUG_FLAGS
 
@@ -220,18 +218,14 @@ def _plan(clean: str, module: cst.Module, options) -> Optional[Plan]:
     tree = ast_tree(clean)
     if tree is None or "\r" in clean:
         raise _Unusual
-    table = ImportTable()
-    for node in import_statements(module):
-        table.add(node)
+    table, found = statements_that_may_matter(tree, module)
     lines = markers.split_lines(clean)
     text = _Text(lines)
     blocks: list[tuple[int, int, list[str], bool]] = []  # (first, last, new lines, has a step)
     stepped = False
-    for statement in statements_worth_reading(tree.body):
+    for statement, calls in found:
         relevant = []
-        for call in statement_calls(statement):
-            if not may_matter(call.func, table):
-                continue
+        for call in calls:
             dotted = dotted_name(call.func)
             if dotted is None:
                 if isinstance(call.func, ast.Attribute) and call.func.attr in WANTED_TAILS:
