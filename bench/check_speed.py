@@ -4,7 +4,9 @@ Two trees: the running Python's standard library (``site-packages`` left out; a 
 nothing of the interpreter is touched) and a generated tree of 1,500 modules of which 15 entry
 scripts are instrumented with ``instrument add``. For each: the I/O floor (``python -c pass``
 plus ``grep -rlE 'debugpy|ptvsd|instrument'`` over the tree), ``instrument check`` on the
-folder, and ``debug-statement-hook`` given every ``.py`` file. Each command runs ``--repeat``
+folder, ``debug-statement-hook`` given every ``.py`` file, and a bound: what any checker in
+Python does at least (start, read every file, and parse the files ``check`` reports findings in
+with CPython's parser; a finding has a line, and a fence inside a string is none). Each command runs ``--repeat``
 times, interleaved, after one warm-up; CPU seconds (user + sys, of the process and the
 children it waited for) and wall seconds are printed as minimum and median, with the machine's
 load average, since a shared machine's wall time says little.
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import statistics
 import subprocess
@@ -68,12 +71,34 @@ def floor_command(tree: Path) -> list[str]:
     return ["sh", "-c", f"{PYTHON} -c pass && grep -rlE 'debugpy|ptvsd|instrument' {tree} >/dev/null; true"]
 
 
+#: The bound: start, read every file, and parse the files that hold a finding with CPython's parser.
+BOUND = """\
+import ast, os, sys
+for folder, _, names in os.walk(sys.argv[1]):
+    for name in names:
+        with open(os.path.join(folder, name), "rb") as handle:
+            handle.read()
+for path in sys.argv[2:]:
+    with open(path, "rb") as handle:
+        ast.parse(handle.read())
+"""
+
+
+def with_findings(tree: Path) -> list[str]:
+    """The Python files ``instrument check`` reports findings in."""
+    done = subprocess.run([str(BIN / "instrument"), "check", str(tree)], capture_output=True, text=True, env=_RUN_ENV)
+    found = (re.match(r"(.*?):\d+:\d+: ", line) for line in done.stdout.splitlines())
+    return sorted({match.group(1) for match in found if match and match.group(1).endswith(".py")})
+
+
 def measure(tree: Path, repeat: int) -> None:
     python_files = sorted(str(p) for p in tree.rglob("*.py"))
+    reported = with_findings(tree)
     commands = {
         "floor (python -c pass + grep -rlE)": floor_command(tree),
         "instrument check": [str(BIN / "instrument"), "check", str(tree)],
         "debug-statement-hook": [str(BIN / "debug-statement-hook"), *python_files],
+        f"bound (read all, parse the {len(reported)} with findings)": [PYTHON, "-c", BOUND, str(tree), *reported],
     }
     cpu: dict[str, list[float]] = {name: [] for name in commands}
     wall: dict[str, list[float]] = {name: [] for name in commands}
@@ -85,12 +110,13 @@ def measure(tree: Path, repeat: int) -> None:
                 wall[name].append(elapsed)
     print(f"\n{tree} ({len(python_files):,} .py files), {repeat} runs each, load average "
           f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
-    print(f"{'command':40} {'cpu min':>8} {'cpu med':>8} {'wall min':>9} {'wall med':>9}")
+    print(f"{'command':48} {'cpu min':>8} {'cpu med':>8} {'wall min':>9} {'wall med':>9}")
     for name in commands:
-        print(f"{name:40} {min(cpu[name]):8.3f} {statistics.median(cpu[name]):8.3f} "
+        print(f"{name:48} {min(cpu[name]):8.3f} {statistics.median(cpu[name]):8.3f} "
               f"{min(wall[name]):9.3f} {statistics.median(wall[name]):9.3f}")
-    floor, ours, hook = (statistics.median(cpu[name]) for name in commands)
-    print(f"check / floor (cpu medians): {ours / floor:.2f}x; hook / check: {hook / ours:.1f}x")
+    floor, ours, hook, bound = (statistics.median(cpu[name]) for name in commands)
+    print(f"check / floor (cpu medians): {ours / floor:.2f}x; hook / check: {hook / ours:.1f}x; "
+          f"bound / floor: {bound / floor:.2f}x; check / bound: {ours / bound:.2f}x")
 
 
 def equivalence(trees: list[Path]) -> int:
