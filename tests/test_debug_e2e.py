@@ -26,6 +26,7 @@ from tests.layout import instrument_file  # noqa: E402
 from tests.dap import DapClient, DapClosed, DapError, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import FINAL, STANDALONE, WITH_PARSER  # noqa: E402
 from tests.processes import Proc  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 PYTHON = [sys.executable, "-Xfrozen_modules=off"]
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY"))}
@@ -37,7 +38,6 @@ WAIT = 60
 NEVER = 86400
 
 
-
 def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1",
                  timeout: int = 300) -> tuple[Path, int]:
     """Instrument ``body`` into tmp_path/train.py; returns (path, line of ``# BREAK``)."""
@@ -46,12 +46,6 @@ def build_script(tmp_path: Path, body: str = STANDALONE, host: str = "127.0.0.1"
     text = instrument_file(path, "--host", host, "--timeout", str(timeout))  # the helper module goes beside it
     [line] = [n for n, s in enumerate(text.splitlines(), 1) if s.endswith("# BREAK")]
     return path, line
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ Real runs: the CLI instruments the script on disk, real interpreters run it.
 from __future__ import annotations
 
 import os
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -17,6 +16,7 @@ from pathlib import Path
 import pytest
 
 from instrument.cli import main
+from tests.ports import free_port
 
 TRAIN = """\
 import argparse
@@ -56,12 +56,6 @@ PARENTS = {
 }
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _run(script: Path, *argv: str) -> subprocess.CompletedProcess:
     env = dict(os.environ, PYTHONUNBUFFERED="1", PYTHONIOENCODING="utf-8")
     return subprocess.run([sys.executable, "-Xfrozen_modules=off", str(script), *argv], capture_output=True,
@@ -88,13 +82,13 @@ def test_a_parser_with_inherited_flags_starts_and_times_out(flags, handler, extr
     plain = _run(script, "--epochs", "3")
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == before == "epochs 3 seed 0\n"
-    port = str(_free_port())
+    port = str(free_port())
     debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", port,
                  *extra, "--epochs", "3")
     assert debug.returncode == 0, debug.stderr
     lines = debug.stdout.splitlines()
     assert lines.count("Timeout for debug connection: 1") == 1
-    assert f"Remote debugging: listening on {lines[1].split()[-1]}:{port}" in lines
+    assert f"Remote debugging: listening on {lines[1].split()[-1]}:{port}" in lines, debug.stderr
     assert lines.count("Debugger attached = False") == 1
     assert lines[-1] == "epochs 3 seed 0"  # the script went on
     assert "Traceback" not in debug.stderr and "unknown flag" not in debug.stderr
@@ -128,7 +122,7 @@ def test_a_helper_that_adds_the_flag_after_the_parser_is_built(more, tmp_path, c
     assert plain.returncode == 0, plain.stderr
     assert plain.stdout == before == "epochs 3 seed 0\n"
     debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1",
-                 "--remote_debug_port", str(_free_port()), "--epochs", "3")
+                 "--remote_debug_port", str(free_port()), "--epochs", "3")
     assert debug.returncode == 0, debug.stderr
     assert debug.stdout.splitlines().count("Debugger attached = False") == 1
     assert debug.stdout.splitlines()[-1] == "epochs 3 seed 0"
@@ -156,7 +150,7 @@ def test_an_inherited_flag_that_holds_no_number_is_one_line(tmp_path, capsys):
     flags = 'common_parser.add_argument("--remote_debug_connection_timeout", default="soon")\n'
     script, _ = _instrumented(tmp_path, TRAIN.format(handler=""), SHARED.format(handler="", flags=flags), capsys,
                               "--timeout", "1")  # what the helper waits instead
-    debug = _run(script, "--remote_debug", "--remote_debug_port", str(_free_port()))
+    debug = _run(script, "--remote_debug", "--remote_debug_port", str(free_port()))
     assert debug.returncode == 0, debug.stderr
     assert debug.stderr.splitlines() == ["Remote debugging: ignoring --remote_debug_connection_timeout 'soon': "
                                          "not a whole number"]
@@ -194,7 +188,7 @@ def test_a_click_option_from_another_module_keeps_the_script_running(tmp_path, c
     plain = _run(script, "--epochs", "3")
     assert (plain.returncode, plain.stdout) == (0, "epochs 3\n"), plain.stderr
     debug = _run(script, "--remote_debug", "--remote_debug_connection_timeout", "1",
-                 "--remote_debug_port", str(_free_port()), "--epochs", "3")
+                 "--remote_debug_port", str(free_port()), "--epochs", "3")
     assert debug.returncode == 0, debug.stderr
     assert debug.stdout.splitlines().count("Debugger attached = False") == 1
     assert debug.stdout.splitlines()[-1] == "epochs 3"

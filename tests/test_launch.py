@@ -13,7 +13,6 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -31,6 +30,7 @@ from instrument.cli import main  # noqa: E402
 from instrument.driver_log import LogError, Node, read_nodes  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.debuggees import WITH_PARSER  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 FIXTURES = ROOT / "fixtures" / "launch"
 LOGS = FIXTURES / "logs"
@@ -316,12 +316,6 @@ def test_usage_errors(args, tmp_path, monkeypatch):
 
 SCRIPT = WITH_PARSER  # an argparse script: the flags join its parser
 WAIT = 60  # seconds: the bound on any single wait, a guard against a hang, not a claim of speed
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def substitute(value, workspace: Path):

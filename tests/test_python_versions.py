@@ -19,7 +19,6 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -39,6 +38,7 @@ from instrument.codemods.helper import module as helper_module  # noqa: E402
 from tests.fixture_cases import HELPER_FILE as HELPER  # noqa: E402
 from tests.fixture_cases import load_cases, transformed  # noqa: E402
 from tests.processes import Proc  # noqa: E402
+from tests.ports import free_port  # noqa: E402
 
 pytestmark = pytest.mark.pythons
 
@@ -166,12 +166,6 @@ def debugpy_pythons(pythons) -> dict:
         else:
             built[version] = futures[version].result()
     return built
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def build_script(tmp_path: Path, body: str) -> tuple[Path, int]:

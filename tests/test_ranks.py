@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import subprocess
 import sys
 from pathlib import Path
@@ -33,6 +32,7 @@ from instrument import jsonc  # noqa: E402
 from instrument.cli import main  # noqa: E402
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect  # noqa: E402
 from tests.processes import Proc  # noqa: E402
+from tests.ports import free_ports  # noqa: E402
 
 PYTHON = [sys.executable, "-Xfrozen_modules=off"]
 # No launcher's variables leak in from the machine running the tests.
@@ -214,29 +214,6 @@ def start(tmp_path):
     yield _start
     for proc in procs:
         proc.kill()
-
-
-def free_ports(count: int) -> int:
-    """A port ``base`` such that base .. base+count-1 are free on 127.0.0.1 now."""
-    for _ in range(50):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            base = probe.getsockname()[1]
-        if base + count > 65535:
-            continue
-        try:
-            held = []
-            for port in range(base, base + count):
-                sock = socket.socket()
-                held.append(sock)
-                sock.bind(("127.0.0.1", port))
-            return base
-        except OSError:
-            continue
-        finally:
-            for sock in held:
-                sock.close()
-    raise AssertionError("no run of free ports")
 
 
 def write_launch(workspace: Path, monkeypatch, *logs: Path) -> dict:

@@ -29,6 +29,7 @@ from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 from tests.debuggees import FINAL, STANDALONE
 from tests.processes import Proc
 from tests.test_runtime_helper import HELPER, namespace
+from tests.ports import free_port
 
 TAGGER = "remote-debug-mlflow-tags"
 WAIT = 60  # seconds: the bound on any single wait (importing MLflow alone takes 1-4 s; more on a loaded machine)
@@ -187,14 +188,6 @@ def instrumented(tmp_path: Path, body: str) -> tuple[Path, int]:
     instrument_file(path, "--host", "127.0.0.1", "--timeout", "300")
     [line] = [n for n, s in enumerate(path.read_text().splitlines(), 1) if s.endswith("# BREAK")]
     return path, line
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_end_to_end_the_job_run_shows_the_address_while_the_script_waits(tmp_path, store, monkeypatch):

@@ -11,7 +11,6 @@ client the way VS Code does it.
 from __future__ import annotations
 
 import os
-import socket
 import sys
 from pathlib import Path
 
@@ -20,6 +19,7 @@ import pytest
 from tests.layout import instrument_file
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
 from tests.processes import Proc
+from tests.ports import free_port
 
 WAIT = 60  # seconds: the bound on any single wait (torch starts slowly on a busy machine)
 ENV = {k: v for k, v in os.environ.items() if not k.startswith(("PYTHON", "PYDEVD", "DEBUGPY"))}
@@ -57,12 +57,6 @@ if __name__ == "__main__":
     print("final result", train(loader), flush=True)
 '''
 FINAL = "final result 140.0"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @pytest.fixture

@@ -30,6 +30,7 @@ from instrument.cli import main
 from instrument.process import ADD, STRIP, Job, process_bytes
 from instrument.codemods.helper import module as helper_module
 from tests.fixture_cases import case_options, load_cases, transformed, write_helper
+from tests.ports import free_port
 
 CASES = load_cases("score")
 ADD_JOB = Job(ADD, kind="score")
@@ -57,9 +58,6 @@ def text_of(data: bytes) -> str:
 
 def test_there_are_enough_cases():
     assert len(CASES) >= 9
-
-
-
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -150,12 +148,6 @@ def test_switched_off_it_answers_exactly_as_before(case, tmp_path):
     assert before.returncode == 0, before.stderr
     assert (after.returncode, after.stdout, after.stderr) == (0, before.stdout, before.stderr)
     assert before.stdout.startswith("reply ")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def instrumented(tmp_path: Path, **options) -> Path:

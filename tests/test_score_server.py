@@ -14,7 +14,6 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -28,6 +27,7 @@ import pytest
 
 from tests.layout import instrument_file
 from tests.dap import DapClient, attach_and_stop, continue_and_disconnect
+from tests.ports import free_port
 
 pytestmark = pytest.mark.server
 
@@ -49,12 +49,6 @@ def run(raw_data):
 '''
 REQUEST = {"data": [1, 2]}
 REPLY = {"total": 4.5}
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def http(method: str, url: str, body: dict | None = None, timeout: float = 2.0) -> tuple[int, str]:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import socket
 import subprocess
 import sys
 
@@ -19,6 +18,7 @@ from instrument.codemods.helper import templates
 from instrument import files
 from instrument.process import ADD, STRIP, Job, process_bytes
 from tests.fixture_cases import load_cases, runnable, transformed, write_helper
+from tests.ports import free_port
 
 CASES = load_cases("train", take_over=False)
 ADD_JOB = Job(ADD, kind="train")
@@ -35,10 +35,6 @@ def strip_bytes(data: bytes, name: str = "train.py") -> bytes:
 
 def test_there_are_enough_cases():
     assert len(CASES) >= 15
-
-
-
-
 
 
 @pytest.mark.parametrize("case", CASES)
@@ -73,12 +69,6 @@ def test_strip_survives_edits_elsewhere(case):
         stripped = kinds.strip("".join(lines), "train")
         assert markers.BEGIN not in stripped and f"EDITED = True{newline}" in stripped
         assert stripped.replace(f"EDITED = True{newline}", "", 1) == before
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _run(path, argv, timeout=60):
@@ -126,14 +116,14 @@ DEBUG_LINES = ("Timeout for debug connection: ", "ip_address: ", "Remote debuggi
 @pytest.mark.parametrize("case", runnable(CASES))
 def test_debug_block_runs_and_times_out(case, tmp_path):
     before, after = _scripts(case, tmp_path)
-    port = _free_port()
+    port = free_port()
     flags = ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)]
     result = _run(after, flags + case.meta["argv"])
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
     assert lines.count("Timeout for debug connection: 1") == 1
     assert any(line.startswith("ip_address: ") for line in lines)
-    assert "Remote debugging: listening on" in result.stdout and f":{port}" in result.stdout
+    assert "Remote debugging: listening on" in result.stdout and f":{port}" in result.stdout, result.stderr
     assert lines.count("Debugger attached = False") == 1
     # apart from the debug lines, the script printed exactly what it always did
     own = [line for line in lines if not line.startswith(DEBUG_LINES)]
@@ -440,7 +430,7 @@ def test_without_a_route_the_logged_ip_address_is_the_names(addresses, expected,
     )
     parse = "import argparse\nparser = argparse.ArgumentParser()\nargs = parser.parse_args()\n"  # the call follows the patch
     script.write_text(train_kind.add(patch + parse))
-    port = _free_port()
+    port = free_port()
     result = _run(script, ["--remote_debug", "--remote_debug_connection_timeout", "1", "--remote_debug_port", str(port)])
     assert result.returncode == 0, result.stderr
     assert f"ip_address: {expected}" in result.stdout.splitlines()
