@@ -149,10 +149,15 @@ def first_line_above(
     """
     decorators = getattr(statement, "decorators", ())
     top = decorators[0] if decorators else statement
+    return statement_lines(module, [top], source)[id(top)][0] - 1 - lines_above(statement)
+
+
+def lines_above(statement: cst.CSTNode) -> int:
+    """The comment and blank lines LibCST attaches above ``statement`` (its own, and its first
+    decorator's where it has one), which belong with it."""
+    decorators = getattr(statement, "decorators", ())
     above = len(getattr(statement, "leading_lines", ()))
-    if top is not statement:
-        above += len(getattr(top, "leading_lines", ()))
-    return statement_lines(module, [top], source)[id(top)][0] - 1 - above
+    return above + (len(decorators[0].leading_lines) if decorators else 0)
 
 
 def statement_code(module: cst.Module, statement: cst.CSTNode, nodes: Collection[cst.CSTNode] = (), indent: str = ""):

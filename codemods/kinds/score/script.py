@@ -28,7 +28,8 @@ from instrument.codemods.python.names import free_name
 from instrument.codemods.python.syntax_kinds import is_docstring
 from instrument.codemods.kinds import base
 from instrument.codemods.python.parsing import verify_with_stand_ins
-from instrument.codemods.python.positions import ast_tree, first_line_above, parsed_natively, statement_lines
+from instrument.codemods.python.positions import (ast_tree, first_line_above, lines_above, parsed_natively,
+                                                  statement_lines)
 from instrument.codemods.runtime.render import reindent
 from instrument.codemods.core.options import Options
 
@@ -67,9 +68,7 @@ def _block_position(module: cst.Module, init: cst.FunctionDef, source: str) -> i
     top, last = lines
     if is_docstring(first):
         return last
-    decorators = getattr(first, "decorators", ())
-    above = len(getattr(first, "leading_lines", ())) + (len(decorators[0].leading_lines) if decorators else 0)
-    return top - 1 - above
+    return top - 1 - lines_above(first)
 
 
 def _first_statement_lines(source: str) -> Optional[tuple[int, int]]:
