@@ -41,8 +41,11 @@ def preferred_quote(node: cst.CSTNode, default: str) -> str:
         if type(found) is cst.SimpleString:
             strings += 1
             double += found.quote.endswith('"')
-    if not strings:
-        return default
+    return majority_quote(strings, double) if strings else default
+
+
+def majority_quote(strings: int, double: int) -> str:
+    """The quote most of ``strings`` literals use, ``double`` of them in double quotes (``'`` on a tie)."""
     return '"' if double > strings - double else "'"
 
 

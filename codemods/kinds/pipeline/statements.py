@@ -26,7 +26,7 @@ from typing import Optional
 import libcst as cst
 
 from instrument.codemods.fences import markers
-from instrument.codemods.python.call_arguments import preferred_quote, quoted
+from instrument.codemods.python.call_arguments import majority_quote, preferred_quote, quoted
 from instrument.codemods.core.packages import DEBUGPY
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.python import cst_walk
@@ -286,6 +286,4 @@ def _module_quote(clean: str, tree: ast.Module) -> Optional[str]:
             return None  # not one token: concatenated strings
         strings += 1
         double += text.endswith('"')
-    if not strings:
-        return "'"
-    return '"' if double > strings - double else "'"
+    return majority_quote(strings, double) if strings else "'"

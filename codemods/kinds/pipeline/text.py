@@ -27,7 +27,7 @@ from typing import Any, Optional
 import libcst as cst
 
 from instrument.codemods.fences import markers
-from instrument.codemods.python.call_arguments import quoted
+from instrument.codemods.python.call_arguments import majority_quote, quoted
 from instrument.codemods.core.packages import DEBUGPY, requirement_name
 from instrument.codemods.kinds.base import Plan
 from instrument.codemods.kinds.pipeline.statements import WANTED_TAILS, dotted_name, statements_that_may_matter
@@ -103,7 +103,7 @@ def _quote(text: _Text, node: ast.AST) -> str:
     strings, double = _quote_counts(text, node)
     if not strings:
         raise _Unusual  # the module's style decides: a visit of the whole module
-    return '"' if double > strings - double else "'"
+    return majority_quote(strings, double)
 
 
 def _keywords(call: ast.Call) -> dict[str, ast.keyword]:
