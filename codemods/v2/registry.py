@@ -30,15 +30,12 @@ def detect_as(name: str) -> Callable[[str, Any], bool]:
 
 
 def planner(walk: Callable[..., Any]) -> Callable[[str, Any, Any], Plan]:
-    """A kind's ``plan`` from its ``walk(builder, data)`` (:func:`.plan.planner`, made on first use)."""
-    made: list = []
+    """A kind's ``plan`` from its ``walk(builder, data)`` (:func:`.plan.planner`)."""
 
     def plan(text: str, data: Any, options: Any) -> Plan:
-        if not made:
-            from instrument.codemods.v2 import plan as v2_plan
+        from instrument.codemods.v2 import plan as v2_plan
 
-            made.append(v2_plan.planner(walk))
-        return made[0](text, data, options)
+        return v2_plan.planner(walk)(text, data, options)
 
     return plan
 

@@ -19,7 +19,7 @@ from ruamel.yaml.comments import CommentedMap, CommentedSeq
 from instrument.codemods.fences import markers
 from instrument.codemods.yamltext import conda_region
 from instrument.codemods.core.errors import InstrumentError
-from instrument.codemods.core.packages import DEBUGPY, requirement_name  # noqa: F401  (named here too)
+from instrument.codemods.core.packages import DEBUGPY, requirement_name
 
 if TYPE_CHECKING:
     from instrument.codemods.kinds.base import Plan

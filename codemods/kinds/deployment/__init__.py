@@ -14,9 +14,7 @@ asset, a script that cannot be instrumented) is left as it is, with a note.
 from __future__ import annotations
 
 import posixpath
-from typing import Any, Optional
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Optional
 
 from instrument.codemods.kinds.base import LISTENER_OPTIONS, YAML, Companion, Kind, Note, Plan
 from instrument.codemods.v2.registry import verify
