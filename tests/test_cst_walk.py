@@ -36,6 +36,11 @@ def _module(given):
     return libcst.parse_module(given if isinstance(given, str) else given.read_text(encoding="utf-8", errors="replace"))
 
 
+def _calls(node) -> list:
+    """The calls the walk gives, in its order."""
+    return [found for found, _ in cst_walk.walk(node) if type(found) is libcst.Call]
+
+
 class _Calls(libcst.CSTVisitor):
     def __init__(self) -> None:
         self.calls: list[libcst.Call] = []
@@ -81,7 +86,7 @@ def _calls_in_a_visits_order_with_their_parents(module):
         visit = _Calls()
         statement.visit(visit)
         walked = dict(cst_walk.walk(statement))
-        assert cst_walk.calls(statement) == visit.calls
+        assert _calls(statement) == visit.calls
         for call in visit.calls:  # a call's way up, as the visit saw it
             node = call
             while node is not statement:
@@ -105,7 +110,7 @@ class _Renamer(libcst.CSTTransformer):
 
 def _rewriting_along_the_path_gives_what_a_visit_gives(module):
     for statement in _statements(module):
-        calls = cst_walk.calls(statement)
+        calls = _calls(statement)
         chosen = set(calls[-1:] + calls[:1])  # the first and the last (the outermost and an inner one)
         if not chosen:
             continue
@@ -121,7 +126,7 @@ def test_a_target_outside_the_statement_has_no_path():
     module = libcst.parse_module("a = f(1)\nb = g(2)\n")
     first, second = module.body
     parents = dict(cst_walk.walk(first))
-    assert cst_walk.path_to(cst_walk.calls(second), first, parents) is None
+    assert cst_walk.path_to(_calls(second), first, parents) is None
 
 
 def test_the_fields_read_are_in_the_order_of_a_libcst_visit():

@@ -85,11 +85,6 @@ def walk(node: Any, parent: Any = None) -> Iterator[tuple[Any, Any]]:
         stack.extend(reversed(children))
 
 
-def calls(node: Any) -> list[cst.Call]:
-    """The calls in ``node``, in a visit's order."""
-    return [found for found, _ in walk(node) if type(found) is cst.Call]
-
-
 def path_to(targets, top: Any, parents: dict) -> Optional[set]:
     """``targets``, ``top`` and every node between them (None: a target's way up does not reach ``top``)."""
     path: set = {top}
