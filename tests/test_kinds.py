@@ -225,24 +225,34 @@ def test_check_ends_with_a_total(tmp_path, capsys):
     assert capsys.readouterr().err.splitlines()[-1] == "no findings."
 
 
+def _loaded_by_add(target, prefix: str) -> list[str]:
+    """The modules named ``prefix...`` that a process loading the kind registry and running
+    ``add`` on ``target`` (which it must change) has loaded."""
+    import subprocess
+    import sys
+
+    before = target.read_bytes()
+    code = ("import sys\nfrom instrument.cli import main\nfrom instrument.codemods import kinds\n"
+            "kinds.all_kinds()\nstatus = main(['add', '-q', sys.argv[1]])\n"
+            "print(status, *sorted(name for name in sys.modules if name.startswith(sys.argv[2])))\n")
+    done = subprocess.run([sys.executable, "-c", code, str(target), prefix], capture_output=True, text=True,
+                          timeout=120)
+    status, *loaded = done.stdout.splitlines()[-1].split(" ")
+    assert status == "0", done.stderr
+    assert target.read_bytes() != before
+    return loaded
+
+
 @pytest.mark.parametrize("fixture", ["env/channel_pinned_pip/before.yml", "environment/inline_conda_crlf/before.yml"])
 def test_files_that_are_not_python_never_load_libcst(fixture, tmp_path):
     """LibCST's import alone costs about as much as Python's start: the kind registry and the
     runs over files of other languages do without it."""
-    import subprocess
-    import sys
-
     from tests.fixture_cases import FIXTURES
 
     source = FIXTURES / fixture
     target = tmp_path / source.name
     shutil.copyfile(source, target)
-    code = ("import sys\nfrom instrument.cli import main\nfrom instrument.codemods import kinds\n"
-            "kinds.all_kinds()\nstatus = main(['add', '-q', sys.argv[1]])\n"
-            "print(status, 'libcst' in sys.modules)\n")
-    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120)
-    assert done.stdout.splitlines()[-1] == "0 False", done.stderr
-    assert target.read_bytes() != source.read_bytes()
+    assert _loaded_by_add(target, "libcst") == []
 
 
 @pytest.mark.parametrize("fixture", ["train/crlf/before.py", "pipeline/arguments_variable/before.py", None])
@@ -250,9 +260,6 @@ def test_files_that_are_not_yaml_never_load_the_yaml_library(fixture, tmp_path):
     """ruamel.yaml's import costs a tenth of Python's start: the kind registry, and the runs over
     Python files (a pipeline and the scripts it brings included) and requirements files, do without
     it (as YAML runs do without LibCST)."""
-    import subprocess
-    import sys
-
     from tests.fixture_cases import FIXTURES
 
     if fixture is None:
@@ -262,10 +269,4 @@ def test_files_that_are_not_yaml_never_load_the_yaml_library(fixture, tmp_path):
         source = FIXTURES / fixture
         shutil.copytree(source.parent, tmp_path / "case")
         target = tmp_path / "case" / source.name
-    before = target.read_bytes()
-    code = ("import sys\nfrom instrument.cli import main\nfrom instrument.codemods import kinds\n"
-            "kinds.all_kinds()\nstatus = main(['add', '-q', sys.argv[1]])\n"
-            "print(status, sorted(name for name in sys.modules if name.startswith('ruamel')))\n")
-    done = subprocess.run([sys.executable, "-c", code, str(target)], capture_output=True, text=True, timeout=120)
-    assert done.stdout.splitlines()[-1] == "0 []", done.stderr
-    assert target.read_bytes() != before
+    assert _loaded_by_add(target, "ruamel") == []
